@@ -1,0 +1,150 @@
+"""Request dependencies, one `Annotated` alias per concern."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlmodel import Session
+
+from app.config import Settings
+from app.models import AuthSession, User
+from app.security import (
+    PRESESSION_MAX_AGE,
+    csrf_token_valid,
+    is_cross_site,
+    read_cookie,
+    unsign_value,
+)
+from app.services import sessions
+
+SESSION_COOKIE = "agora_session"
+PRESESSION_COOKIE = "agora_presession"
+MAX_ID = 2**63 - 1
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies for anonymous visitors; answered with a redirect to /login."""
+
+
+class PermissionDenied(Exception):
+    """The user is logged in but may not do this; answered with the 403 page."""
+
+    def __init__(self, message: str = "You do not have permission to do that.") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CsrfFailed(Exception):
+    """The form's CSRF token or the request's origin is wrong; answered with a 403 page."""
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
+
+
+@dataclass
+class Auth:
+    """Who is asking: the user and their session row, or both None for anonymous visitors."""
+
+    user: User | None = None
+    session: AuthSession | None = None
+
+
+def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Auth:
+    """Resolve the page cookie once per request; templates read the result from request.state."""
+    found = sessions.resolve(
+        session=session, settings=settings, token=read_cookie(request, SESSION_COOKIE), kind="web"
+    )
+    auth = Auth(*found) if found else Auth()
+    request.state.auth = auth
+    return auth
+
+
+AuthDep = Annotated[Auth, Depends(get_auth)]
+
+
+def get_optional_user(auth: AuthDep) -> User | None:
+    return auth.user
+
+
+def get_current_user(auth: AuthDep) -> User:
+    if auth.user is None:
+        raise LoginRequired()
+    return auth.user
+
+
+def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if not user.is_moderator:
+        raise PermissionDenied("This page is for moderators and administrators.")
+    return user
+
+
+def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+    if not user.is_admin:
+        raise PermissionDenied("This page is for administrators.")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
+ModeratorUser = Annotated[User, Depends(get_moderator)]
+AdminUser = Annotated[User, Depends(get_admin)]
+
+
+def csrf_binding(request: Request, auth: Auth) -> str | None:
+    """What a form's CSRF token is bound to: the session's jti, else the pre-session nonce."""
+    if auth.session is not None:
+        return "s:" + auth.session.jti
+    settings: Settings = request.app.state.settings
+    nonce = getattr(request.state, "new_presession", None) or unsign_value(
+        read_cookie(request, PRESESSION_COOKIE),
+        key=settings.signing_key,
+        salt="presession",
+        max_age=PRESESSION_MAX_AGE,
+    )
+    return "p:" + nonce if isinstance(nonce, str) else None
+
+
+async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -> None:
+    """Refuse unsafe requests from other sites or without this session's form token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if is_cross_site(request):
+        raise CsrfFailed()
+    form = await request.form()
+    token = form.get("csrf_token")
+    binding = csrf_binding(request, auth)
+    if not isinstance(token, str) or binding is None:
+        raise CsrfFailed()
+    if not csrf_token_valid(token, binding, settings.signing_key):
+        raise CsrfFailed()
+
+
+CsrfProtected = Depends(csrf_protect)
+
+
+def client_ip(request: Request, settings: SettingsDep) -> str:
+    """The client's address; X-Forwarded-For is believed only from a configured trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in settings.trusted_proxies:
+        return peer
+    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
+    # Walk from the nearest hop back; the first address we don't trust is the client.
+    for hop in reversed([p for p in forwarded if p]):
+        if hop not in settings.trusted_proxies:
+            return hop[:64]
+    return peer
+
+
+ClientIP = Annotated[str, Depends(client_ip)]

@@ -1,0 +1,59 @@
+"""The application factory: settings, database, middleware, routers, error pages."""
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.staticfiles import StaticFiles
+
+from app import __version__
+from app.config import PROJECT_DIR, Settings
+from app.db import create_tables, make_engine
+from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.web import auth as web_auth
+from app.web import errors
+from app.web import posts as web_posts
+from app.web import users as web_users
+
+log = logging.getLogger("agora")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build a fully wired Agora app for `settings` (read from the environment by default)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Agora",
+        version=__version__,
+        description="A social posting site: accounts, posts and votes.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings)
+    create_tables(app.state.engine)
+
+    # Outermost first: headers wrap everything, so even a 413 or a 400 for a bad Host has them.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(SecurityHeadersMiddleware)
+
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        with app.state.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok"})
+
+    app.include_router(web_auth.router)
+    app.include_router(web_posts.router)
+    app.include_router(web_users.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,127 @@
+"""Database tables and the schemas that go in and out of them."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+USERNAME_MIN, USERNAME_MAX = 3, 30
+EMAIL_MAX = 254
+TITLE_MAX = 200
+CONTENT_MAX = 20_000
+ROLES = ("user", "moderator", "admin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite alone would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime; use timezone-aware UTC")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def _ts(**kwargs: Any) -> Any:
+    return Column(UTCDateTime(), nullable=False, **kwargs)
+
+
+class User(SQLModel, table=True):
+    """An account. `username_key` and `email` are stored lower-cased so uniqueness ignores case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=USERNAME_MAX)
+    username_key: str = Field(max_length=USERNAME_MAX, unique=True, index=True)
+    email: str = Field(max_length=EMAIL_MAX, unique=True, index=True)
+    password_hash: str = Field(max_length=100)
+    role: str = Field(default="user", max_length=16)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+
+class Post(SQLModel, table=True):
+    """A post; `vote_count` is kept in step with the vote table inside each vote's transaction."""
+
+    __table_args__ = (Index("ix_post_feed", "published", "created_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=TITLE_MAX)
+    content: str = Field(max_length=CONTENT_MAX)
+    published: bool = Field(default=True)
+    vote_count: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    owner_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
+class Vote(SQLModel, table=True):
+    """One user's vote on one post; the composite key makes a second vote impossible."""
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    post_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AuthSession(SQLModel, table=True):
+    """A live login, keyed by its token's `jti`: deleting the row ends the session everywhere."""
+
+    __tablename__ = "auth_session"
+
+    jti: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(default="web", max_length=8)  # "web" (cookie) or "api" (bearer)
+    user_agent: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts(index=True))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed-login counters per account and per IP, shared by every worker process."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(sa_column=Column(String(300), primary_key=True))
+    failures: int = Field(default=0)
+    window_start: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    locked_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

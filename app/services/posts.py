@@ -1,0 +1,195 @@
+"""Posts and votes: who may see, write and vote, and the feed."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.models import Post, User, Vote
+from app.services import Forbidden, NotFound, ValidationFailed
+from app.services.validation import clean_content, clean_title
+
+PAGE_SIZE = 20
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+
+# The feed's columns, read straight into rows: no ORM objects to build on the hottest page.
+_LISTING = (
+    Post.id,
+    Post.title,
+    Post.content,
+    Post.published,
+    Post.created_at,
+    Post.updated_at,
+    Post.vote_count,
+    Post.owner_id,
+    User.username.label("author"),  # type: ignore[attr-defined]
+)
+
+
+def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
+    page = max(1, min(page, MAX_PAGE))
+    rows = session.exec(stmt.limit(size + 1).offset((page - 1) * size)).all()
+    return Page(items=list(rows[:size]), number=page, has_next=len(rows) > size)
+
+
+def _listing() -> Any:
+    return (
+        select(*_LISTING)
+        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .order_by(col(Post.created_at).desc(), col(Post.id).desc())
+    )
+
+
+def feed(*, session: Session, page: int = 1) -> Page:
+    """Published posts, newest first: one indexed query however large the table grows."""
+    return _page(session, _listing().where(col(Post.published).is_(True)), page)
+
+
+def by_author(
+    *,
+    session: Session,
+    author: User,
+    viewer: User | None,
+    page: int = 1,
+    drafts: bool | None = None,
+) -> Page:
+    """An author's posts; drafts only when the viewer is the author."""
+    stmt = _listing().where(Post.owner_id == author.id)
+    own = viewer is not None and viewer.id == author.id
+    if not own or drafts is False:
+        stmt = stmt.where(col(Post.published).is_(True))
+    elif drafts is True:
+        stmt = stmt.where(col(Post.published).is_(False))
+    return _page(session, stmt, page)
+
+
+def get_visible(*, session: Session, post_id: int, viewer: User | None) -> tuple[Post, User]:
+    """The post and its author if the viewer may see it; drafts are 404 to everyone else."""
+    found = session.exec(
+        select(Post, User).join(User, User.id == Post.owner_id).where(Post.id == post_id)  # type: ignore[arg-type]
+    ).first()
+    if found is None:
+        raise NotFound("That post does not exist.")
+    post, author = found
+    if not post.published and (viewer is None or viewer.id != post.owner_id):
+        raise NotFound("That post does not exist.")
+    return post, author
+
+
+def get_owned(*, session: Session, post_id: int, user: User) -> Post:
+    """The post if `user` owns it: 404 if it is hidden from them, 403 if it is someone else's."""
+    post, _ = get_visible(session=session, post_id=post_id, viewer=user)
+    if post.owner_id != user.id:
+        raise Forbidden("Only the author can change this post.")
+    return post
+
+
+def _clean(title: str, content: str) -> tuple[str, str]:
+    errors, clean = {}, {}
+    for name, cleaner, value in (
+        ("title", clean_title, title),
+        ("content", clean_content, content),
+    ):
+        try:
+            clean[name] = cleaner(value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise ValidationFailed(errors)
+    return clean["title"], clean["content"]
+
+
+def create(*, session: Session, owner: User, title: str, content: str, published: bool) -> Post:
+    title, content = _clean(title, content)
+    assert owner.id is not None
+    post = Post(title=title, content=content, published=published, owner_id=owner.id)
+    session.add(post)
+    session.commit()
+    session.refresh(post)
+    return post
+
+
+def edit(*, session: Session, post: Post, title: str, content: str, published: bool) -> Post:
+    title, content = _clean(title, content)
+    post.title, post.content, post.published = title, content, published
+    post.updated_at = datetime.now(UTC)
+    session.add(post)
+    session.commit()
+    session.refresh(post)
+    return post
+
+
+def remove(*, session: Session, post: Post) -> None:
+    session.delete(post)
+    session.commit()
+
+
+def has_voted(*, session: Session, post_id: int, user: User | None) -> bool:
+    if user is None:
+        return False
+    return session.get(Vote, (user.id, post_id)) is not None
+
+
+def add_vote(*, session: Session, post: Post, user: User) -> bool:
+    """Vote once; False if the vote was already there. The counter moves in the same transaction."""
+    try:
+        session.exec(
+            insert(Vote).values(
+                user_id=user.id,
+                post_id=post.id,  # type: ignore[call-overload]
+                created_at=datetime.now(UTC),
+            )
+        )
+    except IntegrityError:
+        session.rollback()
+        return False
+    session.exec(
+        update(Post)
+        .where(Post.id == post.id)  # type: ignore[call-overload,arg-type]
+        .values(vote_count=Post.vote_count + 1)
+    )
+    session.commit()
+    return True
+
+
+def remove_vote(*, session: Session, post: Post, user: User) -> bool:
+    """Withdraw a vote; False if there was none."""
+    result = session.exec(delete(Vote).where(Vote.user_id == user.id, Vote.post_id == post.id))  # type: ignore[call-overload,arg-type]
+    if not result.rowcount:
+        session.rollback()
+        return False
+    session.exec(
+        update(Post)
+        .where(Post.id == post.id)  # type: ignore[call-overload,arg-type]
+        .values(vote_count=Post.vote_count - 1)
+    )
+    session.commit()
+    return True
+
+
+def toggle_vote(*, session: Session, post: Post, user: User) -> bool:
+    """Add the vote if absent, withdraw it if present; returns whether the user now votes."""
+    if remove_vote(session=session, post=post, user=user):
+        return False
+    add_vote(session=session, post=post, user=user)
+    return True
+
+
+def vote_count(*, session: Session, post_id: int) -> int:
+    post = session.get(Post, post_id, populate_existing=True)
+    return post.vote_count if post else 0

@@ -1,0 +1,97 @@
+"""Server-side sessions: each token's `jti` has a row; deleting the row revokes the token."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.models import AuthSession, User
+from app.security import decode_token, encode_token, new_jti
+
+# Writing last_seen on every request would turn each page view into a write; a minute is plenty.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def start(
+    *, session: Session, settings: Settings, user: User, kind: str, user_agent: str = ""
+) -> tuple[str, AuthSession]:
+    """Open a session for `user` and return its signed token with the row."""
+    assert user.id is not None
+    hours = settings.session_hours if kind == "web" else settings.api_token_hours
+    lifetime = timedelta(hours=hours)
+    now = datetime.now(UTC)
+    row = AuthSession(
+        jti=new_jti(),
+        user_id=user.id,
+        kind=kind,
+        user_agent=user_agent[:200],
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    # Expired rows are dead weight; sweeping them on login keeps the table small without a cron.
+    session.exec(delete(AuthSession).where(AuthSession.expires_at < now))  # type: ignore[call-overload]
+    session.commit()
+    token = encode_token(
+        user_id=user.id, jti=row.jti, typ=kind, lifetime=lifetime, key=settings.signing_key
+    )
+    return token, row
+
+
+def resolve(
+    *, session: Session, settings: Settings, token: str | None, kind: str
+) -> tuple[User, AuthSession] | None:
+    """The live user and session behind a token, or None if it is invalid, revoked or inactive."""
+    if not token:
+        return None
+    claims = decode_token(token, key=settings.signing_key, typ=kind)
+    if claims is None:
+        return None
+    found = session.exec(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+        .where(AuthSession.jti == claims.jti)
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    now = datetime.now(UTC)
+    if row.user_id != claims.user_id or row.kind != kind or row.expires_at <= now:
+        return None
+    if not user.is_active:
+        return None
+    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        session.exec(
+            update(AuthSession).where(AuthSession.jti == row.jti).values(last_seen_at=now)  # type: ignore[call-overload,arg-type]
+        )
+        session.commit()
+        row.last_seen_at = now
+    return user, row
+
+
+def end(*, session: Session, jti: str) -> None:
+    session.exec(delete(AuthSession).where(AuthSession.jti == jti))  # type: ignore[call-overload,arg-type]
+    session.commit()
+
+
+def end_all_for_user(*, session: Session, user_id: int, keep_jti: str | None = None) -> int:
+    """End every session of a user (but `keep_jti`); used on password change and deactivation."""
+    stmt = delete(AuthSession).where(AuthSession.user_id == user_id)  # type: ignore[arg-type]
+    if keep_jti:
+        stmt = stmt.where(AuthSession.jti != keep_jti)  # type: ignore[arg-type]
+    result = session.exec(stmt)  # type: ignore[call-overload]
+    session.commit()
+    return int(result.rowcount or 0)
+
+
+def list_for_user(*, session: Session, user_id: int) -> list[AuthSession]:
+    now = datetime.now(UTC)
+    return list(
+        session.exec(
+            select(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.expires_at > now)
+            .order_by(AuthSession.last_seen_at.desc())  # type: ignore[attr-defined]
+        )
+    )

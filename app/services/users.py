@@ -1,0 +1,93 @@
+"""Accounts: registration, lookup, credentials."""
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.config import Settings
+from app.models import User
+from app.security import dummy_hash, hash_password, verify_password
+from app.services import ValidationFailed
+from app.services.validation import check_password, clean_email, clean_username
+
+
+def get_by_username(session: Session, username: str) -> User | None:
+    if len(username) > 100:
+        return None
+    return session.exec(select(User).where(User.username_key == username.lower())).first()
+
+
+def get_by_login(session: Session, login: str) -> User | None:
+    """Find a user by email or, failing that, by username (both ignore case)."""
+    login = login.strip().lower()
+    if not login or len(login) > 300:
+        return None
+    column = User.email if "@" in login else User.username_key
+    return session.exec(select(User).where(column == login)).first()
+
+
+def _taken(session: Session, username: str, email: str) -> dict[str, str]:
+    errors = {}
+    if session.exec(select(func.count()).where(User.username_key == username.lower())).one():
+        errors["username"] = "That username is taken."
+    if session.exec(select(func.count()).where(User.email == email)).one():
+        errors["email"] = "An account with this email already exists. Log in instead?"
+    return errors
+
+
+def register(
+    *, session: Session, settings: Settings, username: str, email: str, password: str
+) -> User:
+    """Create a user after checking every field; raises ValidationFailed with per-field errors."""
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for name, cleaner, value in (
+        ("username", clean_username, username),
+        ("email", clean_email, email),
+    ):
+        try:
+            clean[name] = cleaner(value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    try:
+        check_password(
+            password, username=clean.get("username", username), email=clean.get("email", email)
+        )
+    except ValueError as exc:
+        errors["password"] = str(exc)
+    if not errors:
+        errors = _taken(session, clean["username"], clean["email"])
+    if errors:
+        raise ValidationFailed(errors)
+
+    user = User(
+        username=clean["username"],
+        username_key=clean["username"].lower(),
+        email=clean["email"],
+        password_hash=hash_password(password, settings.bcrypt_rounds),
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two sign-ups raced for the same name between our check and the insert.
+        session.rollback()
+        raise ValidationFailed(
+            _taken(session, clean["username"], clean["email"])
+            or {"username": "That username or email was just taken."}
+        ) from None
+    session.refresh(user)
+    return user
+
+
+def authenticate(*, session: Session, settings: Settings, login: str, password: str) -> User | None:
+    """The active user with these credentials, or None; unknown logins cost a hash check too."""
+    user = get_by_login(session, login)
+    if user is None:
+        verify_password(password, dummy_hash(settings.bcrypt_rounds), settings.bcrypt_rounds)
+        return None
+    if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
+        return None
+    if not user.is_active:
+        return None
+    return user

@@ -1,0 +1,124 @@
+"""The one Jinja2 environment, its globals and filters, and the `render` helper pages use."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from app import __version__
+from app.config import PROJECT_DIR
+from app.deps import PRESESSION_COOKIE, Auth, csrf_binding
+from app.security import (
+    PRESESSION_MAX_AGE,
+    clear_cookie,
+    csrf_token_for,
+    new_nonce,
+    read_cookie,
+    set_cookie,
+    sign_value,
+    unsign_value,
+)
+
+FLASH_COOKIE = "agora_flash"
+FLASH_MAX_AGE = 300
+
+templates = Jinja2Templates(directory=PROJECT_DIR / "templates")
+env = templates.env
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+
+def _auth(request: Request) -> Auth:
+    return getattr(request.state, "auth", None) or Auth()
+
+
+def current_user(request: Request) -> Any:
+    return _auth(request).user
+
+
+def csrf_token(request: Request) -> str:
+    """The form token for this visitor, starting a pre-session for anonymous ones if needed."""
+    binding = csrf_binding(request, _auth(request))
+    if binding is None:
+        request.state.new_presession = new_nonce()
+        binding = "p:" + request.state.new_presession
+    return csrf_token_for(binding, request.app.state.settings.signing_key)
+
+
+def csrf_field(request: Request) -> Markup:
+    # The token is hex from our own HMAC: no user text reaches this markup.
+    return Markup('<input type="hidden" name="csrf_token" value="{}">').format(csrf_token(request))
+
+
+def _flashes(request: Request) -> list[dict[str, str]]:
+    if not hasattr(request.state, "flashes"):
+        value = unsign_value(
+            read_cookie(request, FLASH_COOKIE),
+            key=request.app.state.settings.signing_key,
+            salt="flash",
+            max_age=FLASH_MAX_AGE,
+        )
+        request.state.flashes = value if isinstance(value, list) else []
+        request.state.flashes_read = bool(read_cookie(request, FLASH_COOKIE))
+    return request.state.flashes  # type: ignore[no-any-return]
+
+
+def flash(response: Response, request: Request, message: str, category: str = "success") -> None:
+    """Show `message` once on the next page this visitor sees."""
+    value = sign_value(
+        [{"message": message[:300], "category": category}],
+        key=request.app.state.settings.signing_key,
+        salt="flash",
+    )
+    set_cookie(response, request, FLASH_COOKIE, value, max_age=FLASH_MAX_AGE)
+
+
+def static_url(path: str) -> str:
+    """A root-relative URL for a file under static/, right behind any proxy or host name."""
+    return f"/static/{path}?v={__version__}"
+
+
+def datefmt(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    value = value.astimezone(UTC)
+    return f"{value.day} {value:%b %Y}, {value:%H:%M} UTC"
+
+
+def isodate(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
+
+
+env.globals.update(
+    current_user=current_user,
+    csrf_field=csrf_field,
+    csrf_token=csrf_token,
+    get_flashed_messages=_flashes,
+    static_url=static_url,
+)
+env.filters.update(datefmt=datefmt, isodate=isodate)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a page, then attach any cookie the render needed (pre-session, spent flash)."""
+    context = dict(context or {})
+    context.setdefault("site_name", request.app.state.settings.site_name)
+    response = templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=headers
+    )
+    nonce = getattr(request.state, "new_presession", None)
+    if nonce:
+        signed = sign_value(nonce, key=request.app.state.settings.signing_key, salt="presession")
+        set_cookie(response, request, PRESESSION_COOKIE, signed, max_age=PRESESSION_MAX_AGE)
+    if getattr(request.state, "flashes_read", False):
+        clear_cookie(response, request, FLASH_COOKIE)
+    return response

@@ -1,0 +1,136 @@
+"""Register, log in, log out."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.deps import (
+    PRESESSION_COOKIE,
+    SESSION_COOKIE,
+    AuthDep,
+    ClientIP,
+    CsrfProtected,
+    SessionDep,
+    SettingsDep,
+)
+from app.models import User
+from app.security import clear_cookie, set_cookie
+from app.services import Throttled, ValidationFailed, sessions, throttle, users
+from app.services.validation import PASSWORD_RULES
+from app.templating import flash, render
+from app.web import safe_next
+
+router = APIRouter(dependencies=[CsrfProtected])
+
+FormStr = Annotated[str, Form(max_length=100_000)]
+LOGIN_FAILED = "That email and password do not match an account. Check both and try again."
+
+
+def _log_in(
+    request: Request, response: Response, *, session: SessionDep, settings: SettingsDep, user: User
+) -> None:
+    token, row = sessions.start(
+        session=session,
+        settings=settings,
+        user=user,
+        kind="web",
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    set_cookie(response, request, SESSION_COOKIE, token, max_age=int(settings.session_hours * 3600))
+    clear_cookie(response, request, PRESESSION_COOKIE)
+
+
+@router.get("/register")
+def register_form(request: Request, auth: AuthDep) -> Response:
+    if auth.user:
+        return RedirectResponse("/", status_code=303)
+    return render(
+        request, "auth/register.html", {"form": {}, "errors": {}, "password_rules": PASSWORD_RULES}
+    )
+
+
+@router.post("/register")
+def register(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: FormStr = "",
+    email: FormStr = "",
+    password: FormStr = "",
+) -> Response:
+    try:
+        user = users.register(
+            session=session, settings=settings, username=username, email=email, password=password
+        )
+    except ValidationFailed as exc:
+        return render(
+            request,
+            "auth/register.html",
+            {
+                "form": {"username": username, "email": email},
+                "errors": exc.errors,
+                "password_rules": PASSWORD_RULES,
+            },
+            status_code=422,
+        )
+    response = RedirectResponse("/", status_code=303)
+    _log_in(request, response, session=session, settings=settings, user=user)
+    flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")
+    return response
+
+
+@router.get("/login")
+def login_form(
+    request: Request, auth: AuthDep, next: Annotated[str, Query(max_length=2000)] = ""
+) -> Response:
+    if auth.user:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(
+        request, "auth/login.html", {"form": {}, "error": None, "next": safe_next(next, "")}
+    )
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    ip: ClientIP,
+    email: FormStr = "",
+    password: FormStr = "",
+    next: FormStr = "",
+) -> Response:
+    context = {"form": {"email": email}, "next": safe_next(next, "")}
+    try:
+        throttle.check(session=session, login=email, ip=ip)
+    except Throttled as exc:
+        return render(
+            request,
+            "auth/login.html",
+            {**context, "error": exc.message},
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    user = users.authenticate(session=session, settings=settings, login=email, password=password)
+    if user is None:
+        throttle.record_failure(session=session, settings=settings, login=email, ip=ip)
+        return render(
+            request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
+        )
+    throttle.record_success(session=session, login=email)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    _log_in(request, response, session=session, settings=settings, user=user)
+    flash(response, request, f"Welcome back, {user.username}.")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, auth: AuthDep) -> Response:
+    if auth.session is not None:
+        sessions.end(session=session, jti=auth.session.jti)
+    response = RedirectResponse("/", status_code=303)
+    clear_cookie(response, request, SESSION_COOKIE)
+    flash(response, request, "You are logged out.")
+    return response

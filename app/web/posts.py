@@ -1,0 +1,138 @@
+"""The feed and everything done to a post: write, read, edit, delete, vote."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.deps import CsrfProtected, CurrentUser, OptionalUser, PostId, SessionDep
+from app.services import ValidationFailed, posts
+from app.templating import flash, render
+from app.web import safe_next
+
+router = APIRouter(dependencies=[CsrfProtected])
+
+FormStr = Annotated[str, Form(max_length=100_000)]
+PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
+
+
+@router.get("/")
+def feed(request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1) -> Response:
+    return render(request, "posts/feed.html", {"page": posts.feed(session=session, page=page)})
+
+
+@router.get("/posts/new")
+def new_post_form(request: Request, user: CurrentUser) -> Response:
+    return render(
+        request, "posts/edit.html", {"form": {"published": True}, "errors": {}, "post": None}
+    )
+
+
+@router.post("/posts")
+def create_post(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    title: FormStr = "",
+    content: FormStr = "",
+    published: FormStr = "",
+) -> Response:
+    try:
+        post = posts.create(
+            session=session, owner=user, title=title, content=content, published=bool(published)
+        )
+    except ValidationFailed as exc:
+        form = {"title": title, "content": content, "published": bool(published)}
+        return render(
+            request,
+            "posts/edit.html",
+            {"form": form, "errors": exc.errors, "post": None},
+            status_code=422,
+        )
+    response = RedirectResponse(f"/posts/{post.id}", status_code=303)
+    flash(
+        response,
+        request,
+        "Your post is published."
+        if post.published
+        else "Your draft is saved. Only you can see it.",
+    )
+    return response
+
+
+@router.get("/posts/{post_id}")
+def show_post(
+    request: Request, session: SessionDep, user: OptionalUser, post_id: PostId
+) -> Response:
+    post, author = posts.get_visible(session=session, post_id=post_id, viewer=user)
+    voted = posts.has_voted(session=session, post_id=post_id, user=user)
+    return render(request, "posts/show.html", {"post": post, "author": author, "voted": voted})
+
+
+@router.get("/posts/{post_id}/edit")
+def edit_post_form(
+    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
+) -> Response:
+    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    form = {"title": post.title, "content": post.content, "published": post.published}
+    return render(request, "posts/edit.html", {"form": form, "errors": {}, "post": post})
+
+
+@router.post("/posts/{post_id}/edit")
+def edit_post(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    post_id: PostId,
+    title: FormStr = "",
+    content: FormStr = "",
+    published: FormStr = "",
+) -> Response:
+    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    try:
+        posts.edit(
+            session=session, post=post, title=title, content=content, published=bool(published)
+        )
+    except ValidationFailed as exc:
+        session.refresh(post)
+        form = {"title": title, "content": content, "published": bool(published)}
+        return render(
+            request,
+            "posts/edit.html",
+            {"form": form, "errors": exc.errors, "post": post},
+            status_code=422,
+        )
+    response = RedirectResponse(f"/posts/{post_id}", status_code=303)
+    flash(response, request, "Your changes are saved.")
+    return response
+
+
+@router.get("/posts/{post_id}/delete")
+def delete_post_confirm(
+    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
+) -> Response:
+    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    return render(request, "posts/delete.html", {"post": post})
+
+
+@router.post("/posts/{post_id}/delete")
+def delete_post(
+    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
+) -> Response:
+    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    posts.remove(session=session, post=post)
+    response = RedirectResponse("/", status_code=303)
+    flash(response, request, "Your post is deleted.")
+    return response
+
+
+@router.post("/posts/{post_id}/vote")
+def vote(
+    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId, next: FormStr = ""
+) -> Response:
+    post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
+    voted = posts.toggle_vote(session=session, post=post, user=user)
+    response = RedirectResponse(safe_next(next, f"/posts/{post_id}"), status_code=303)
+    flash(response, request, "Thanks for your vote." if voted else "Your vote is withdrawn.")
+    return response

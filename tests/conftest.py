@@ -1,0 +1,150 @@
+"""Fixtures: a fresh database and app per test, a browser-like client, and login helpers."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.models import Post, User
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        secret_key="test-secret-key-" + "x" * 40,
+        instance_dir=tmp_path / "instance",
+        bcrypt_rounds=4,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Iterator[Session]:
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    """A TestClient that behaves like one browser: cookies kept, forms posted with their token."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def get(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.client.get(url, **kwargs)
+
+    def token(self, page: str = "/") -> str:
+        return csrf_from(self.client.get(page).text)
+
+    def submit(
+        self, url: str, data: dict[str, str] | None = None, page: str | None = None, **kwargs
+    ):  # type: ignore[no-untyped-def]
+        """POST a form as the browser would, with the CSRF token from `page` (default: `url`)."""
+        form = dict(data or {})
+        form.setdefault("csrf_token", self.token(page or "/"))
+        return self.client.post(url, data=form, **kwargs)
+
+    def register(self, username: str = "alice", email: str | None = None, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        return self.submit(
+            "/register",
+            {
+                "username": username,
+                "email": email or f"{username}@example.com",
+                "password": password,
+            },
+            page="/register",
+        )
+
+    def login(self, email: str = "alice@example.com", password: str = PASSWORD, next: str = ""):  # type: ignore[no-untyped-def]
+        return self.submit(
+            "/login", {"email": email, "password": password, "next": next}, page="/login"
+        )
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        return self.submit("/logout")
+
+    def create_post(
+        self, title: str = "Hello", content: str = "First post!", published: bool = True
+    ):  # type: ignore[no-untyped-def]
+        data = {"title": title, "content": content}
+        if published:
+            data["published"] = "1"
+        return self.submit("/posts", data, page="/posts/new")
+
+    @property
+    def cookies(self):  # type: ignore[no-untyped-def]
+        return self.client.cookies
+
+
+@pytest.fixture
+def make_browser(app: FastAPI) -> Iterator:  # type: ignore[type-arg]
+    clients: list[TestClient] = []
+
+    def factory(base_url: str = "http://testserver") -> Browser:
+        client = TestClient(app, base_url=base_url, follow_redirects=False)
+        clients.append(client)
+        return Browser(client)
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def browser(make_browser) -> Browser:  # type: ignore[no-untyped-def]
+    return make_browser()
+
+
+@pytest.fixture
+def alice(make_browser) -> Browser:  # type: ignore[no-untyped-def]
+    b = make_browser()
+    assert b.register("alice").status_code == 303
+    return b
+
+
+@pytest.fixture
+def bob(make_browser) -> Browser:  # type: ignore[no-untyped-def]
+    b = make_browser()
+    assert b.register("bob").status_code == 303
+    return b
+
+
+def post_id_from(response) -> int:  # type: ignore[no-untyped-def]
+    location = response.headers["location"]
+    assert location.startswith("/posts/"), location
+    return int(location.rsplit("/", 1)[1])
+
+
+def get_user(db: Session, username: str) -> User:
+    from sqlmodel import select
+
+    db.expire_all()
+    return db.exec(select(User).where(User.username_key == username.lower())).one()
+
+
+def get_post(db: Session, post_id: int) -> Post | None:
+    db.expire_all()
+    return db.get(Post, post_id)

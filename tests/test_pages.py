@@ -1,0 +1,109 @@
+"""Error pages, health, headers and the CSRF refusals every form shares."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import func, select
+
+from app.models import Post
+from tests.conftest import post_id_from
+
+
+def test_healthz(browser):
+    response = browser.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_404_page_in_layout(browser):
+    response = browser.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.text and 'class="site-header"' in response.text
+
+
+def test_500_page_has_no_stack_trace(app):
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text and 'class="site-header"' in response.text
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+def test_post_id_past_sqlite_integers(browser):
+    response = browser.get(f"/posts/{2**63}")
+    assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize("token", [None, "", "bogus"])
+def test_forms_refuse_missing_or_wrong_csrf(alice, db, token):
+    data = {"title": "Nope", "content": "x", "published": "1"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = alice.client.post("/posts", data=data)
+    assert response.status_code == 403
+    assert db.exec(select(func.count()).select_from(Post)).one() == 0
+
+
+def test_csrf_token_of_another_session_is_refused(alice, bob, db):
+    bobs_token = bob.token("/posts/new")
+    response = alice.client.post(
+        "/posts", data={"title": "x", "content": "y", "csrf_token": bobs_token}
+    )
+    assert response.status_code == 403
+    assert db.exec(select(func.count()).select_from(Post)).one() == 0
+
+
+def test_cross_site_post_is_refused_even_with_token(alice, db):
+    token = alice.token("/posts/new")
+    data = {"title": "x", "content": "y", "csrf_token": token}
+    assert (
+        alice.client.post("/posts", data=data, headers={"Sec-Fetch-Site": "cross-site"}).status_code
+        == 403
+    )
+    assert (
+        alice.client.post(
+            "/posts", data=data, headers={"Origin": "https://evil.example"}
+        ).status_code
+        == 403
+    )
+    assert db.exec(select(func.count()).select_from(Post)).one() == 0
+    assert (
+        alice.client.post(
+            "/posts", data=data, headers={"Sec-Fetch-Site": "same-origin"}
+        ).status_code
+        == 303
+    )
+
+
+def test_login_and_register_need_csrf(alice, make_browser):
+    b = make_browser()
+    assert (
+        b.client.post(
+            "/login", data={"email": "alice@example.com", "password": "x" * 10}
+        ).status_code
+        == 403
+    )
+    assert (
+        b.client.post(
+            "/register", data={"username": "eve", "email": "e@example.com", "password": "x" * 10}
+        ).status_code
+        == 403
+    )
+
+
+def test_get_never_changes_state(alice, db):
+    post_id = post_id_from(alice.create_post())
+    assert alice.get(f"/posts/{post_id}/vote").status_code in (404, 405)
+    assert alice.get("/logout").status_code in (404, 405)
+    assert alice.get(f"/posts/{post_id}/delete").status_code == 200  # confirmation page
+    assert "Log out" in alice.get("/").text
+    db.expire_all()
+    assert db.get(Post, post_id).vote_count == 0
+
+
+def test_flash_message_shows_once(alice):
+    alice.create_post()
+    assert "Your post is published." in alice.get("/").text
+    assert "Your post is published." not in alice.get("/").text
