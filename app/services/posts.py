@@ -99,6 +99,21 @@ def get_owned(*, session: Session, post_id: int, user: User) -> Post:
     return post
 
 
+def may_moderate(user: User | None) -> bool:
+    """The one permission check for acting on other people's posts (pages, admin and API)."""
+    return user is not None and user.is_active and user.is_moderator
+
+
+def get_removable(*, session: Session, post_id: int, user: User) -> Post:
+    """The post if `user` may delete or unpublish it: its owner, or a moderator or admin."""
+    if may_moderate(user):
+        post = session.get(Post, post_id)
+        if post is None:
+            raise NotFound("That post does not exist.")
+        return post
+    return get_owned(session=session, post_id=post_id, user=user)
+
+
 def _clean(title: str, content: str) -> tuple[str, str]:
     errors, clean = {}, {}
     for name, cleaner, value in (

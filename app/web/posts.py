@@ -112,7 +112,7 @@ def edit_post(
 def delete_post_confirm(
     request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
 ) -> Response:
-    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    post = posts.get_removable(session=session, post_id=post_id, user=user)
     return render(request, "posts/delete.html", {"post": post})
 
 
@@ -120,7 +120,7 @@ def delete_post_confirm(
 def delete_post(
     request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
 ) -> Response:
-    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    post = posts.get_removable(session=session, post_id=post_id, user=user)
     posts.remove(session=session, post=post)
     response = RedirectResponse("/", status_code=303)
     flash(response, request, "Your post is deleted.")
