@@ -12,6 +12,7 @@ from app import __version__
 from app.config import PROJECT_DIR, Settings
 from app.db import create_tables, make_engine
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.templating import templates
 from app.web import auth as web_auth
 from app.web import errors
 from app.web import posts as web_posts
@@ -32,6 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
+    # Checking template files for changes costs a stat() per template per request.
+    templates.env.auto_reload = settings.env == "development"
     app.state.engine = make_engine(settings)
     create_tables(app.state.engine)
 

@@ -73,14 +73,23 @@ def _ensure_auth(request: Request) -> None:
     """Errors raised before authentication still show the visitor's login state in the header."""
     if hasattr(request.state, "auth"):
         return
-    from app.deps import get_auth
+    from sqlmodel import Session
 
+    from app.deps import SESSION_COOKIE, Auth
+    from app.security import read_cookie
+    from app.services import sessions
+
+    request.state.auth = Auth()
+    token = read_cookie(request, SESSION_COOKIE)
+    if not token:
+        return
     try:
-        engine = request.app.state.engine
-        from sqlmodel import Session
-
-        with Session(engine, expire_on_commit=False) as session:
-            get_auth(request, session, request.app.state.settings)
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            found = sessions.resolve(
+                session=session, settings=request.app.state.settings, token=token, kind="web"
+            )
+        if found:
+            request.state.auth = Auth(*found)
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
         log.warning("could not resolve the visitor for an error page", exc_info=True)
 
