@@ -20,10 +20,47 @@ from app.security import hash_password
 SEED_PASSWORD = "benchmark password"  # noqa: S105 - documented, for throwaway data
 BATCH = 5_000
 WORDS = (
-    "agora forum idea vote post draft garden river coffee tea morning evening "
-    "city street music book code python fast slow light dark open question "
-    "answer share think write read learn build small large quiet loud bright simple careful honest friendly"
-).split()
+    "agora",
+    "forum",
+    "idea",
+    "vote",
+    "post",
+    "draft",
+    "garden",
+    "river",
+    "coffee",
+    "tea",
+    "morning",
+    "evening",
+    "city",
+    "street",
+    "music",
+    "book",
+    "code",
+    "python",
+    "fast",
+    "slow",
+    "light",
+    "dark",
+    "open",
+    "question",
+    "answer",
+    "share",
+    "think",
+    "write",
+    "read",
+    "learn",
+    "build",
+    "small",
+    "large",
+    "quiet",
+    "loud",
+    "bright",
+    "simple",
+    "careful",
+    "honest",
+    "friendly",
+)
 # Characters that must be escaped in HTML, so the benchmark pays for escaping like real pages do.
 SPICE = ("<b>", "&", '"quoted"', "'single'", "<script>", "a > b", "x < y")
 
