@@ -379,7 +379,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores, {cpu}, {system}, Python {platform.python_version()}"
 
 
 def main() -> int:
@@ -547,10 +548,11 @@ def main() -> int:
         [
             "# Performance",
             "",
-            f"Measured by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC} in {took / 60:.1f} "
-            f"minutes, on {machine()}.",
-            f"{rounds} round(s) of {seconds} s per scenario, wrk with 2 threads and 32 connections, "
-            "Agora and the reference (bench/reference.py: raw Starlette + sqlite3 + Jinja2, the same "
+            f"Measured by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC} "
+            f"in {took / 60:.1f} minutes, on {machine()}.",
+            f"{rounds} round(s) of {seconds} s per scenario, wrk with 2 threads and 32 "
+            "connections, Agora and the reference (bench/reference.py: raw Starlette + sqlite3 + "
+            "Jinja2, the same "
             "newest-20 page from the same database file) alternating. Both served by uvicorn with "
             "2 workers, uvloop and httptools, no access log.",
             "",
