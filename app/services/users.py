@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.models import User
 from app.security import dummy_hash, hash_password, verify_password
-from app.services import ValidationFailed
+from app.services import AlreadyExists, LoginFailed, ValidationFailed, throttle
 from app.services.validation import check_password, clean_email, clean_username
 
 
@@ -55,10 +55,11 @@ def register(
         )
     except ValueError as exc:
         errors["password"] = str(exc)
-    if not errors:
-        errors = _taken(session, clean["username"], clean["email"])
     if errors:
         raise ValidationFailed(errors)
+    taken = _taken(session, clean["username"], clean["email"])
+    if taken:
+        raise AlreadyExists(taken)
 
     user = User(
         username=clean["username"],
@@ -72,7 +73,7 @@ def register(
     except IntegrityError:
         # Two sign-ups raced for the same name between our check and the insert.
         session.rollback()
-        raise ValidationFailed(
+        raise AlreadyExists(
             _taken(session, clean["username"], clean["email"])
             or {"username": "That username or email was just taken."}
         ) from None
@@ -90,4 +91,19 @@ def authenticate(*, session: Session, settings: Settings, login: str, password: 
         return None
     if not user.is_active:
         return None
+    return user
+
+
+def log_in(*, session: Session, settings: Settings, login: str, password: str, ip: str) -> User:
+    """Check credentials behind the per-account and per-IP throttle (pages and API alike).
+
+    Raises Throttled while the account or the IP is locked, LoginFailed (and counts the failure)
+    when the credentials match no active account.
+    """
+    throttle.check(session=session, login=login, ip=ip)
+    user = authenticate(session=session, settings=settings, login=login, password=password)
+    if user is None:
+        throttle.record_failure(session=session, settings=settings, login=login, ip=ip)
+        raise LoginFailed("Incorrect login or password.")
+    throttle.record_success(session=session, login=login)
     return user
