@@ -26,6 +26,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply pending database migrations (safe to repeat; run it before starting a new release)."""
+    from app import schema
+    from app.config import Settings
+
+    settings = Settings()
+    schema.upgrade(settings.database_url)
+    print(f"The database is up to date (revision {', '.join(schema.scripts().get_heads())}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agora", description="Agora's command line.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -37,11 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="port to listen on (default: PORT or 8000)")
     run.add_argument("--reload", action="store_true", help="restart when code changes")
     run.set_defaults(func=cmd_run)
+
+    migrate = commands.add_parser(
+        "migrate", help="apply pending database migrations", description=cmd_migrate.__doc__
+    )
+    migrate.set_defaults(func=cmd_migrate)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up chatter
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

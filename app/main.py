@@ -1,16 +1,19 @@
 """The application factory: settings, database, middleware, routers, error pages."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
-from app import __version__
+from app import __version__, schema
 from app.config import PROJECT_DIR, Settings
-from app.db import create_tables, make_engine
+from app.db import make_engine
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.web import auth as web_auth
 from app.web import errors
@@ -18,6 +21,18 @@ from app.web import posts as web_posts
 from app.web import users as web_users
 
 log = logging.getLogger("agora")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The schema comes from `agora migrate`, never from the app: say so early if it is missing.
+    try:
+        if schema.pending(app.state.engine):
+            log.warning("the database needs migrations: run `agora migrate`")
+    except SQLAlchemyError:
+        log.warning("the database does not answer yet", exc_info=True)
+    yield
+    app.state.engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,10 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings)
-    create_tables(app.state.engine)
 
     # Outermost first: headers wrap everything, so even a 413 or a 400 for a bad Host has them.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
