@@ -5,8 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
@@ -14,9 +12,9 @@ from starlette.staticfiles import StaticFiles
 from app import __version__, schema
 from app.config import PROJECT_DIR, Settings
 from app.db import make_engine
-from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.middleware import BodySizeLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from app.web import auth as web_auth
-from app.web import errors
+from app.web import errors, health
 from app.web import posts as web_posts
 from app.web import users as web_users
 
@@ -28,9 +26,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # The schema comes from `agora migrate`, never from the app: say so early if it is missing.
     try:
         if schema.pending(app.state.engine):
-            log.warning("the database needs migrations: run `agora migrate`")
+            log.warning("the database needs migrations: run `agora migrate` (/readyz says 503)")
     except SQLAlchemyError:
-        log.warning("the database does not answer yet", exc_info=True)
+        log.warning("the database does not answer yet (/readyz says 503)", exc_info=True)
     yield
     app.state.engine.dispose()
 
@@ -55,16 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static")
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
-        with app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return JSONResponse({"status": "ok"})
-
+    app.include_router(health.router)
     app.include_router(web_auth.router)
     app.include_router(web_posts.router)
     app.include_router(web_users.router)
