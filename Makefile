@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Re-install whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml 2>/dev/null | cut -d' ' -f1)
 
-.PHONY: help install run migrate test lint clean
+.PHONY: help install run serve migrate test lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +24,10 @@ install: $(STAMP)  ## create .venv and install Agora with its test tools
 run: install  ## set up and serve http://127.0.0.1:8000 on SQLite (HOST, PORT, DATABASE_URL, SECRET_KEY override)
 	$(BIN)/agora migrate
 	$(BIN)/agora run
+
+serve: install  ## production server: migrate, then WEB_CONCURRENCY workers behind a proxy (docs/deploy.md)
+	$(BIN)/agora migrate
+	$(BIN)/agora serve
 
 migrate: install  ## apply pending database migrations
 	$(BIN)/agora migrate
