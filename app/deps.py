@@ -21,7 +21,9 @@ from app.services import sessions
 
 SESSION_COOKIE = "agora_session"
 PRESESSION_COOKIE = "agora_presession"
-MAX_ID = 2**63 - 1
+# Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
+# the database would be an error there rather than "not found".
+MAX_ID = 2**31 - 1
 
 
 class LoginRequired(Exception):

@@ -11,8 +11,13 @@ from app.services import AlreadyExists, LoginFailed, ValidationFailed, throttle
 from app.services.validation import check_password, clean_email, clean_username
 
 
+def _unstorable(value: str) -> bool:
+    """No stored name holds NUL, and PostgreSQL refuses it even in a lookup."""
+    return "\x00" in value
+
+
 def get_by_username(session: Session, username: str) -> User | None:
-    if len(username) > 100:
+    if len(username) > 100 or _unstorable(username):
         return None
     return session.exec(select(User).where(User.username_key == username.lower())).first()
 
@@ -20,7 +25,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 def get_by_login(session: Session, login: str) -> User | None:
     """Find a user by email or, failing that, by username (both ignore case)."""
     login = login.strip().lower()
-    if not login or len(login) > 300:
+    if not login or len(login) > 300 or _unstorable(login):
         return None
     column = User.email if "@" in login else User.username_key
     return session.exec(select(User).where(column == login)).first()

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.deps import CsrfFailed, LoginRequired, PermissionDenied, TokenRejected
+from app.logs import request_id_var
 from app.services import AlreadyExists, DomainError, Throttled, ValidationFailed
 from app.web import safe_next
 
@@ -181,8 +182,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(request, 500)
+        request_id = request_id_var.get()
+        log.error(
+            "unhandled error on %s %s",
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"request_id": request_id},
+        )
+        # This answer bypasses the middleware stack, so echo the request id here.
+        return error_response(
+            request, 500, headers={"X-Request-ID": request_id} if request_id else None
+        )
 
 
 def _jsonable(errors: Any) -> Any:
