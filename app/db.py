@@ -1,4 +1,7 @@
-"""The database engine, its SQLite tuning, and the per-request session."""
+"""The database engine, its SQLite tuning, and the per-request session.
+
+Tables come from the migrations (app/schema.py, `agora migrate`), never from the app.
+"""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -6,7 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
@@ -40,14 +43,14 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_tuning))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-
-
-def create_tables(engine: Engine) -> None:
-    """Create any missing tables (migrations own schema changes; this serves fresh databases)."""
-    import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-
-    SQLModel.metadata.create_all(engine)
+    # A short connect timeout: an unreachable server fails /readyz quickly instead of hanging.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"connect_timeout": 5},
+    )
 
 
 async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, literal, update
+from sqlalchemy import bindparam, case, delete, func, insert, literal, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -37,29 +37,37 @@ _EXCERPT = case(
     ),
     else_=Post.content,
 ).label("excerpt")
+_AUTHOR = User.username.label("author")  # type: ignore[attr-defined]
+# Everything about a post, for the API; read straight into rows, no ORM objects to build.
 _LISTING = (
     Post.id,
     Post.title,
-    _EXCERPT,
+    Post.content,
     Post.published,
     Post.created_at,
+    Post.updated_at,
     Post.vote_count,
-    User.username.label("author"),  # type: ignore[attr-defined]
+    Post.owner_id,
+    _AUTHOR,
 )
+# What a card in a page's list shows.
+_CARDS = (Post.id, Post.title, _EXCERPT, Post.published, Post.created_at, Post.vote_count, _AUTHOR)
 
 
-def _listing() -> Any:
+def _listing(columns: tuple[Any, ...] = _LISTING) -> Any:
     return (
-        select(*_LISTING)
+        select(*columns)
         .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
         .order_by(col(Post.created_at).desc(), col(Post.id).desc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
     )
 
 
+def _cards() -> Any:
+    return _listing(_CARDS).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
 # Built once: on the feed, building a statement costs more than SQLite takes to run it.
-_FEED = _listing().where(col(Post.published).is_(True))
+_FEED = _cards().where(col(Post.published).is_(True))
 
 
 def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
@@ -75,6 +83,55 @@ def feed(*, session: Session, page: int = 1) -> Page:
     return _page(session, _FEED, page)
 
 
+@dataclass(frozen=True)
+class Position:
+    """A place in the newest-first order: the (created_at, id) of the last post seen."""
+
+    created_at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class Window:
+    """Up to `limit` posts, and where the next window starts (None after the last post)."""
+
+    items: list[Any]
+    next: Position | None
+
+
+def search(
+    *,
+    session: Session,
+    text: str = "",
+    author: str = "",
+    limit: int = PAGE_SIZE,
+    after: Position | None = None,
+    offset: int = 0,
+) -> Window:
+    """Published posts whose title or content contains `text` (any case), newest first.
+
+    The one search used by the API and pages; empty `text` matches every post and `author`
+    (a username) narrows to one author. Pages continue from `after` with an indexed keyset
+    condition, so any depth costs the same. Full-text search will replace the match rule.
+    """
+    stmt = _listing().where(col(Post.published).is_(True))
+    if author:
+        stmt = stmt.where(User.username_key == author.lower())
+    if text:
+        stmt = stmt.where(
+            or_(
+                col(Post.title).icontains(text, autoescape=True),
+                col(Post.content).icontains(text, autoescape=True),
+            )
+        )
+    if after is not None:
+        stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after.created_at, after.id))
+    rows = session.exec(stmt.offset(offset).limit(limit + 1)).all()
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Window(items, Position(items[-1].created_at, items[-1].id) if more else None)
+
+
 def by_author(
     *,
     session: Session,
@@ -84,7 +141,7 @@ def by_author(
     drafts: bool | None = None,
 ) -> Page:
     """An author's posts; drafts only when the viewer is the author."""
-    stmt = _listing().where(Post.owner_id == author.id)
+    stmt = _cards().where(Post.owner_id == author.id)
     own = viewer is not None and viewer.id == author.id
     if not own or drafts is False:
         stmt = stmt.where(col(Post.published).is_(True))
