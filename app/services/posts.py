@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import Post, User, Vote
-from app.services import Forbidden, NotFound, ValidationFailed
+from app.services import Forbidden, NotFound, ValidationFailed, audit
 from app.services.validation import clean_content, clean_title
 
 PAGE_SIZE = 20
@@ -41,7 +41,8 @@ _LISTING = (
 )
 
 
-def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
+def paginate(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
+    """One page of `stmt`'s rows; one extra row is fetched to learn whether a next page exists."""
     page = max(1, min(page, MAX_PAGE))
     rows = session.exec(stmt.limit(size + 1).offset((page - 1) * size)).all()
     return Page(items=list(rows[:size]), number=page, has_next=len(rows) > size)
@@ -57,7 +58,7 @@ def _listing() -> Any:
 
 def feed(*, session: Session, page: int = 1) -> Page:
     """Published posts, newest first: one indexed query however large the table grows."""
-    return _page(session, _listing().where(col(Post.published).is_(True)), page)
+    return paginate(session, _listing().where(col(Post.published).is_(True)), page)
 
 
 def by_author(
@@ -75,7 +76,7 @@ def by_author(
         stmt = stmt.where(col(Post.published).is_(True))
     elif drafts is True:
         stmt = stmt.where(col(Post.published).is_(False))
-    return _page(session, stmt, page)
+    return paginate(session, stmt, page)
 
 
 def get_visible(*, session: Session, post_id: int, viewer: User | None) -> tuple[Post, User]:
@@ -149,9 +150,32 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     return post
 
 
-def remove(*, session: Session, post: Post) -> None:
+def remove(*, session: Session, post: Post, actor: User | None = None) -> None:
+    """Delete a post; when `actor` is a moderator removing someone else's post, audit it."""
+    if actor is not None and actor.id != post.owner_id:
+        before = audit.post_values(post)
+        audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
     session.delete(post)
     session.commit()
+
+
+def unpublish(*, session: Session, post: Post, actor: User) -> bool:
+    """Take a post out of the feed (it becomes its author's draft); False if it already was one."""
+    if not post.published:
+        return False
+    post.published = False
+    if actor.id != post.owner_id:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="post.unpublish",
+            target=post,
+            before={"published": True},
+            after={"published": False},
+        )
+    session.add(post)
+    session.commit()
+    return True
 
 
 def has_voted(*, session: Session, post_id: int, user: User | None) -> bool:
