@@ -12,6 +12,7 @@ from app import __version__
 from app.config import PROJECT_DIR, Settings
 from app.db import create_tables, make_engine
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.web import account_self as web_account_self
 from app.web import auth as web_auth
 from app.web import errors
 from app.web import posts as web_posts
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_auth.router)
     app.include_router(web_posts.router)
     app.include_router(web_users.router)
+    app.include_router(web_account_self.router)
     return app
 
 

@@ -148,3 +148,30 @@ def get_user(db: Session, username: str) -> User:
 def get_post(db: Session, post_id: int) -> Post | None:
     db.expire_all()
     return db.get(Post, post_id)
+
+
+def set_role(db: Session, username: str, role: str) -> User:
+    """Give a user a role directly in the database (test setup, not the admin pages)."""
+    user = get_user(db, username)
+    user.role = role
+    db.add(user)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def admin(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
+    """`root`, logged in, with the admin role."""
+    b = make_browser()
+    assert b.register("root").status_code == 303
+    set_role(db, "root", "admin")
+    return b
+
+
+@pytest.fixture
+def moderator(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
+    """`mod`, logged in, with the moderator role."""
+    b = make_browser()
+    assert b.register("mod").status_code == 303
+    set_role(db, "mod", "moderator")
+    return b
