@@ -13,6 +13,8 @@ from app.config import PROJECT_DIR, Settings
 from app.db import create_tables, make_engine
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.web import account_self as web_account_self
+from app.web import admin as web_admin
+from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
 from app.web import errors
 from app.web import posts as web_posts
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_posts.router)
     app.include_router(web_users.router)
     app.include_router(web_account_self.router)
+    app.include_router(web_admin.router)
+    app.include_router(web_admin_posts.router)
     return app
 
 
