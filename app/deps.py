@@ -19,7 +19,7 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import sessions
+from app.services import posts, sessions
 
 SESSION_COOKIE = "agora_session"
 PRESESSION_COOKIE = "agora_presession"
@@ -64,6 +64,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 
 
 @dataclass
@@ -105,7 +106,7 @@ async def get_current_user(auth: AuthDep) -> User:
 
 
 async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
-    if not user.is_moderator:
+    if not posts.may_moderate(user):
         raise PermissionDenied("This page is for moderators and administrators.")
     return user
 

@@ -20,6 +20,9 @@ from app.config import PROJECT_DIR, Settings
 from app.db import make_engine
 from app.middleware import BodySizeLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
 from app.templating import templates
+from app.web import account_self as web_account_self
+from app.web import admin as web_admin
+from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
 from app.web import errors, health
 from app.web import posts as web_posts
@@ -74,6 +77,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_auth.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)
+    app.include_router(web_account_self.router, include_in_schema=False)
+    app.include_router(web_admin.router, include_in_schema=False)
+    app.include_router(web_admin_posts.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_posts.router)

@@ -1,5 +1,6 @@
 """Database tables and the schemas that go in and out of them."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,3 +126,38 @@ class LoginThrottle(SQLModel, table=True):
     locked_until: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+
+
+class AuditLog(SQLModel, table=True):
+    """One admin or moderator action: who did what to which target, with before/after values.
+
+    Names and labels are copied at the time of the action so the entry still reads correctly
+    after the actor or the target is renamed or deleted.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    actor_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    actor_name: str = Field(max_length=USERNAME_MAX + 10)  # a username, or "console"
+    action: str = Field(max_length=40, index=True)
+    target_type: str = Field(max_length=16)  # "user" or "post"
+    target_id: int | None = Field(default=None)
+    target_label: str = Field(default="", max_length=TITLE_MAX)
+    before: str | None = Field(default=None)  # JSON text
+    after: str | None = Field(default=None)  # JSON text
+
+    @property
+    def before_values(self) -> dict[str, Any]:
+        return json.loads(self.before) if self.before else {}
+
+    @property
+    def after_values(self) -> dict[str, Any]:
+        return json.loads(self.after) if self.after else {}

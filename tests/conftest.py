@@ -303,3 +303,30 @@ def alice_api(make_api) -> Api:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def bob_api(make_api) -> Api:  # type: ignore[no-untyped-def]
     return make_api("bob")  # type: ignore[no-any-return]
+
+
+def set_role(db: Session, username: str, role: str) -> User:
+    """Give a user a role directly in the database (test setup, not the admin pages)."""
+    user = get_user(db, username)
+    user.role = role
+    db.add(user)
+    db.commit()
+    return user
+
+
+@pytest.fixture
+def admin(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
+    """`root`, logged in, with the admin role."""
+    b = make_browser()
+    assert b.register("root").status_code == 303
+    set_role(db, "root", "admin")
+    return b
+
+
+@pytest.fixture
+def moderator(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
+    """`mod`, logged in, with the moderator role."""
+    b = make_browser()
+    assert b.register("mod").status_code == 303
+    set_role(db, "mod", "moderator")
+    return b

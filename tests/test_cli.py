@@ -1,127 +1,245 @@
-"""The `agora` command: migrate, backup, and the production server's refusal of weak settings."""
+"""The `agora` console commands, run as real processes against the test database."""
 
-import shutil
-import sqlite3
-import stat
-import threading
+import io
+import os
+import pty
+import re
+import select as fd_select
+import signal
+import subprocess
+import sys
 import time
-from contextlib import closing
+from pathlib import Path
 
-from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, pool
+import pytest
+from sqlmodel import select
 
-from app import schema
-from app.cli import main
-from app.config import Settings
-from app.main import create_app
-from tests.conftest import PASSWORD, Browser, post_id_from
+from app import cli
+from app.models import AuditLog, Post, User, Vote
+from tests.conftest import PASSWORD, get_user
 
-
-def test_migrate_builds_the_schema_and_is_safe_to_repeat(empty_database_url, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", empty_database_url)
-    assert main(["migrate"]) == 0
-    assert main(["migrate"]) == 0
-    assert "The database is up to date" in capsys.readouterr().out
-    engine = create_engine(empty_database_url, poolclass=pool.NullPool)
-    assert not schema.pending(engine)
-    engine.dispose()
+AGORA = Path(sys.executable).with_name("agora")
 
 
-def sqlite_site(tmp_path, name: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / name
-    url = f"sqlite:///{path}"
-    schema.upgrade(url)
-    settings = Settings(
-        env="test", database_url=url, secret_key="k" * 40, bcrypt_rounds=4, instance_dir=tmp_path
+@pytest.fixture
+def cli_env(settings, app, tmp_path):  # type: ignore[no-untyped-def]
+    """The environment a console command needs to reach the test database (already created)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "ENV")}
+    env.update(
+        DATABASE_URL=settings.database_url,
+        BCRYPT_ROUNDS="4",
+        INSTANCE_DIR=str(tmp_path / "instance"),
     )
-    return path, create_app(settings)
+    return env
 
 
-def test_backup_while_the_site_writes_then_restore_finds_every_row(tmp_path, monkeypatch, capsys):
-    live, app = sqlite_site(tmp_path, "live.db")
-    stop = threading.Event()
-    created: list[int] = []
-    clients = [TestClient(app, follow_redirects=False) for _ in range(2)]
-    writers = [Browser(client) for client in clients]
-    for i, writer in enumerate(writers):
-        assert writer.register(f"writer{i}").status_code == 303
+def agora(env, *args, stdin="", program=(sys.executable, "-m", "app")):  # type: ignore[no-untyped-def]
+    return subprocess.run(
+        [*program, *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
-    def write(writer: Browser, n: int) -> None:
-        # Each round writes a post and votes on the newest post: two tables per transaction.
-        while not stop.is_set():
-            post_id = post_id_from(writer.create_post(f"post by {n}", "body"))
-            created.append(post_id)
-            writer.submit(f"/posts/{created[-1]}/vote", page=f"/posts/{post_id}")
 
-    threads = [threading.Thread(target=write, args=(w, n)) for n, w in enumerate(writers)]
-    for thread in threads:
-        thread.start()
+def agora_on_a_terminal(env, args, answers):  # type: ignore[no-untyped-def]
+    """Run a command on a pseudo-terminal, typing each answer once its prompt appears."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the command
+        os.execve(sys.executable, [sys.executable, "-m", "app", *args], env)  # noqa: S606
+    output = b""
+    unanswered = 0  # where the output not yet answered starts
+    pending = list(answers)
+    deadline = time.monotonic() + 30
     try:
-        while len(created) < 20:
-            time.sleep(0.01)
-        committed = set(created)  # every one of these answered 303 before the backup began
-        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{live}")
-        assert main(["backup", str(tmp_path / "backups" / "agora.db")]) == 0
-        during = len(created)
-        time.sleep(0.2)
+        while time.monotonic() < deadline:
+            ready, _, _ = fd_select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the command exited and its terminal closed
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and output[unanswered:].rstrip().endswith(b":"):
+                os.write(fd, pending.pop(0).encode() + b"\n")
+                unanswered = len(output)
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
-        for client in clients:
-            client.close()
-        app.state.engine.dispose()
-    assert len(created) > during  # the site kept writing after the copy
-    assert "Backed up" in capsys.readouterr().out
-    backup = tmp_path / "backups" / "agora.db"
-    assert stat.S_IMODE(backup.stat().st_mode) == 0o600  # it holds password hashes
+        exited, status = os.waitpid(pid, os.WNOHANG)
+        if not exited:  # still waiting for input: give up on it
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
-    restored = tmp_path / "restored.db"
-    shutil.copyfile(backup, restored)
-    with closing(sqlite3.connect(restored)) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        # One consistent moment: each post's counter agrees with its vote rows.
-        assert not db.execute(
-            "SELECT id FROM post WHERE vote_count != "
-            "(SELECT count(*) FROM vote WHERE vote.post_id = post.id)"
-        ).fetchall()
-    settings = Settings(
-        env="test",
-        database_url=f"sqlite:///{restored}",
-        secret_key="k" * 40,
-        bcrypt_rounds=4,
-        instance_dir=tmp_path,
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("create-admin", ["--email", "--username", "--password-stdin"]),
+        ("seed-demo", ["empty database"]),
+        ("run", ["--host", "--port"]),
+    ],
+)
+def test_every_command_has_help(cli_env, command, words):
+    result = agora(cli_env, command, "--help", program=(str(AGORA),))
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: agora {command}")
+    for word in words:
+        assert word in result.stdout
+
+
+def test_create_admin_from_stdin_can_log_in_to_admin(cli_env, make_browser, db):
+    result = agora(
+        cli_env,
+        "create-admin",
+        "--email",
+        "Boss@Example.com",
+        "--username",
+        "boss",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
     )
-    with TestClient(create_app(settings), follow_redirects=False) as client:  # disposes on exit
-        assert client.get("/readyz").json() == {"status": "ready"}
-        for post_id in committed:
-            assert client.get(f"/posts/{post_id}").status_code == 200, post_id
-        reader = Browser(client)
-        assert reader.login("writer1@example.com", PASSWORD).status_code == 303
+    assert result.returncode == 0, result.stderr
+    assert "Created the administrator boss <boss@example.com>" in result.stdout
+    assert PASSWORD not in result.stdout + result.stderr
+    boss = get_user(db, "boss")
+    assert boss.role == "admin" and boss.email == "boss@example.com"
+    browser = make_browser()
+    assert browser.login("boss@example.com").status_code == 303
+    assert browser.get("/admin").status_code == 200
+    db.expire_all()
+    entries = db.exec(select(AuditLog).order_by(AuditLog.id)).all()
+    assert [(e.action, e.actor_name) for e in entries] == [
+        ("user.create", "console"),
+        ("user.role", "console"),
+    ]
 
 
-def test_backup_refuses_to_overwrite_the_database_itself(tmp_path, monkeypatch, capsys):
-    live, app = sqlite_site(tmp_path, "live.db")
-    app.state.engine.dispose()
-    before = live.read_bytes()
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{live}")
-    assert main(["backup", str(live)]) == 1
-    assert "cannot overwrite the database" in capsys.readouterr().err
-    assert live.read_bytes() == before
+def test_create_admin_asks_for_the_password_twice(cli_env, db):
+    args = ["create-admin", "--email", "t@example.com", "--username", "typist"]
+    code, output = agora_on_a_terminal(cli_env, args, [PASSWORD, PASSWORD])
+    assert code == 0, output
+    assert "Password:" in output and "Password (again):" in output
+    assert PASSWORD not in output  # never echoed
+    assert get_user(db, "typist").role == "admin"
 
 
-def test_backup_points_postgresql_at_pg_dump(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://agora:s3cret@db.internal:5432/agora")
-    target = tmp_path / "agora.dump"
-    assert main(["backup", str(target)]) == 2
-    message = capsys.readouterr().err
-    assert "pg_dump" in message and "postgresql://agora:***@db.internal:5432/agora" in message
-    assert "s3cret" not in message
-    assert not target.exists()
+def test_create_admin_refuses_two_different_passwords(cli_env, db):
+    args = ["create-admin", "--email", "t@example.com", "--username", "typist"]
+    code, output = agora_on_a_terminal(cli_env, args, [PASSWORD, PASSWORD + "!"])
+    assert code == 1
+    assert "agora create-admin: error: the two passwords differ; nothing was changed" in output
+    db.expire_all()
+    assert db.exec(select(User)).all() == []
 
 
-def test_serve_refuses_a_placeholder_secret_key(monkeypatch, capsys):
-    monkeypatch.setenv("ENV", "development")  # `serve` is production whatever ENV says
-    monkeypatch.setenv("SECRET_KEY", "changeme")
-    assert main(["serve"]) == 2
-    assert "SECRET_KEY is a placeholder" in capsys.readouterr().err
+def test_create_admin_promotes_an_existing_user_at_once(cli_env, alice, db):
+    assert alice.get("/admin").status_code == 403
+    result = agora(cli_env, "create-admin", "--email", "ALICE@example.com", "--username", "Alice")
+    assert result.returncode == 0, result.stderr
+    assert "alice <alice@example.com> is now an administrator" in result.stdout
+    assert alice.get("/admin").status_code == 200  # her open session, no new login
+    again = agora(cli_env, "create-admin", "--email", "alice@example.com", "--username", "alice")
+    assert again.returncode == 0 and "already is an active administrator" in again.stdout
+
+
+def test_create_admin_reactivates_a_deactivated_account(cli_env, alice, db):
+    alice_user = get_user(db, "alice")
+    alice_user.is_active = False
+    db.add(alice_user)
+    db.commit()
+    result = agora(cli_env, "create-admin", "--email", "alice@example.com", "--username", "alice")
+    assert result.returncode == 0
+    alice_user = get_user(db, "alice")
+    assert alice_user.is_active and alice_user.role == "admin"
+
+
+BAD_INPUT = [
+    (["--email", "nope", "--username", "boss"], PASSWORD, "--email: Enter a valid email"),
+    (["--email", "b@example.com", "--username", "b!"], PASSWORD, "--username: Use 3 to 30"),
+    (["--email", "b@example.com", "--username", "boss"], "short", "password: Use at least 8"),
+    (["--email", "b@example.com", "--username", "boss"], "password123", "too common"),
+    (["--email", "b@example.com", "--username", "boss"], "é" * 40, "at most 72 bytes"),
+    (["--email", "b@example.com", "--username", "boss"], "", "no password on standard input"),
+    (["--email", "alice@example.com", "--username", "bob"], "", "belongs to the user 'alice'"),
+    (["--email", "b@example.com", "--username", "ALICE"], PASSWORD, "username is taken"),
+]
+
+
+def assert_nothing_changed(db) -> None:  # type: ignore[no-untyped-def]
+    db.expire_all()
+    assert [u.username for u in db.exec(select(User))] == ["alice"]
+    assert get_user(db, "alice").role == "user"
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), [BAD_INPUT[0], BAD_INPUT[2]])
+def test_create_admin_bad_input_exits_non_zero_with_one_line(
+    cli_env, alice, db, args, stdin, message
+):
+    result = agora(cli_env, "create-admin", *args, "--password-stdin", stdin=stdin + "\n")
+    assert result.returncode == 1
+    assert result.stderr.startswith("agora create-admin: error: ")
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert_nothing_changed(db)
+
+
+@pytest.mark.parametrize(("args", "stdin", "message"), BAD_INPUT)
+def test_create_admin_refuses_bad_input(
+    cli_env, alice, db, monkeypatch, capsys, args, stdin, message
+):
+    """The same command in this process, so every refusal is checked without a slow start-up."""
+    for name, value in cli_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin + "\n"))
+    assert cli.main(["create-admin", *args, "--password-stdin"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("agora create-admin: error: ") and message in error
+    assert_nothing_changed(db)
+
+
+def test_create_admin_without_a_terminal_points_to_password_stdin(cli_env, db):
+    result = agora(cli_env, "create-admin", "--email", "b@example.com", "--username", "boss")
+    assert result.returncode == 1
+    assert "pipe one in with --password-stdin" in result.stderr
+
+
+def test_create_admin_requires_email_and_username(capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["create-admin", "--username", "boss"])
+    assert exited.value.code == 2
+    assert "the following arguments are required: --email" in capsys.readouterr().err
+
+
+def test_seed_demo_fills_an_empty_database_and_prints_logins(cli_env, make_browser, db):
+    result = agora(cli_env, "seed-demo")
+    assert result.returncode == 0, result.stderr
+    assert "Demo data is ready: 3 users, 4 posts, 1 draft(s) and 7 votes." in result.stdout
+    logins = re.findall(r"^\s+(\S+@example\.com)\s+(\S+)\s+(\w+)$", result.stdout, re.M)
+    assert [(email, role) for email, _, role in logins] == [
+        ("maya@example.com", "user"),
+        ("theo@example.com", "user"),
+        ("noor@example.com", "moderator"),
+    ]
+    db.expire_all()
+    assert len(db.exec(select(Post)).all()) == 5 and len(db.exec(select(Vote)).all()) == 7
+    # A printed login works, and the feed shows the demo posts with their votes.
+    email, password, _ = logins[2]
+    browser = make_browser()
+    assert browser.login(email, password).status_code == 303
+    assert browser.get("/admin/posts").status_code == 200
+    assert "Hello, Agora!" in browser.get("/").text
+
+
+def test_seed_demo_refuses_a_database_with_accounts(cli_env, alice, db):
+    result = agora(cli_env, "seed-demo")
+    assert result.returncode == 1
+    assert "agora seed-demo: error: The database already has 1 account(s)" in result.stderr
+    db.expire_all()
+    assert len(db.exec(select(User)).all()) == 1 and db.exec(select(Post)).all() == []

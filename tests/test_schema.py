@@ -57,6 +57,8 @@ def snapshot(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     rows = {}
     with engine.connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
+            if table.name not in reflected.tables:  # added by a later revision than this one
+                continue
             live = reflected.tables[table.name]
             columns = [live.c[c.name] for c in table.columns]
             order = [live.c[c.name] for c in table.primary_key.columns]
@@ -96,7 +98,9 @@ def test_upgrade_head_builds_the_schema_on_an_empty_database(empty_database_url)
     assert tables == {t.name for t in SQLModel.metadata.sorted_tables} | {"alembic_version"}
     assert not schema.pending(engine)
     seed(empty_database_url)  # the migrated tables take real writes
-    assert {name: len(rows) for name, rows in snapshot(engine).items()} == {
+    counts = {name: len(rows) for name, rows in snapshot(engine).items()}
+    assert set(counts) == {t.name for t in SQLModel.metadata.sorted_tables}
+    assert {name: n for name, n in counts.items() if n} == {
         "user": 2,
         "post": 2,
         "vote": 1,
@@ -147,7 +151,11 @@ def test_downgrade_upgrade_round_trip_keeps_every_row(empty_database_url, tmp_pa
     assert snapshot(engine) == before
     for rev in steps:
         command.downgrade(config, rev.down_revision)
-        assert snapshot(engine) == before, f"downgrade of {rev.revision} lost or changed rows"
+        after = snapshot(engine)
+        assert {"user", "post", "vote"} <= set(after)
+        assert after == {name: before[name] for name in after}, (
+            f"downgrade of {rev.revision} lost or changed rows"
+        )
     command.upgrade(config, "head")
     assert snapshot(engine) == before
     with Session(engine) as session:  # foreign keys still point where they did

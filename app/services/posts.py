@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import Post, User, Vote
-from app.services import Forbidden, NotFound, ValidationFailed
+from app.services import Forbidden, NotFound, ValidationFailed, audit
 from app.services.validation import clean_content, clean_title
 
 PAGE_SIZE = 20
@@ -54,6 +54,13 @@ _LISTING = (
 _CARDS = (Post.id, Post.title, _EXCERPT, Post.published, Post.created_at, Post.vote_count, _AUTHOR)
 
 
+def paginate(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
+    """One page of `stmt`'s rows; one extra row is fetched to learn whether a next page exists."""
+    page = max(1, min(page, MAX_PAGE))
+    rows = session.exec(stmt.limit(size + 1).offset((page - 1) * size)).all()
+    return Page(items=list(rows[:size]), number=page, has_next=len(rows) > size)
+
+
 def _listing(columns: tuple[Any, ...] = _LISTING) -> Any:
     return (
         select(*columns)
@@ -71,6 +78,7 @@ _FEED = _cards().where(col(Post.published).is_(True))
 
 
 def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
+    """`paginate` for prebuilt card statements, whose limit and offset are bound parameters."""
     page = max(1, min(page, MAX_PAGE))
     # Core execution on the session's connection skips the ORM layer these plain rows don't need.
     rows = session.connection().execute(stmt, {"limit": size + 1, "offset": (page - 1) * size})
@@ -227,9 +235,32 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     return post
 
 
-def remove(*, session: Session, post: Post) -> None:
+def remove(*, session: Session, post: Post, actor: User | None = None) -> None:
+    """Delete a post; when `actor` is a moderator removing someone else's post, audit it."""
+    if actor is not None and actor.id != post.owner_id:
+        before = audit.post_values(post)
+        audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
     session.delete(post)
     session.commit()
+
+
+def unpublish(*, session: Session, post: Post, actor: User) -> bool:
+    """Take a post out of the feed (it becomes its author's draft); False if it already was one."""
+    if not post.published:
+        return False
+    post.published = False
+    if actor.id != post.owner_id:
+        audit.record(
+            session=session,
+            actor=actor,
+            action="post.unpublish",
+            target=post,
+            before={"published": True},
+            after={"published": False},
+        )
+    session.add(post)
+    session.commit()
+    return True
 
 
 def has_voted(*, session: Session, post_id: int, user: User | None) -> bool:

@@ -1,13 +1,13 @@
 """Accounts: registration, lookup, credentials."""
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import User
+from app.models import Post, User, Vote
 from app.security import dummy_hash, hash_password, verify_password
-from app.services import AlreadyExists, LoginFailed, ValidationFailed, throttle
+from app.services import AlreadyExists, Forbidden, LoginFailed, ValidationFailed, throttle
 from app.services.validation import check_password, clean_email, clean_username
 
 
@@ -31,11 +31,15 @@ def get_by_login(session: Session, login: str) -> User | None:
     return session.exec(select(User).where(column == login)).first()
 
 
-def _taken(session: Session, username: str, email: str) -> dict[str, str]:
+def taken(
+    session: Session, username: str, email: str, exclude_id: int | None = None
+) -> dict[str, str]:
+    """Field errors for a username or email already used by another account than `exclude_id`."""
     errors = {}
-    if session.exec(select(func.count()).where(User.username_key == username.lower())).one():
+    others = select(func.count()).where(User.id != exclude_id)
+    if session.exec(others.where(User.username_key == username.lower())).one():
         errors["username"] = "That username is taken."
-    if session.exec(select(func.count()).where(User.email == email)).one():
+    if session.exec(others.where(User.email == email)).one():
         errors["email"] = "An account with this email already exists. Log in instead?"
     return errors
 
@@ -62,9 +66,9 @@ def register(
         errors["password"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
-    taken = _taken(session, clean["username"], clean["email"])
-    if taken:
-        raise AlreadyExists(taken)
+    in_use = taken(session, clean["username"], clean["email"])
+    if in_use:
+        raise AlreadyExists(in_use)
 
     user = User(
         username=clean["username"],
@@ -79,7 +83,7 @@ def register(
         # Two sign-ups raced for the same name between our check and the insert.
         session.rollback()
         raise AlreadyExists(
-            _taken(session, clean["username"], clean["email"])
+            taken(session, clean["username"], clean["email"])
             or {"username": "That username or email was just taken."}
         ) from None
     session.refresh(user)
@@ -112,3 +116,57 @@ def log_in(*, session: Session, settings: Settings, login: str, password: str, i
         raise LoginFailed("Incorrect login or password.")
     throttle.record_success(session=session, login=login)
     return user
+
+
+def ensure_admin_left(session: Session, user: User, actor: User | None = None) -> None:
+    """Call after flushing a change that stops `user` being an active admin: if none would be
+    left, undo the change and refuse.
+
+    Checking after the write, with the admin rows locked, is what stops two admins who demote
+    each other at the same moment from both succeeding: SQLite lets one writer in at a time,
+    and PostgreSQL makes the second wait for the first's row locks.
+    """
+    admins = session.exec(
+        select(User.id).where(User.role == "admin", col(User.is_active).is_(True)).with_for_update()
+    ).all()
+    if admins:
+        return
+    session.rollback()
+    # The rollback expired them; reload now, while the session is open, for the error page.
+    for obj in {id(o): o for o in (user, actor) if o is not None}.values():
+        session.refresh(obj)
+    raise Forbidden(
+        f"{user.username} is the only active administrator. Make someone else an "
+        "administrator first, so the site is never left without one."
+    )
+
+
+def footprint(*, session: Session, user: User) -> dict[str, int]:
+    """What deleting `user` takes with it: their posts, drafts and the votes they cast."""
+    counts = session.exec(
+        select(col(Post.published), func.count())
+        .where(Post.owner_id == user.id)
+        .group_by(col(Post.published))
+    ).all()
+    by_state = {bool(published): int(n) for published, n in counts}
+    votes = session.exec(select(func.count()).where(Vote.user_id == user.id)).one()
+    return {"posts": by_state.get(True, 0), "drafts": by_state.get(False, 0), "votes": int(votes)}
+
+
+def remove(*, session: Session, user: User, actor: User | None = None) -> None:
+    """Delete an account with its posts, votes and sessions, in one transaction.
+
+    The database cascades the rows away; the vote counters on other people's posts are lowered
+    first, because a cascade would leave them counting votes that no longer exist.
+    """
+    was_admin = user.is_admin and user.is_active
+    voted = select(Vote.post_id).where(Vote.user_id == user.id)
+    session.exec(
+        update(Post)  # type: ignore[call-overload]
+        .where(col(Post.id).in_(voted), col(Post.owner_id) != user.id)
+        .values(vote_count=Post.vote_count - 1)
+    )
+    session.exec(delete(User).where(User.id == user.id))  # type: ignore[call-overload,arg-type]
+    if was_admin:
+        ensure_admin_left(session, user, actor)
+    session.commit()

@@ -127,9 +127,10 @@ def delete_post(
     request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
 ) -> Response:
     post = posts.get_removable(session=session, post_id=post_id, user=user)
-    posts.remove(session=session, post=post)
+    own = post.owner_id == user.id
+    posts.remove(session=session, post=post, actor=user)
     response = RedirectResponse("/", status_code=303)
-    flash(response, request, "Your post is deleted.")
+    flash(response, request, "Your post is deleted." if own else "The post is deleted.")
     return response
 
 

@@ -1,0 +1,161 @@
+"""Running the site: the dashboard numbers and what admins do to accounts.
+
+Every change here is written to the audit log in the same transaction as the change itself.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from app.models import ROLES, Post, User, Vote
+from app.services import Forbidden, NotFound, ValidationFailed, audit, posts, sessions, users
+
+DASHBOARD_DAYS = 30
+# What moderators may do to posts from the admin pages, with the words the pages use.
+POST_ACTIONS = {"unpublish": "Unpublish", "delete": "Delete"}
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    signups: int
+    posts: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    users: int
+    posts: int
+    drafts: int
+    votes: int
+    days: list[DayCount]
+
+
+def _per_day(session: Session, column: Any, since: datetime) -> dict[date, int]:
+    day = func.date(column)
+    rows = session.exec(select(day, func.count()).where(column >= since).group_by(day)).all()
+    # SQLite answers "YYYY-MM-DD" text, PostgreSQL a date: read both the same way.
+    return {date.fromisoformat(str(value)[:10]): int(n) for value, n in rows}
+
+
+def dashboard(*, session: Session, today: date | None = None) -> Dashboard:
+    """Totals, and sign-ups and new posts for each of the last 30 days (UTC), oldest first."""
+    today = today or datetime.now(UTC).date()
+    first = today - timedelta(days=DASHBOARD_DAYS - 1)
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    signups = _per_day(session, User.created_at, since)
+    new_posts = _per_day(session, Post.created_at, since)
+    by_state = dict(
+        session.exec(select(col(Post.published), func.count()).group_by(col(Post.published))).all()
+    )
+    return Dashboard(
+        users=session.exec(select(func.count()).select_from(User)).one(),
+        posts=by_state.get(True, 0),
+        drafts=by_state.get(False, 0),
+        votes=session.exec(select(func.count()).select_from(Vote)).one(),
+        days=[
+            DayCount(d, signups.get(d, 0), new_posts.get(d, 0))
+            for d in (first + timedelta(days=i) for i in range(DASHBOARD_DAYS))
+        ],
+    )
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no user with that id.")
+    return user
+
+
+def set_role(*, session: Session, actor: User | None, user: User, role: str) -> bool:
+    """Give `user` a role; False if they already had it. `actor` None is the command line."""
+    if role not in ROLES:
+        raise ValidationFailed({"role": "Choose user, moderator or admin."})
+    if role == user.role:
+        return False
+    if actor is not None and actor.id == user.id:
+        raise Forbidden("You cannot change your own role. Ask another administrator.")
+    was_admin = user.is_admin and user.is_active
+    before = user.role
+    user.role = role
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.role",
+        target=user,
+        before={"role": before},
+        after={"role": role},
+    )
+    session.add(user)
+    if was_admin:
+        session.flush()
+        users.ensure_admin_left(session, user, actor)
+    session.commit()
+    return True
+
+
+def set_active(*, session: Session, actor: User | None, user: User, active: bool) -> bool:
+    """Deactivate (every session ends at once) or reactivate; False if nothing changed."""
+    if active == user.is_active:
+        return False
+    if not active and actor is not None and actor.id == user.id:
+        raise Forbidden("You cannot deactivate your own account.")
+    was_admin = user.is_admin and user.is_active
+    user.is_active = active
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.reactivate" if active else "user.deactivate",
+        target=user,
+        before={"is_active": not active},
+        after={"is_active": active},
+    )
+    session.add(user)
+    if was_admin and not active:
+        session.flush()
+        users.ensure_admin_left(session, user, actor)
+    session.commit()
+    if not active:
+        # The session check refuses inactive users already; ending the rows makes it final.
+        assert user.id is not None
+        sessions.end_all_for_user(session=session, user_id=user.id)
+    return True
+
+
+def delete_user(*, session: Session, actor: User, user: User) -> dict[str, int]:
+    """Delete another user with everything they wrote; returns what went with them."""
+    if actor.id == user.id:
+        raise Forbidden("Administrators delete their own account from their account page.")
+    gone = users.footprint(session=session, user=user)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.delete",
+        target=user,
+        before={**audit.user_values(user), **gone},
+    )
+    users.remove(session=session, user=user, actor=actor)
+    return gone
+
+
+def moderate_posts(*, session: Session, actor: User, post_ids: list[int], action: str) -> int:
+    """Unpublish or delete each listed post `actor` may remove; returns how many changed.
+
+    Posts deleted meanwhile (by another moderator, say) are skipped rather than failing the rest.
+    """
+    if action not in POST_ACTIONS:
+        raise ValidationFailed({"action": "Choose unpublish or delete."})
+    changed = 0
+    for post_id in dict.fromkeys(post_ids):
+        try:
+            post = posts.get_removable(session=session, post_id=post_id, user=actor)
+        except NotFound:
+            continue
+        if action == "delete":
+            posts.remove(session=session, post=post, actor=actor)
+            changed += 1
+        elif posts.unpublish(session=session, post=post, actor=actor):
+            changed += 1
+    return changed

@@ -1,0 +1,72 @@
+"""The audit log: what admins and moderators did, written in the same transaction as the deed."""
+
+import json
+from typing import Any
+
+from sqlmodel import Session
+
+from app.models import AuditLog, Post, User
+
+# Every action the log knows, with the words the audit page shows for it.
+ACTIONS = {
+    "user.create": "created user",
+    "user.role": "changed role",
+    "user.deactivate": "deactivated user",
+    "user.reactivate": "reactivated user",
+    "user.delete": "deleted user",
+    "post.unpublish": "unpublished post",
+    "post.delete": "deleted post",
+}
+TARGET_TYPES = ("user", "post")
+CONSOLE = "console"  # the actor name for changes made with the `agora` command
+
+
+def user_values(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "is_active": user.is_active,
+    }
+
+
+def post_values(post: Post) -> dict[str, Any]:
+    return {
+        "title": post.title,
+        "published": post.published,
+        "owner_id": post.owner_id,
+        "vote_count": post.vote_count,
+    }
+
+
+def _json(values: dict[str, Any] | None) -> str | None:
+    return None if values is None else json.dumps(values, sort_keys=True, default=str)
+
+
+def record(
+    *,
+    session: Session,
+    actor: User | None,
+    action: str,
+    target: User | Post,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Add an entry to `session`; the caller's commit stores it together with the change.
+
+    `actor` None means the change came from the command line.
+    """
+    assert action in ACTIONS, action
+    label = target.username if isinstance(target, User) else target.title
+    entry = AuditLog(
+        actor_id=actor.id if actor else None,
+        actor_name=actor.username if actor else CONSOLE,
+        action=action,
+        target_type="user" if isinstance(target, User) else "post",
+        target_id=target.id,
+        target_label=label[:200],
+        before=_json(before),
+        after=_json(after),
+    )
+    session.add(entry)
+    return entry

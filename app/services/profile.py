@@ -1,0 +1,122 @@
+"""An account looked after by its owner: name and email, deletion, and a copy of their data."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.models import Post, User, Vote
+from app.security import verify_password
+from app.services import ValidationFailed, throttle, users
+from app.services.validation import clean_email, clean_username
+
+NOT_CURRENT_MESSAGE = "That is not your current password."
+
+
+def confirm_password(
+    *, session: Session, settings: Settings, user: User, password: str, ip: str
+) -> None:
+    """Raise unless `password` is the user's; guesses count towards the login throttle.
+
+    Without the throttle, a stolen session could try passwords here without limit.
+    """
+    throttle.check(session=session, login=user.email, ip=ip)
+    if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
+        throttle.record_failure(session=session, settings=settings, login=user.email, ip=ip)
+        raise ValidationFailed({"current_password": NOT_CURRENT_MESSAGE})
+    throttle.record_success(session=session, login=user.email)
+
+
+def change_identity(
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    username: str,
+    email: str,
+    password: str,
+    ip: str,
+) -> list[str]:
+    """Change username and/or email after checking the current password; returns what changed."""
+    errors: dict[str, str] = {}
+    clean: dict[str, str] = {}
+    for name, cleaner, value in (
+        ("username", clean_username, username),
+        ("email", clean_email, email),
+    ):
+        try:
+            clean[name] = cleaner(value)
+        except ValueError as exc:
+            errors[name] = str(exc)
+    try:
+        confirm_password(session=session, settings=settings, user=user, password=password, ip=ip)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if not errors:
+        errors = users.taken(session, clean["username"], clean["email"], exclude_id=user.id)
+    if errors:
+        raise ValidationFailed(errors)
+
+    changed = [
+        name
+        for name, old in (("username", user.username), ("email", user.email))
+        if clean[name] != old
+    ]
+    if not changed:
+        return []
+    user.username, user.username_key = clean["username"], clean["username"].lower()
+    user.email = clean["email"]
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed({"username": "That username or email was just taken."}) from None
+    session.refresh(user)
+    return changed
+
+
+def export(*, session: Session, user: User) -> dict[str, Any]:
+    """Everything Agora keeps about `user` that they may see, as plain JSON-ready data."""
+    own_posts = session.exec(
+        select(Post).where(Post.owner_id == user.id).order_by(col(Post.created_at), col(Post.id))
+    ).all()
+    votes = session.exec(
+        select(Vote, Post)
+        .join(Post, Post.id == Vote.post_id)  # type: ignore[arg-type]
+        .where(Vote.user_id == user.id)
+        .order_by(col(Vote.created_at))
+    ).all()
+    return {
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "profile": {
+            "id": user.id,
+            "username": user.username,
+            "email": user.email,
+            "role": user.role,
+            "joined_at": user.created_at.isoformat(timespec="seconds"),
+        },
+        "posts": [
+            {
+                "id": post.id,
+                "title": post.title,
+                "content": post.content,
+                "published": post.published,
+                "votes": post.vote_count,
+                "created_at": post.created_at.isoformat(timespec="seconds"),
+                "updated_at": post.updated_at.isoformat(timespec="seconds"),
+            }
+            for post in own_posts
+        ],
+        "votes": [
+            {
+                "post_id": post.id,
+                # Someone else's post that has since become a draft is theirs again: no title.
+                "post_title": post.title if post.published or post.owner_id == user.id else None,
+                "voted_at": vote.created_at.isoformat(timespec="seconds"),
+            }
+            for vote, post in votes
+        ],
+    }

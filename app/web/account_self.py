@@ -1,0 +1,118 @@
+"""Looking after your own account: name and email, your posts, a copy of your data, deletion."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.deps import SESSION_COOKIE, ClientIP, CsrfProtected, CurrentUser, SessionDep, SettingsDep
+from app.security import clear_cookie
+from app.services import Forbidden, Throttled, ValidationFailed, posts, profile, users
+from app.templating import flash, render
+from app.web.downloads import json_download
+
+router = APIRouter(prefix="/account", dependencies=[CsrfProtected])
+
+FormStr = Annotated[str, Form(max_length=100_000)]
+POST_STATES = {"all": None, "published": False, "draft": True}  # -> by_author's `drafts`
+
+
+@router.get("/profile")
+def profile_form(request: Request, user: CurrentUser) -> Response:
+    form = {"username": user.username, "email": user.email}
+    return render(request, "account/profile.html", {"form": form, "errors": {}})
+
+
+@router.post("/profile")
+def change_profile(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    ip: ClientIP,
+    username: FormStr = "",
+    email: FormStr = "",
+    current_password: FormStr = "",
+) -> Response:
+    try:
+        changed = profile.change_identity(
+            session=session,
+            settings=settings,
+            user=user,
+            username=username,
+            email=email,
+            password=current_password,
+            ip=ip,
+        )
+    except (ValidationFailed, Throttled) as exc:
+        errors = (
+            exc.errors if isinstance(exc, ValidationFailed) else {"current_password": exc.message}
+        )
+        return render(
+            request,
+            "account/profile.html",
+            {"form": {"username": username, "email": email}, "errors": errors},
+            status_code=exc.status_code,
+        )
+    response = RedirectResponse("/account/profile", status_code=303)
+    if changed:
+        words = " and ".join(f"{name} is now {getattr(user, name)}" for name in changed)
+        flash(response, request, f"Saved: your {words}.")
+    else:
+        flash(response, request, "Nothing to save: that is already your username and email.")
+    return response
+
+
+@router.get("/posts")
+def my_posts(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    status: Literal["all", "published", "draft"] = "all",
+    page: Annotated[int, Query(ge=1, le=posts.MAX_PAGE)] = 1,
+) -> Response:
+    listing = posts.by_author(
+        session=session, author=user, viewer=user, page=page, drafts=POST_STATES[status]
+    )
+    return render(request, "account/posts.html", {"page": listing, "status": status})
+
+
+@router.get("/export")
+def export_data(session: SessionDep, user: CurrentUser) -> Response:
+    data = profile.export(session=session, user=user)
+    return json_download(f"agora-{user.username}-data.json", data)
+
+
+@router.get("/delete")
+def delete_account_form(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    footprint = users.footprint(session=session, user=user)
+    return render(request, "account/delete.html", {"footprint": footprint, "error": None})
+
+
+@router.post("/delete")
+def delete_account(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    ip: ClientIP,
+    current_password: FormStr = "",
+) -> Response:
+    try:
+        profile.confirm_password(
+            session=session, settings=settings, user=user, password=current_password, ip=ip
+        )
+        users.remove(session=session, user=user)
+    except (ValidationFailed, Throttled, Forbidden) as exc:
+        footprint = users.footprint(session=session, user=user)
+        return render(
+            request,
+            "account/delete.html",
+            {"footprint": footprint, "error": exc.message},
+            status_code=exc.status_code,
+        )
+    response = RedirectResponse("/", status_code=303)
+    clear_cookie(response, request, SESSION_COOKIE)
+    flash(response, request, "Your account, posts and votes are deleted. Goodbye, and thank you.")
+    return response

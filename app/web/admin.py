@@ -1,0 +1,222 @@
+"""The admin pages for running the site: dashboard, users and the audit log.
+
+Moderators may enter /admin but only reach the posts pages (web/admin_posts.py); every other
+page here also needs the admin role. Both are read from the database on each request.
+"""
+
+from dataclasses import asdict, replace
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from app.deps import (
+    MAX_ID,
+    AdminUser,
+    CsrfProtected,
+    ModeratorUser,
+    SessionDep,
+    UserId,
+    get_moderator,
+)
+from app.models import ROLES
+from app.services import ValidationFailed, admin, admin_lists, audit, users
+from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
+from app.services.posts import MAX_PAGE
+from app.templating import flash, render
+from app.web.charts import bar_chart
+from app.web.downloads import csv_download, dated
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(get_moderator), CsrfProtected])
+
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Search = Annotated[str, Query(max_length=100)]
+Direction = Literal["asc", "desc"]
+
+
+def query_string(filters: Any, **changes: Any) -> str:
+    """The filters as a query string (empty values left out), for links that keep them."""
+    values = asdict(replace(filters, **changes))
+    return urlencode({key: value for key, value in values.items() if value not in ("", None)})
+
+
+def user_filter(
+    q: Search = "",
+    role: Literal["", "user", "moderator", "admin"] = "",
+    active: Literal["", "yes", "no"] = "",
+    sort: Literal["username", "email", "role", "active", "joined", "posts"] = "joined",
+    dir: Direction = "desc",
+) -> UserFilter:
+    return UserFilter(q=q, role=role, active=active, sort=sort, dir=dir)
+
+
+UserFilterDep = Annotated[UserFilter, Depends(user_filter)]
+
+
+@router.get("")
+def admin_dashboard(request: Request, session: SessionDep, user: ModeratorUser) -> Response:
+    if not user.is_admin:
+        return RedirectResponse("/admin/posts", status_code=303)
+    stats = admin.dashboard(session=session)
+    charts = [
+        bar_chart("Sign-ups per day", "sign-up", [(d.day, d.signups) for d in stats.days]),
+        bar_chart("Posts per day", "post", [(d.day, d.posts) for d in stats.days]),
+    ]
+    return render(request, "admin/dashboard.html", {"stats": stats, "charts": charts})
+
+
+@router.get("/users")
+def admin_users(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    filters: UserFilterDep,
+    page: PageNo = 1,
+) -> Response:
+    listing = admin_lists.users_page(session=session, filters=filters, page=page)
+    return render(
+        request,
+        "admin/users.html",
+        {"page": listing, "filters": filters, "qs": query_string, "roles": ROLES},
+    )
+
+
+@router.get("/users.csv")
+def admin_users_csv(session: SessionDep, user: AdminUser, filters: UserFilterDep) -> Response:
+    rows = admin_lists.users_all(session=session, filters=filters)
+    return csv_download(
+        dated("agora-users", "csv"),
+        ["id", "username", "email", "role", "active", "joined", "posts"],
+        (
+            (u.id, u.username, u.email, u.role, u.is_active, u.created_at, count)
+            for u, count in rows
+        ),
+    )
+
+
+@router.get("/users/{user_id}")
+def admin_user(request: Request, session: SessionDep, user: AdminUser, user_id: UserId) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    context = {
+        "target": target,
+        "footprint": users.footprint(session=session, user=target),
+        "posts": admin_lists.posts_page(
+            session=session, filters=PostFilter(author=target.username), page=1
+        ),
+        "history": admin_lists.audit_page(
+            session=session, filters=AuditFilter(target_type="user", target_id=target.id), page=1
+        ),
+        "roles": ROLES,
+        "actions": audit.ACTIONS,
+    }
+    return render(request, "admin/user.html", context)
+
+
+@router.post("/users/{user_id}/role")
+def admin_set_role(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    user_id: UserId,
+    role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    changed = admin.set_role(session=session, actor=user, user=target, role=role)
+    response = RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    article = "an" if role == "admin" else "a"
+    flash(
+        response,
+        request,
+        f"{target.username} is now {article} {role}."
+        if changed
+        else f"{target.username} already was {article} {role}; nothing changed.",
+    )
+    return response
+
+
+def _set_active(
+    request: Request, session: SessionDep, user: AdminUser, user_id: int, active: bool
+) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    changed = admin.set_active(session=session, actor=user, user=target, active=active)
+    response = RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    if not changed:
+        message = f"{target.username} already was {'active' if active else 'deactivated'}."
+    elif active:
+        message = f"{target.username} is active again and can log in."
+    else:
+        message = f"{target.username} is deactivated and logged out everywhere."
+    flash(response, request, message)
+    return response
+
+
+@router.post("/users/{user_id}/deactivate")
+def admin_deactivate(
+    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
+) -> Response:
+    return _set_active(request, session, user, user_id, active=False)
+
+
+@router.post("/users/{user_id}/reactivate")
+def admin_reactivate(
+    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
+) -> Response:
+    return _set_active(request, session, user, user_id, active=True)
+
+
+@router.get("/users/{user_id}/delete")
+def admin_delete_user_confirm(
+    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
+) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    footprint = users.footprint(session=session, user=target)
+    return render(request, "admin/user_delete.html", {"target": target, "footprint": footprint})
+
+
+@router.post("/users/{user_id}/delete")
+def admin_delete_user(
+    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
+) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    name = target.username
+    gone = admin.delete_user(session=session, actor=user, user=target)
+    response = RedirectResponse("/admin/users", status_code=303)
+    flash(
+        response,
+        request,
+        f"{name} is deleted, with {gone['posts']} post(s), {gone['drafts']} draft(s) "
+        f"and {gone['votes']} vote(s).",
+    )
+    return response
+
+
+@router.get("/audit")
+def admin_audit(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    action: Annotated[str, Query(max_length=40)] = "",
+    actor: Search = "",
+    target_type: Literal["", "user", "post"] = "",
+    # Text, not int: the filter form sends an empty box as "target_id=".
+    target_id: Annotated[str, Query(max_length=19, pattern="^[0-9]*$")] = "",
+    page: PageNo = 1,
+) -> Response:
+    if action and action not in audit.ACTIONS:
+        raise ValidationFailed({"action": "There is no such action in the audit log."})
+    if target_id and not 1 <= int(target_id) <= MAX_ID:
+        raise ValidationFailed({"target_id": "There is no target with that id."})
+    filters = AuditFilter(
+        action=action,
+        actor=actor,
+        target_type=target_type,
+        target_id=int(target_id) if target_id else None,
+    )
+    listing = admin_lists.audit_page(session=session, filters=filters, page=page)
+    return render(
+        request,
+        "admin/audit.html",
+        {"page": listing, "filters": filters, "qs": query_string, "actions": audit.ACTIONS},
+    )

@@ -1,0 +1,122 @@
+"""The admin posts pages, open to moderators: find posts, unpublish or delete them, in bulk too."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import Field
+from starlette.responses import Response
+
+from app.deps import MAX_ID, CsrfProtected, ModeratorUser, SessionDep, get_moderator
+from app.services import admin, admin_lists
+from app.services.admin_lists import PostFilter
+from app.templating import flash, render
+from app.web import safe_next
+from app.web.admin import PageNo, Search, query_string
+from app.web.downloads import csv_download, dated
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(get_moderator), CsrfProtected])
+
+MAX_BULK = 200
+PostIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]]
+Action = Literal["unpublish", "delete"]
+
+
+def post_filter(
+    q: Search = "",
+    status: Literal["", "published", "draft"] = "",
+    author: Annotated[str, Query(max_length=100)] = "",
+    sort: Literal["title", "author", "status", "votes", "created"] = "created",
+    dir: Literal["asc", "desc"] = "desc",
+) -> PostFilter:
+    return PostFilter(q=q, status=status, author=author, sort=sort, dir=dir)
+
+
+PostFilterDep = Annotated[PostFilter, Depends(post_filter)]
+
+
+@router.get("/posts")
+def admin_posts(
+    request: Request,
+    session: SessionDep,
+    user: ModeratorUser,
+    filters: PostFilterDep,
+    page: PageNo = 1,
+) -> Response:
+    listing = admin_lists.posts_page(session=session, filters=filters, page=page)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return render(
+        request,
+        "admin/posts.html",
+        {
+            "page": listing,
+            "filters": filters,
+            "qs": query_string,
+            "here": here,
+            "post_actions": admin.POST_ACTIONS,
+        },
+    )
+
+
+@router.get("/posts.csv")
+def admin_posts_csv(session: SessionDep, user: ModeratorUser, filters: PostFilterDep) -> Response:
+    rows = admin_lists.posts_all(session=session, filters=filters)
+    return csv_download(
+        dated("agora-posts", "csv"),
+        ["id", "title", "author", "status", "votes", "created"],
+        (
+            (
+                p.id,
+                p.title,
+                p.author,
+                "published" if p.published else "draft",
+                p.vote_count,
+                p.created_at,
+            )
+            for p in rows
+        ),
+    )
+
+
+@router.get("/posts/confirm")
+def admin_posts_confirm(
+    request: Request,
+    session: SessionDep,
+    user: ModeratorUser,
+    action: Action,
+    ids: Annotated[PostIds, Query(max_length=MAX_BULK)] = [],  # noqa: B006 (FastAPI copies it)
+    next: Annotated[str, Query(max_length=2000)] = "",
+) -> Response:
+    back = safe_next(next, "/admin/posts")
+    found = admin_lists.posts_by_id(session=session, post_ids=ids)
+    if not found:
+        response = RedirectResponse(back, status_code=303)
+        flash(response, request, "Tick at least one post first.", category="error")
+        return response
+    return render(
+        request,
+        "admin/posts_confirm.html",
+        {
+            "action": action,
+            "label": admin.POST_ACTIONS[action],
+            "posts": found,
+            "votes": sum(p.vote_count for p in found),
+            "back": back,
+        },
+    )
+
+
+@router.post("/posts/apply")
+def admin_posts_apply(
+    request: Request,
+    session: SessionDep,
+    user: ModeratorUser,
+    action: Annotated[Action, Form()],
+    ids: Annotated[PostIds, Form(max_length=MAX_BULK)],
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    changed = admin.moderate_posts(session=session, actor=user, post_ids=ids, action=action)
+    done = "deleted" if action == "delete" else "unpublished"
+    response = RedirectResponse(safe_next(next, "/admin/posts"), status_code=303)
+    flash(response, request, f"{changed} post{'' if changed == 1 else 's'} {done}.")
+    return response
