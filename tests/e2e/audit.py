@@ -23,8 +23,20 @@ VNU_JAR = PROJECT_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar
 AXE_TAGS = ["wcag2a", "wcag2aa"]
 THEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
 # Asking for violations only is what keeps axe quick on pages with many nodes.
-AXE_RUN = """tags => axe.run(document, {
-  runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+# Landmarks and headings are "best practice" in axe, not WCAG tags; we hold pages to them too.
+AXE_EXTRA_RULES = [
+    "landmark-one-main",
+    "landmark-unique",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+    "region",
+    "page-has-heading-one",
+    "heading-order",
+]
+AXE_RUN = """([tags, extra]) => axe.run(document, {
+  runOnly: {type: "tag", values: tags},
+  rules: Object.fromEntries(extra.map(id => [id, {enabled: true}])),
+  resultTypes: ["violations"],
 }).then(result => result.violations)"""
 SETTLED = "() => document.getAnimations().every(a => a.playState !== 'running')"
 # Values that differ on every render but change nothing an auditor cares about.
@@ -117,7 +129,9 @@ class Recorder:
 
 def axe_violations(browser: Browser, snapshots: list[Snapshot]) -> dict[str, list[str]]:
     """Run axe on each snapshot in both themes; returns "page (theme)" -> readable violations."""
-    context = browser.new_context(bypass_csp=True)
+    # Reduced motion: the theme switch below then needs no wait for colour transitions.
+    context = browser.new_context(bypass_csp=True, reduced_motion="reduce")
+    context.add_init_script(path=AXE_JS)
     current: dict[str, str] = {}
 
     def serve(route: Route) -> None:
@@ -134,12 +148,11 @@ def axe_violations(browser: Browser, snapshots: list[Snapshot]) -> dict[str, lis
             current["html"] = snapshot.html
             page.emulate_media(color_scheme="light")
             page.goto(snapshot.url)
-            page.add_script_tag(path=AXE_JS)
             for scheme in THEMES:
                 page.emulate_media(color_scheme=scheme)
-                # Colours may transition to the new theme: judge them once they have settled.
+                # Judge colours once any transition to the new theme has settled.
                 page.wait_for_function(SETTLED)
-                violations = page.evaluate(AXE_RUN, AXE_TAGS)
+                violations = page.evaluate(AXE_RUN, [AXE_TAGS, AXE_EXTRA_RULES])
                 if violations:
                     found[f"{snapshot.label} ({scheme})"] = [
                         f"{v['id']} ({v['impact']}): {v['help']} -> "

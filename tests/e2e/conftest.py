@@ -10,6 +10,7 @@ from tests.e2e.audit import Recorder
 from tests.e2e.harness import Server, chromium_launch_args, run_server
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Audit the pages after every journey has visited them."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_audit.py"))

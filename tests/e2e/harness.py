@@ -19,7 +19,7 @@ START_TIMEOUT = 30.0
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
-    # Without these, Chromium keeps calling home, which is both noise and not allowed here.
+    # Without these Chromium calls its vendor's services in the background: noise the tests avoid.
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",

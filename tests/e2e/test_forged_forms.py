@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.models import Post, Vote
 from tests.e2e.flows import NewContext, new_person, register, vote_button, write_post
-from tests.e2e.harness import Server, free_port
+from tests.e2e.harness import Server
 
 FORGED_TITLE = "Free prizes for everyone, click here"
 
@@ -22,7 +22,6 @@ class EvilSite:
 
     def __init__(self) -> None:
         self.pages: dict[str, str] = {}
-        self.port = free_port()
         pages = self.pages
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,7 +36,8 @@ class EvilSite:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_port
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def add_form(self, path: str, action: str, fields: dict[str, str]) -> None:
