@@ -5,6 +5,7 @@ photographs each page at desktop and phone width, in the light theme and (feed a
 """
 
 import argparse
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ OUT = PROJECT_DIR / "docs" / "screenshots"
 PAGES = ("feed", "post", "editor", "login")
 DARK_PAGES = ("feed", "post")
 SIZES: dict[str, dict[str, Any]] = {
-    "desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
+    "desktop": {"viewport": {"width": 1024, "height": 720}, "device_scale_factor": 1},
     "phone": {
         "viewport": {"width": 390, "height": 844},
         "device_scale_factor": 2,
@@ -61,6 +62,12 @@ def photograph(
         page.goto("/login")
         shoot(page, out / f"login-{suffix}.png")
     log_in(page, "sam")
+    # Sam likes the featured post (through its vote button, once), so the picture shows a vote.
+    page.goto(f"/posts/{post_id}")
+    vote = page.get_by_role("button", name=re.compile(r"^Vote for this post"))
+    if vote.count():
+        vote.click()
+        page.get_by_role("button", name=re.compile(r"^Withdraw your vote")).wait_for()
     if "feed" in names:
         page.goto("/")
         shoot(page, out / f"feed-{suffix}.png")
