@@ -38,6 +38,8 @@ AXE_RUN = """([tags, extra]) => axe.run(document, {
   rules: Object.fromEntries(extra.map(id => [id, {enabled: true}])),
   resultTypes: ["violations"],
 }).then(result => result.violations)"""
+AXE_CANARY = '<html lang="en"><title>Canary</title><main><h1>Canary</h1><input></main></html>'
+VNU_CANARY = '<!doctype html><html lang="en"><head></head><body><p>No title.</p></body></html>'
 SETTLED = "() => document.getAnimations().every(a => a.playState !== 'running')"
 # Values that differ on every render but change nothing an auditor cares about.
 _VOLATILE = re.compile(r'name="csrf_token" value="[0-9a-f]+"')
@@ -144,6 +146,11 @@ def axe_violations(browser: Browser, snapshots: list[Snapshot]) -> dict[str, lis
     try:
         page = context.new_page()
         page.route("**/*", serve)
+        # A page with a known fault first: proof that axe is loaded and reporting.
+        page.set_content(AXE_CANARY)
+        canary = {v["id"] for v in page.evaluate(AXE_RUN, [AXE_TAGS, AXE_EXTRA_RULES])}
+        if "label" not in canary:
+            found["canary page"] = [f"axe missed the unlabelled input (reported {canary})"]
         for snapshot in snapshots:
             current["html"] = snapshot.html
             page.emulate_media(color_scheme="light")
@@ -172,6 +179,7 @@ def vnu_errors(snapshots: list[Snapshot], folder: Path, css: list[Path]) -> list
         path = folder / f"page-{number:03d}.html"
         path.write_text(snapshot.html, encoding="utf-8")
         names[path.name] = snapshot.label
+    (folder / "canary.html").write_text(VNU_CANARY, encoding="utf-8")
     for sheet in css:
         (folder / sheet.name).write_text(sheet.read_text(encoding="utf-8"), encoding="utf-8")
     result = subprocess.run(
@@ -196,10 +204,16 @@ def vnu_errors(snapshots: list[Snapshot], folder: Path, css: list[Path]) -> list
     )
     messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
     errors = []
+    canary_seen = False
     for message in messages:
         name = Path(urlsplit(message.get("url", "")).path).name
+        if name == "canary.html":
+            canary_seen = True
+            continue
         where = names.get(name, name)
         errors.append(f"{where} line {message.get('lastLine', '?')}: {message.get('message')}")
-    if result.returncode not in (0, 1) or (result.returncode == 1 and not errors):
+    if not canary_seen:
+        errors.append(f"vnu missed the canary page's missing <title> (exit {result.returncode})")
+    if result.returncode not in (0, 1):
         errors.append(f"vnu exited with {result.returncode}: {result.stderr[-2000:]}")
     return errors

@@ -1,7 +1,9 @@
-"""After the journeys: every page they saw passes axe (light and dark) and vnu; no foreign request.
+"""After the journeys: the pages they saw pass axe (light and dark) and vnu; no foreign request.
 
-These run last (see conftest) and judge what the journeys recorded, so the audit covers every
-page a person met, logged in and out, error pages included.
+These run last (see conftest) and judge what the journeys recorded, so the audit covers the
+pages a person met, logged in and out, error pages included. vnu reads every distinct page; axe
+reads one page of each kind (same template, status, login and elements), since its checks
+depend on structure and styles, not on which post is shown.
 """
 
 from pathlib import Path
@@ -39,8 +41,10 @@ def test_audit_covers_every_kind_of_page(snapshots: list[Snapshot]) -> None:
         assert any(code == status for code, _ in seen), (status, sorted(seen))
 
 
-def test_axe_finds_no_violations_in_light_or_dark(browser: Browser, recorder: Recorder) -> None:
-    pages = recorder.distinct_pages()
+def test_axe_finds_no_violations_in_light_or_dark(
+    browser: Browser, recorder: Recorder, snapshots: list[Snapshot]
+) -> None:
+    pages = recorder.distinct_pages()  # one of each kind among `snapshots`
     violations = axe_violations(browser, pages)
     report = "\n".join(f"{page}:\n  " + "\n  ".join(found) for page, found in violations.items())
     assert not violations, (
