@@ -12,8 +12,11 @@ CHROMIUM ?= /usr/bin/chromium
 IS_ROOT := $(filter 0,$(shell id -u))
 apt_install = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null \
 	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
+# Generated examples per JSON API operation in the schemathesis tests; CI runs `make test`, so
+# this is the CI depth. For a quick local run: SCHEMATHESIS_MAX_EXAMPLES=25 make test
+SCHEMATHESIS_MAX_EXAMPLES ?= 300
 
-.PHONY: help install browser-tools run test screenshots lint clean
+.PHONY: help install browser-tools run serve migrate test screenshots lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -41,17 +44,25 @@ browser-tools: install $(NODE_STAMP)  ## Chromium, Java, axe-core and vnu for th
 	 || { echo "java is missing: install a Java 17+ runtime"; exit 1; }
 
 run: install  ## set up and serve http://127.0.0.1:8000 on SQLite (HOST, PORT, DATABASE_URL, SECRET_KEY override)
+	$(BIN)/agora migrate
 	$(BIN)/agora run
 
+serve: install  ## production server: migrate, then WEB_CONCURRENCY workers behind a proxy (docs/deploy.md)
+	$(BIN)/agora migrate
+	$(BIN)/agora serve
+
+migrate: install  ## apply pending database migrations
+	$(BIN)/agora migrate
+
 test: install browser-tools  ## run the whole test suite: unit tests and the browser (E2E) tests
-	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CHROMIUM=$(CHROMIUM) SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 screenshots: install browser-tools  ## write docs/screenshots/*.png from a server with demo content
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots
 
 lint: install  ## ruff
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff format --check app tests migrations
 
 clean:  ## remove the virtualenv and caches (keeps instance/ and its database)
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache build *.egg-info

@@ -1,13 +1,16 @@
 """Request dependencies, one `Annotated` alias per concern."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
+from app.db import run_db
 from app.models import AuthSession, User
 from app.security import (
     PRESESSION_MAX_AGE,
@@ -20,11 +23,17 @@ from app.services import sessions
 
 SESSION_COOKIE = "agora_session"
 PRESESSION_COOKIE = "agora_presession"
-MAX_ID = 2**63 - 1
+# Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
+# the database would be an error there rather than "not found".
+MAX_ID = 2**31 - 1
 
 
 class LoginRequired(Exception):
     """Raised by page dependencies for anonymous visitors; answered with a redirect to /login."""
+
+
+class TokenRejected(LoginRequired):
+    """An API bearer token was sent but is forged, expired, revoked or a page cookie's token."""
 
 
 class PermissionDenied(Exception):
@@ -39,11 +48,15 @@ class CsrfFailed(Exception):
     """The form's CSRF token or the request's origin is wrong; answered with a 403 page."""
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
+# worker thread, and on the hottest pages those thread hops cost more than the work itself.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
@@ -61,11 +74,18 @@ class Auth:
     session: AuthSession | None = None
 
 
-def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Auth:
+async def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Auth:
     """Resolve the page cookie once per request; templates read the result from request.state."""
-    found = sessions.resolve(
-        session=session, settings=settings, token=read_cookie(request, SESSION_COOKIE), kind="web"
-    )
+    token = read_cookie(request, SESSION_COOKIE)
+    found = None
+    if token:
+        engine = request.app.state.engine
+        found = await run_db(
+            engine, sessions.resolve, session=session, settings=settings, token=token, kind="web"
+        )
+        if found and sessions.is_stale(found[1]):
+            # A write may wait on another writer's lock: never on the event loop.
+            await run_in_threadpool(sessions.touch, session=session, row=found[1])
     auth = Auth(*found) if found else Auth()
     request.state.auth = auth
     return auth
@@ -74,23 +94,23 @@ def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Au
 AuthDep = Annotated[Auth, Depends(get_auth)]
 
 
-def get_optional_user(auth: AuthDep) -> User | None:
+async def get_optional_user(auth: AuthDep) -> User | None:
     return auth.user
 
 
-def get_current_user(auth: AuthDep) -> User:
+async def get_current_user(auth: AuthDep) -> User:
     if auth.user is None:
         raise LoginRequired()
     return auth.user
 
 
-def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
+async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_moderator:
         raise PermissionDenied("This page is for moderators and administrators.")
     return user
 
 
-def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+async def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_admin:
         raise PermissionDenied("This page is for administrators.")
     return user
@@ -134,7 +154,7 @@ async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -
 CsrfProtected = Depends(csrf_protect)
 
 
-def client_ip(request: Request, settings: SettingsDep) -> str:
+async def client_ip(request: Request, settings: SettingsDep) -> str:
     """The client's address; X-Forwarded-For is believed only from a configured trusted proxy."""
     peer = request.client.host if request.client else "unknown"
     if peer not in settings.trusted_proxies:
@@ -148,3 +168,44 @@ def client_ip(request: Request, settings: SettingsDep) -> str:
 
 
 ClientIP = Annotated[str, Depends(client_ip)]
+
+
+# --- the JSON API: bearer tokens only; the page cookie means nothing under /api --------------
+
+api_bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/token",
+    scheme_name="bearer",
+    description="A token from `POST /api/token`, sent as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+
+def get_api_auth(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(api_bearer)],
+) -> Auth:
+    """The bearer token's user and session; a token that is sent but not valid gets 401."""
+    if token is None:
+        return Auth()
+    found = sessions.resolve(session=session, settings=settings, token=token, kind="api")
+    if found is None:
+        raise TokenRejected()
+    return Auth(*found)
+
+
+ApiAuth = Annotated[Auth, Depends(get_api_auth)]
+
+
+def get_optional_api_user(auth: ApiAuth) -> User | None:
+    return auth.user
+
+
+def get_api_user(auth: ApiAuth) -> User:
+    if auth.user is None:
+        raise LoginRequired()
+    return auth.user
+
+
+OptionalApiUser = Annotated[User | None, Depends(get_optional_api_user)]
+ApiUser = Annotated[User, Depends(get_api_user)]

@@ -1,27 +1,94 @@
-"""Fixtures: a fresh database and app per test, a browser-like client, and login helpers."""
+"""Fixtures: a fresh database and app per test, a browser-like client, and login helpers.
 
+Tests run on SQLite by default. With TEST_DATABASE_URL set (postgresql+psycopg://...) they run on
+that PostgreSQL database instead; its tables are dropped and re-created at the start of the run.
+Either way the schema comes from the migrations, as in production.
+"""
+
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
 
+from app import schema
 from app.config import Settings
 from app.main import create_app
 from app.models import Post, User
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | Engine]:
+    """Migrate once per run: a template SQLite file to copy, or the PostgreSQL test database."""
+    if not TEST_DATABASE_URL:
+        template = tmp_path_factory.mktemp("template") / "agora.db"
+        schema.upgrade(f"sqlite:///{template}")
+        yield template
+        return
+    engine = create_engine(TEST_DATABASE_URL, poolclass=pool.NullPool)
+    with engine.begin() as conn:  # whatever an earlier run left behind
+        stale = MetaData()
+        stale.reflect(conn)
+        stale.drop_all(conn)
+    schema.upgrade(TEST_DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    quote = engine.dialect.identifier_preparer.quote  # "user" is a reserved word
+    tables = ", ".join(quote(table.name) for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        # A connection left open by a test must fail loudly here, not hang the run.
+        conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(migrated_database: Path | Engine, tmp_path: Path) -> str:
+    """A database at the newest migration with no rows in it, for this test alone."""
+    if isinstance(migrated_database, Engine):
+        _truncate_all(migrated_database)
+        return TEST_DATABASE_URL
+    path = tmp_path / "test.db"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all: a new SQLite file, or a new PostgreSQL schema."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_DATABASE_URL, poolclass=pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={name}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         env="test",
-        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        database_url=database_url,
         secret_key="test-secret-key-" + "x" * 40,
         instance_dir=tmp_path / "instance",
         bcrypt_rounds=4,
@@ -148,3 +215,91 @@ def get_user(db: Session, username: str) -> User:
 def get_post(db: Session, post_id: int) -> Post | None:
     db.expire_all()
     return db.get(Post, post_id)
+
+
+# --- the JSON API ---------------------------------------------------------------------------
+
+
+class Api:
+    """A JSON API client, as a script would use it: no cookies, a bearer token once logged in."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.token: str | None = None
+
+    def request(self, method: str, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("DELETE", url, **kwargs)
+
+    def signup(self, username: str = "alice", email: str | None = None, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        user = {"username": username, "email": email or f"{username}@example.com"}
+        return self.client.post("/api/users", json={**user, "password": password})
+
+    def get_token(self, login: str = "alice", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        return self.client.post("/api/token", data={"username": login, "password": password})
+
+    def log_in(self, login: str = "alice", password: str = PASSWORD) -> "Api":
+        response = self.get_token(login, password)
+        assert response.status_code == 200, response.text
+        self.token = response.json()["access_token"]
+        return self
+
+    def create_post(
+        self, title: str = "Hello", content: str = "First post!", published: bool = True
+    ) -> dict:  # type: ignore[type-arg]
+        response = self.post(
+            "/api/posts", json={"title": title, "content": content, "published": published}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def make_api(app: FastAPI) -> Iterator:  # type: ignore[type-arg]
+    clients: list[TestClient] = []
+
+    def factory(username: str | None = None) -> Api:
+        client = TestClient(app, follow_redirects=False)
+        clients.append(client)
+        api = Api(client)
+        if username:
+            assert api.signup(username).status_code == 201
+            api.log_in(username)
+        return api
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(make_api) -> Api:  # type: ignore[no-untyped-def]
+    """An anonymous API client."""
+    return make_api()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def alice_api(make_api) -> Api:  # type: ignore[no-untyped-def]
+    return make_api("alice")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def bob_api(make_api) -> Api:  # type: ignore[no-untyped-def]
+    return make_api("bob")  # type: ignore[no-any-return]

@@ -20,7 +20,9 @@ WINDOW = timedelta(minutes=15)
 
 
 def _keys(login: str, ip: str) -> list[tuple[str, str]]:
-    return [("acct", "acct:" + login.strip().lower()[:250]), ("ip", "ip:" + ip[:64])]
+    # NUL cannot be stored in PostgreSQL text; dropping it also keeps "alice\0" counting as alice.
+    login = login.replace("\x00", "").strip().lower()[:250]
+    return [("acct", "acct:" + login), ("ip", "ip:" + ip[:64])]
 
 
 def check(*, session: Session, login: str, ip: str) -> None:

@@ -7,12 +7,17 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.models import User
 from app.security import dummy_hash, hash_password, verify_password
-from app.services import ValidationFailed
+from app.services import AlreadyExists, LoginFailed, ValidationFailed, throttle
 from app.services.validation import check_password, clean_email, clean_username
 
 
+def _unstorable(value: str) -> bool:
+    """No stored name holds NUL, and PostgreSQL refuses it even in a lookup."""
+    return "\x00" in value
+
+
 def get_by_username(session: Session, username: str) -> User | None:
-    if len(username) > 100:
+    if len(username) > 100 or _unstorable(username):
         return None
     return session.exec(select(User).where(User.username_key == username.lower())).first()
 
@@ -20,7 +25,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 def get_by_login(session: Session, login: str) -> User | None:
     """Find a user by email or, failing that, by username (both ignore case)."""
     login = login.strip().lower()
-    if not login or len(login) > 300:
+    if not login or len(login) > 300 or _unstorable(login):
         return None
     column = User.email if "@" in login else User.username_key
     return session.exec(select(User).where(column == login)).first()
@@ -55,10 +60,11 @@ def register(
         )
     except ValueError as exc:
         errors["password"] = str(exc)
-    if not errors:
-        errors = _taken(session, clean["username"], clean["email"])
     if errors:
         raise ValidationFailed(errors)
+    taken = _taken(session, clean["username"], clean["email"])
+    if taken:
+        raise AlreadyExists(taken)
 
     user = User(
         username=clean["username"],
@@ -72,7 +78,7 @@ def register(
     except IntegrityError:
         # Two sign-ups raced for the same name between our check and the insert.
         session.rollback()
-        raise ValidationFailed(
+        raise AlreadyExists(
             _taken(session, clean["username"], clean["email"])
             or {"username": "That username or email was just taken."}
         ) from None
@@ -90,4 +96,19 @@ def authenticate(*, session: Session, settings: Settings, login: str, password: 
         return None
     if not user.is_active:
         return None
+    return user
+
+
+def log_in(*, session: Session, settings: Settings, login: str, password: str, ip: str) -> User:
+    """Check credentials behind the per-account and per-IP throttle (pages and API alike).
+
+    Raises Throttled while the account or the IP is locked, LoginFailed (and counts the failure)
+    when the credentials match no active account.
+    """
+    throttle.check(session=session, login=login, ip=ip)
+    user = authenticate(session=session, settings=settings, login=login, password=password)
+    if user is None:
+        throttle.record_failure(session=session, settings=settings, login=login, ip=ip)
+        raise LoginFailed("Incorrect login or password.")
+    throttle.record_success(session=session, login=login)
     return user
