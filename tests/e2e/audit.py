@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Response, Route
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from app.config import PROJECT_DIR
+
 AXE_JS = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = PROJECT_DIR / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AXE_TAGS = ["wcag2a", "wcag2aa"]

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 
 from tests.e2e.audit import Recorder
-from tests.e2e.harness import Server, chromium_launch_args, run_server
+from tests.e2e.harness import Site, chromium_launch_args, run_site
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own reordering by fixture
@@ -17,18 +17,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def agora_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with run_server(tmp_path_factory.mktemp("agora")) as server:
-        yield server
+def agora_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with run_site(tmp_path_factory.mktemp("agora")) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")
-def base_url(agora_server: Server) -> str:
+def base_url(agora_server: Site) -> str:
     return agora_server.url
 
 
 @pytest.fixture(scope="session")
-def recorder(agora_server: Server) -> Recorder:
+def recorder(agora_server: Site) -> Recorder:
     return Recorder(origin=agora_server.url)
 
 

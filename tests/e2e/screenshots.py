@@ -12,9 +12,9 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from app.config import Settings
+from app.config import PROJECT_DIR, Settings
 from tests.e2e.demo import FEATURED, PASSWORD, seed
-from tests.e2e.harness import PROJECT_DIR, Server, chromium_launch_args, run_server
+from tests.e2e.harness import Site, chromium_launch_args, run_site
 
 OUT = PROJECT_DIR / "docs" / "screenshots"
 PAGES = ("feed", "post", "editor", "login")
@@ -48,7 +48,7 @@ def shoot(page: Page, path: Path) -> None:
 
 def photograph(
     browser: Browser,
-    server: Server,
+    server: Site,
     post_id: int,
     size: str,
     theme: str,
@@ -93,7 +93,7 @@ def main() -> None:
     options.out.mkdir(parents=True, exist_ok=True)
     dark = set(PAGES if options.all_dark else DARK_PAGES)
 
-    with tempfile.TemporaryDirectory() as workdir, run_server(Path(workdir)) as server:
+    with tempfile.TemporaryDirectory() as workdir, run_site(Path(workdir)) as server:
         settings = Settings(
             env="test", database_url=server.database_url, secret_key="x" * 48, bcrypt_rounds=4
         )

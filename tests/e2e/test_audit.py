@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
+from app.config import PROJECT_DIR
 from tests.e2e.audit import AXE_JS, VNU_JAR, Recorder, Snapshot, axe_violations, vnu_errors
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.models import Post, Vote
 from tests.e2e.flows import NewContext, new_person, register, vote_button, write_post
-from tests.e2e.harness import Server
+from tests.e2e.harness import Site
 
 FORGED_TITLE = "Free prizes for everyone, click here"
 
@@ -61,7 +61,7 @@ def evil_site() -> Iterator[EvilSite]:
     site.httpd.server_close()
 
 
-def _counts(server: Server, post_id: int) -> tuple[int, int]:
+def _counts(server: Site, post_id: int) -> tuple[int, int]:
     engine = create_engine(server.database_url)
     try:
         with Session(engine) as session:
@@ -83,7 +83,7 @@ def test_journey06_forged_forms_create_no_post_and_no_vote(
     page: Page,
     new_context: NewContext,
     evil_site: EvilSite,
-    agora_server: Server,
+    agora_server: Site,
     evil_host: str,
 ) -> None:
     # The attacker has an account, a post to boost, and a valid form token of her own.
