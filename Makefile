@@ -6,11 +6,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Re-install whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml 2>/dev/null | cut -d' ' -f1)
+# The browser tests' checkers (axe-core, vnu) live in node_modules/, re-installed when the lock changes.
+NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json 2>/dev/null | cut -d' ' -f1)
+CHROMIUM ?= /usr/bin/chromium
+IS_ROOT := $(filter 0,$(shell id -u))
+apt_install = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null \
+	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
 # Generated examples per JSON API operation in the schemathesis tests; CI runs `make test`, so
 # this is the CI depth. For a quick local run: SCHEMATHESIS_MAX_EXAMPLES=25 make test
 SCHEMATHESIS_MAX_EXAMPLES ?= 300
 
-.PHONY: help install run serve migrate test lint clean
+.PHONY: help install browser-tools run serve migrate test screenshots lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -24,6 +30,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install Agora with its test tools
 
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { test -n "$(IS_ROOT)" && $(call apt_install,nodejs npm); } \
+	 || { echo "npm is missing: install Node.js"; exit 1; }
+	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*; touch $@
+
+browser-tools: install $(NODE_STAMP)  ## Chromium, Java, axe-core and vnu for the browser tests
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	 elif [ -n "$(IS_ROOT)" ]; then echo "installing Chromium"; $(call apt_install,chromium); \
+	 else $(BIN)/python -m playwright install chromium; fi
+	@command -v java >/dev/null || { test -n "$(IS_ROOT)" && $(call apt_install,default-jre-headless); } \
+	 || { echo "java is missing: install a Java 17+ runtime"; exit 1; }
+
 run: install  ## set up and serve http://127.0.0.1:8000 on SQLite (HOST, PORT, DATABASE_URL, SECRET_KEY override)
 	$(BIN)/agora migrate
 	$(BIN)/agora run
@@ -35,12 +54,15 @@ serve: install  ## production server: migrate, then WEB_CONCURRENCY workers behi
 migrate: install  ## apply pending database migrations
 	$(BIN)/agora migrate
 
-test: install  ## run the whole test suite
-	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install browser-tools  ## run the whole test suite: unit tests and the browser (E2E) tests
+	CHROMIUM=$(CHROMIUM) SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: install browser-tools  ## write docs/screenshots/*.png from a server with demo content
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots
 
 lint: install  ## ruff
 	$(BIN)/ruff check app tests migrations
 	$(BIN)/ruff format --check app tests migrations
 
 clean:  ## remove the virtualenv and caches (keeps instance/ and its database)
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache build *.egg-info
