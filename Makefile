@@ -23,8 +23,12 @@ help:  ## list the targets
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check uv >/dev/null 2>&1 || true
-	@if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install -q -p $(BIN)/python -e '.[test,postgres]'; \
+	@# uv installs the stack in about a second; plain pip is the fallback (slower, same result).
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q >/dev/null 2>&1 || true
+	@command -v uv >/dev/null || [ -x $(BIN)/uv ] || \
+	 $(BIN)/python -m pip install -q --disable-pip-version-check uv >/dev/null 2>&1 || true
+	@UV=$$(command -v uv || echo $(BIN)/uv); \
+	 if [ -x "$$UV" ]; then "$$UV" pip install -q -p $(BIN)/python -e '.[test,postgres]'; \
 	 else $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,postgres]'; fi
 	@rm -f $(VENV)/.installed-*; touch $@
 
