@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from app.models import Post, User, Vote
@@ -175,5 +175,15 @@ def seed(
         for chunk in _chunks(vote_rows(), BATCH):
             conn.execute(insert(Vote), chunk)
         progress(f"{votes} votes")
+
+        if conn.dialect.name == "postgresql":
+            # Explicit ids leave PostgreSQL's sequences behind; move them past the new rows.
+            for table in ("user", "post"):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                        f'(SELECT max(id) FROM "{table}"))'
+                    )
+                )
 
     return SeedReport(users, posts, votes, time.perf_counter() - started)
