@@ -20,8 +20,26 @@ STATIC_HEADERS = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+def add_security_headers(
+    headers: MutableHeaders, *, https: bool, path: str, csp: str = CSP
+) -> None:
+    """The headers of SECURITY.md rows 8, 29, 30 and 31; a header a route set itself is kept."""
+    for name, value in STATIC_HEADERS.items():
+        headers.setdefault(name, value)
+    headers.setdefault("content-security-policy", csp)
+    if https:
+        headers.setdefault("strict-transport-security", HSTS)
+    if not path.startswith("/static/"):
+        # Pages may show a user's own data and carry form tokens: never store them.
+        headers.setdefault("cache-control", "no-store")
+
+
 class SecurityHeadersMiddleware:
-    """Adds the headers of SECURITY.md rows 8, 29, 30 and 31 to every response, errors included."""
+    """Adds the security headers to every response this middleware sees.
+
+    The 500 page is sent by Starlette's outermost ServerErrorMiddleware, outside this one, so the
+    500 handler calls `add_security_headers` itself.
+    """
 
     def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
         self.app = app
@@ -31,20 +49,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = scope["path"].startswith("/static/")
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in STATIC_HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("content-security-policy", self.csp)
-                if https:
-                    headers.setdefault("strict-transport-security", HSTS)
-                if not is_static:
-                    # Pages may show a user's own data and carry form tokens: never store them.
-                    headers.setdefault("cache-control", "no-store")
+                add_security_headers(
+                    MutableHeaders(scope=message), https=https, path=scope["path"], csp=self.csp
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

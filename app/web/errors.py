@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.deps import CsrfFailed, LoginRequired, PermissionDenied
+from app.middleware import add_security_headers
 from app.services import DomainError, Throttled, ValidationFailed
 from app.web import safe_next
 
@@ -147,7 +148,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(request, 500)
+        response = error_response(request, 500)
+        # Starlette sends this page from outside every other middleware, headers' included.
+        add_security_headers(
+            response.headers, https=request.url.scheme == "https", path=request.url.path
+        )
+        return response
 
 
 def _jsonable(errors: Any) -> Any:
