@@ -12,9 +12,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Serve the site for development (settings from the environment or .env)."""
     import uvicorn
 
-    from app.config import Settings
+    from app.config import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -22,6 +22,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         port=args.port or settings.port,
         reload=args.reload,
         log_level="info",
+        # Believe X-Forwarded-For/-Proto from the same peers the app trusts, and no others.
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     return 0
 
@@ -43,8 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    from app.config import ConfigError
+
     try:
         return int(args.func(args))
+    except ConfigError as exc:
+        print(f"Agora cannot start: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

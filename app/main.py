@@ -9,9 +9,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from app import __version__
-from app.config import PROJECT_DIR, Settings
+from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import create_tables, make_engine
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.web import account as web_account
 from app.web import auth as web_auth
 from app.web import errors
 from app.web import posts as web_posts
@@ -22,7 +23,7 @@ log = logging.getLogger("agora")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a fully wired Agora app for `settings` (read from the environment by default)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     app = FastAPI(
         title="Agora",
         version=__version__,
@@ -53,7 +54,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_auth.router)
     app.include_router(web_posts.router)
     app.include_router(web_users.router)
+    app.include_router(web_account.router)
     return app
 
 
-app = create_app()
+def _app_from_environment() -> FastAPI:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # A deployment mistake, not a bug: say what to fix in one line, without a traceback.
+        raise SystemExit(f"Agora cannot start: {exc}") from None
+
+
+app = _app_from_environment()
