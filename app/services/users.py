@@ -8,11 +8,12 @@ from app.config import Settings
 from app.models import User
 from app.security import dummy_hash, hash_password, verify_password
 from app.services import ValidationFailed
-from app.services.validation import check_password, clean_email, clean_username
+from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
 
 
 def get_by_username(session: Session, username: str) -> User | None:
-    if len(username) > 100:
+    # Anything that could never be a username (NUL bytes, odd Unicode) is answered without a query.
+    if not USERNAME_RE.fullmatch(username):
         return None
     return session.exec(select(User).where(User.username_key == username.lower())).first()
 
@@ -20,7 +21,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 def get_by_login(session: Session, login: str) -> User | None:
     """Find a user by email or, failing that, by username (both ignore case)."""
     login = login.strip().lower()
-    if not login or len(login) > 300:
+    if not login or len(login) > 300 or "\x00" in login:
         return None
     column = User.email if "@" in login else User.username_key
     return session.exec(select(User).where(column == login)).first()
@@ -90,4 +91,35 @@ def authenticate(*, session: Session, settings: Settings, login: str, password: 
         return None
     if not user.is_active:
         return None
+    return user
+
+
+def change_password(
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    current_password: str,
+    new_password: str,
+    confirmation: str | None = None,
+) -> User:
+    """Replace the password after checking the current one; the caller ends other sessions.
+
+    Raises ValidationFailed with per-field errors; nothing is written unless every check passes.
+    """
+    errors: dict[str, str] = {}
+    if not verify_password(current_password, user.password_hash, settings.bcrypt_rounds):
+        errors["current_password"] = "That is not your current password."  # noqa: S105 (a message)
+    try:
+        check_password(new_password, username=user.username, email=user.email)
+    except ValueError as exc:
+        errors["new_password"] = str(exc)
+    if confirmation is not None and "new_password" not in errors and confirmation != new_password:
+        errors["confirm_password"] = "The two new passwords differ."  # noqa: S105 (a message)
+    if errors:
+        raise ValidationFailed(errors)
+    user.password_hash = hash_password(new_password, settings.bcrypt_rounds)
+    session.add(user)
+    session.commit()
+    session.refresh(user)
     return user
