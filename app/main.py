@@ -11,7 +11,11 @@ from starlette.staticfiles import StaticFiles
 from app import __version__
 from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import create_tables, make_engine
-from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    FormEncodingMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.web import account as web_account
 from app.web import auth as web_auth
 from app.web import errors
@@ -36,7 +40,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
     create_tables(app.state.engine)
 
-    # Outermost first: headers wrap everything, so even a 413 or a 400 for a bad Host has them.
+    # Each add wraps the ones before: headers end up outermost, so even a 413 or a 400 for a bad
+    # Host has them, and the size cap applies before the form encoding check buffers a body.
+    app.add_middleware(FormEncodingMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)

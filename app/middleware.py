@@ -1,4 +1,6 @@
-"""Pure ASGI middleware: security headers on every response, and a cap on request bodies."""
+"""Pure ASGI middleware: security headers on every response, caps and checks on request bodies."""
+
+from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -127,3 +129,64 @@ class BodySizeLimitMiddleware:
         )
         response.headers["connection"] = "close"
         await response(scope, receive, send)
+
+
+class FormEncodingMiddleware:
+    """Refuse urlencoded bodies that are not percent-encoded UTF-8, which every browser sends.
+
+    Starlette decodes raw bytes in such a body as Latin-1 and invalid percent-escapes as U+FFFD,
+    so a hand-made request would store mojibake; a 400 that says why is clearer. The body is
+    already capped by BodySizeLimitMiddleware, which must wrap this one.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if content_type.partition(b";")[0].strip().lower() != b"application/x-www-form-urlencoded":
+            await self.app(scope, receive, send)
+            return
+
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if not _is_percent_encoded_utf8(body):
+            from app.web.errors import error_response
+
+            response = error_response(
+                Request(scope),
+                400,
+                "The form did not arrive as UTF-8 text, so nothing was saved. Please try again.",
+            )
+            await response(scope, receive, send)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _is_percent_encoded_utf8(body: bytes) -> bool:
+    try:
+        body.decode("ascii")
+        unquote_to_bytes(body).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
