@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Re-install whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml 2>/dev/null | cut -d' ' -f1)
+# Generated examples per JSON API operation in the schemathesis tests; CI runs `make test`, so
+# this is the CI depth. For a quick local run: SCHEMATHESIS_MAX_EXAMPLES=25 make test
+SCHEMATHESIS_MAX_EXAMPLES ?= 300
 
 .PHONY: help install run test lint clean
 
@@ -25,7 +28,7 @@ run: install  ## set up and serve http://127.0.0.1:8000 on SQLite (HOST, PORT, D
 	$(BIN)/agora run
 
 test: install  ## run the whole test suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install  ## ruff
 	$(BIN)/ruff check app tests

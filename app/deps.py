@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.config import Settings
@@ -26,6 +27,10 @@ MAX_ID = 2**63 - 1
 
 class LoginRequired(Exception):
     """Raised by page dependencies for anonymous visitors; answered with a redirect to /login."""
+
+
+class TokenRejected(LoginRequired):
+    """An API bearer token was sent but is forged, expired, revoked or a page cookie's token."""
 
 
 class PermissionDenied(Exception):
@@ -164,3 +169,44 @@ def client_ip(request: Request, settings: SettingsDep) -> str:
 
 
 ClientIP = Annotated[str, Depends(client_ip)]
+
+
+# --- the JSON API: bearer tokens only; the page cookie means nothing under /api --------------
+
+api_bearer = OAuth2PasswordBearer(
+    tokenUrl="/api/token",
+    scheme_name="bearer",
+    description="A token from `POST /api/token`, sent as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+
+
+def get_api_auth(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(api_bearer)],
+) -> Auth:
+    """The bearer token's user and session; a token that is sent but not valid gets 401."""
+    if token is None:
+        return Auth()
+    found = sessions.resolve(session=session, settings=settings, token=token, kind="api")
+    if found is None:
+        raise TokenRejected()
+    return Auth(*found)
+
+
+ApiAuth = Annotated[Auth, Depends(get_api_auth)]
+
+
+def get_optional_api_user(auth: ApiAuth) -> User | None:
+    return auth.user
+
+
+def get_api_user(auth: ApiAuth) -> User:
+    if auth.user is None:
+        raise LoginRequired()
+    return auth.user
+
+
+OptionalApiUser = Annotated[User | None, Depends(get_optional_api_user)]
+ApiUser = Annotated[User, Depends(get_api_user)]

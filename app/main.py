@@ -1,6 +1,7 @@
 """The application factory: settings, database, middleware, routers, error pages."""
 
 import logging
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -9,6 +10,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from app import __version__
+from app.api import auth as api_auth
+from app.api import docs as api_docs
+from app.api import posts as api_posts
+from app.api import users as api_users
+from app.api import votes as api_votes
 from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import create_tables, make_engine
 from app.middleware import (
@@ -32,10 +38,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Agora",
         version=__version__,
         description="A social posting site: accounts, posts and votes.",
+        # /docs and /redoc are our own pages (app/api/docs.py): assets from static/, no CDN.
         docs_url=None,
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
     )
+    app.openapi = partial(api_docs.openapi_document, app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.engine = make_engine(settings)
     create_tables(app.state.engine)
@@ -57,10 +65,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             conn.execute(text("SELECT 1"))
         return JSONResponse({"status": "ok"})
 
-    app.include_router(web_auth.router)
-    app.include_router(web_posts.router)
-    app.include_router(web_users.router)
-    app.include_router(web_account.router)
+    # Pages are not part of the API: only /api routes go in the OpenAPI document.
+    app.include_router(web_auth.router, include_in_schema=False)
+    app.include_router(web_posts.router, include_in_schema=False)
+    app.include_router(web_users.router, include_in_schema=False)
+    app.include_router(web_account.router, include_in_schema=False)
+    app.include_router(api_auth.router)
+    app.include_router(api_users.router)
+    app.include_router(api_posts.router)
+    app.include_router(api_votes.router)
+    app.include_router(api_docs.router)
     return app
 
 

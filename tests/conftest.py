@@ -163,3 +163,91 @@ def get_user(db: Session, username: str) -> User:
 def get_post(db: Session, post_id: int) -> Post | None:
     db.expire_all()
     return db.get(Post, post_id)
+
+
+# --- the JSON API ---------------------------------------------------------------------------
+
+
+class Api:
+    """A JSON API client, as a script would use it: no cookies, a bearer token once logged in."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.token: str | None = None
+
+    def request(self, method: str, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        return self.request("DELETE", url, **kwargs)
+
+    def signup(self, username: str = "alice", email: str | None = None, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        user = {"username": username, "email": email or f"{username}@example.com"}
+        return self.client.post("/api/users", json={**user, "password": password})
+
+    def get_token(self, login: str = "alice", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        return self.client.post("/api/token", data={"username": login, "password": password})
+
+    def log_in(self, login: str = "alice", password: str = PASSWORD) -> "Api":
+        response = self.get_token(login, password)
+        assert response.status_code == 200, response.text
+        self.token = response.json()["access_token"]
+        return self
+
+    def create_post(
+        self, title: str = "Hello", content: str = "First post!", published: bool = True
+    ) -> dict:  # type: ignore[type-arg]
+        response = self.post(
+            "/api/posts", json={"title": title, "content": content, "published": published}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def make_api(app: FastAPI) -> Iterator:  # type: ignore[type-arg]
+    clients: list[TestClient] = []
+
+    def factory(username: str | None = None) -> Api:
+        client = TestClient(app, follow_redirects=False)
+        clients.append(client)
+        api = Api(client)
+        if username:
+            assert api.signup(username).status_code == 201
+            api.log_in(username)
+        return api
+
+    yield factory
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(make_api) -> Api:  # type: ignore[no-untyped-def]
+    """An anonymous API client."""
+    return make_api()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def alice_api(make_api) -> Api:  # type: ignore[no-untyped-def]
+    return make_api("alice")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def bob_api(make_api) -> Api:  # type: ignore[no-untyped-def]
+    return make_api("bob")  # type: ignore[no-any-return]

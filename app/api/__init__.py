@@ -1,1 +1,50 @@
-"""The JSON API under /api, one router per area."""
+"""The JSON API under /api, one router per area, on the same services as the pages."""
+
+from typing import Any
+
+from fastapi.routing import APIRoute
+
+from app.schemas import Message
+
+_WHY = {
+    400: "The request is malformed (for example, a body that is not JSON).",
+    401: "No bearer token, or one that is invalid, expired or revoked.",
+    403: "You may not do this to that resource.",
+    404: "No such resource, or one you may not see.",
+    409: "The request conflicts with the current state.",
+    413: "The request body is too large.",
+    429: "Too many failed logins; wait for Retry-After seconds.",
+}
+_HEADERS = {
+    401: {
+        "WWW-Authenticate": {
+            "description": '`Bearer`, with `error="invalid_token"` for a bad token.',
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
+
+def error_responses(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses an operation can answer (each a `Message`).
+
+    `why` overrides a description by status, e.g. `e409="You already voted."`.
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": Message, "description": why.get(f"e{code}", _WHY[code])}
+        if code in _HEADERS:
+            entry["headers"] = _HEADERS[code]
+        responses[code] = entry
+    return responses
+
+
+def operation_id(route: APIRoute) -> str:
+    """Route names carry an `api_` prefix to stay unique app-wide; operation ids drop it."""
+    return route.name.removeprefix("api_")

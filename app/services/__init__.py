@@ -34,6 +34,18 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class AlreadyExists(ValidationFailed):
+    """A unique value (username, email) is taken: a field error on pages, 409 in the API."""
+
+    status_code = 409
+
+
+class LoginFailed(DomainError):
+    """The credentials match no active account (one answer for every reason, on purpose)."""
+
+    status_code = 401
+
+
 class Throttled(DomainError):
     status_code = 429
 

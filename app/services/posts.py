@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -58,6 +58,55 @@ def _listing() -> Any:
 def feed(*, session: Session, page: int = 1) -> Page:
     """Published posts, newest first: one indexed query however large the table grows."""
     return _page(session, _listing().where(col(Post.published).is_(True)), page)
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in the newest-first order: the (created_at, id) of the last post seen."""
+
+    created_at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class Window:
+    """Up to `limit` posts, and where the next window starts (None after the last post)."""
+
+    items: list[Any]
+    next: Position | None
+
+
+def search(
+    *,
+    session: Session,
+    text: str = "",
+    author: str = "",
+    limit: int = PAGE_SIZE,
+    after: Position | None = None,
+    offset: int = 0,
+) -> Window:
+    """Published posts whose title or content contains `text` (any case), newest first.
+
+    The one search used by the API and pages; empty `text` matches every post and `author`
+    (a username) narrows to one author. Pages continue from `after` with an indexed keyset
+    condition, so any depth costs the same. Full-text search will replace the match rule.
+    """
+    stmt = _listing().where(col(Post.published).is_(True))
+    if author:
+        stmt = stmt.where(User.username_key == author.lower())
+    if text:
+        stmt = stmt.where(
+            or_(
+                col(Post.title).icontains(text, autoescape=True),
+                col(Post.content).icontains(text, autoescape=True),
+            )
+        )
+    if after is not None:
+        stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after.created_at, after.id))
+    rows = session.exec(stmt.offset(offset).limit(limit + 1)).all()
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Window(items, Position(items[-1].created_at, items[-1].id) if more else None)
 
 
 def by_author(

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.models import User
 from app.security import dummy_hash, hash_password, verify_password
-from app.services import ValidationFailed
+from app.services import AlreadyExists, LoginFailed, ValidationFailed, sessions, throttle
 from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
 
 
@@ -56,10 +56,11 @@ def register(
         )
     except ValueError as exc:
         errors["password"] = str(exc)
-    if not errors:
-        errors = _taken(session, clean["username"], clean["email"])
     if errors:
         raise ValidationFailed(errors)
+    taken = _taken(session, clean["username"], clean["email"])
+    if taken:
+        raise AlreadyExists(taken)
 
     user = User(
         username=clean["username"],
@@ -73,7 +74,7 @@ def register(
     except IntegrityError:
         # Two sign-ups raced for the same name between our check and the insert.
         session.rollback()
-        raise ValidationFailed(
+        raise AlreadyExists(
             _taken(session, clean["username"], clean["email"])
             or {"username": "That username or email was just taken."}
         ) from None
@@ -94,6 +95,21 @@ def authenticate(*, session: Session, settings: Settings, login: str, password: 
     return user
 
 
+def log_in(*, session: Session, settings: Settings, login: str, password: str, ip: str) -> User:
+    """Check credentials behind the per-account and per-IP throttle (pages and API alike).
+
+    Raises Throttled while the account or the IP is locked, LoginFailed (and counts the failure)
+    when the credentials match no active account.
+    """
+    throttle.check(session=session, login=login, ip=ip)
+    user = authenticate(session=session, settings=settings, login=login, password=password)
+    if user is None:
+        throttle.record_failure(session=session, settings=settings, login=login, ip=ip)
+        raise LoginFailed("Incorrect login or password.")
+    throttle.record_success(session=session, login=login)
+    return user
+
+
 def change_password(
     *,
     session: Session,
@@ -101,15 +117,20 @@ def change_password(
     user: User,
     current_password: str,
     new_password: str,
+    ip: str,
+    keep_jti: str | None,
     confirmation: str | None = None,
-) -> User:
-    """Replace the password after checking the current one; the caller ends other sessions.
+) -> int:
+    """Replace the password and end every other session of the user; returns how many ended.
 
-    Raises ValidationFailed with per-field errors; nothing is written unless every check passes.
+    Needs the current password, and guessing it is throttled like guessing it at login
+    (Throttled). Raises ValidationFailed with per-field errors and then changes nothing.
     """
+    throttle.check(session=session, login=user.email, ip=ip)
     errors: dict[str, str] = {}
     if not verify_password(current_password, user.password_hash, settings.bcrypt_rounds):
         errors["current_password"] = "That is not your current password."  # noqa: S105 (a message)
+        throttle.record_failure(session=session, settings=settings, login=user.email, ip=ip)
     try:
         check_password(new_password, username=user.username, email=user.email)
     except ValueError as exc:
@@ -118,8 +139,9 @@ def change_password(
         errors["confirm_password"] = "The two new passwords differ."  # noqa: S105 (a message)
     if errors:
         raise ValidationFailed(errors)
+    throttle.record_success(session=session, login=user.email)
+    assert user.id is not None
     user.password_hash = hash_password(new_password, settings.bcrypt_rounds)
     session.add(user)
-    session.commit()
-    session.refresh(user)
-    return user
+    # One transaction: the new hash and the end of the other sessions commit together.
+    return sessions.end_all_for_user(session=session, user_id=user.id, keep_jti=keep_jti)

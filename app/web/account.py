@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.deps import AuthDep, ClientIP, CsrfProtected, CurrentUser, SessionDep, SettingsDep
 from app.models import AuthSession
 from app.security import session_handle
-from app.services import NotFound, Throttled, ValidationFailed, sessions, throttle, users
+from app.services import NotFound, Throttled, ValidationFailed, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 
@@ -119,9 +119,18 @@ def change_password(
     new_password: FormStr = "",
     confirm_password: FormStr = "",
 ) -> Response:
-    # Guessing the current password here is throttled like guessing it at the login form.
+    assert auth.session is not None
     try:
-        throttle.check(session=session, login=user.email, ip=ip)
+        ended = users.change_password(
+            session=session,
+            settings=settings,
+            user=user,
+            current_password=current_password,
+            new_password=new_password,
+            ip=ip,
+            keep_jti=auth.session.jti,
+            confirmation=confirm_password,
+        )
     except Throttled as exc:
         return _render_page(
             request,
@@ -131,22 +140,8 @@ def change_password(
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
-    try:
-        users.change_password(
-            session=session,
-            settings=settings,
-            user=user,
-            current_password=current_password,
-            new_password=new_password,
-            confirmation=confirm_password,
-        )
     except ValidationFailed as exc:
-        if "current_password" in exc.errors:
-            throttle.record_failure(session=session, settings=settings, login=user.email, ip=ip)
         return _render_page(request, session, auth, password_errors=exc.errors, status_code=422)
-    assert user.id is not None and auth.session is not None
-    throttle.record_success(session=session, login=user.email)
-    ended = sessions.end_all_for_user(session=session, user_id=user.id, keep_jti=auth.session.jti)
     response = RedirectResponse("/account", status_code=303)
     others = (
         f" {ended} other session{'s were' if ended != 1 else ' was'} logged out." if ended else ""

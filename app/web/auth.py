@@ -17,7 +17,7 @@ from app.deps import (
 )
 from app.models import User
 from app.security import clear_cookie, set_cookie
-from app.services import Throttled, ValidationFailed, sessions, throttle, users
+from app.services import LoginFailed, Throttled, ValidationFailed, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 from app.web import safe_next
@@ -115,7 +115,9 @@ def login(
 ) -> Response:
     context = {"form": {"email": email}, "next": safe_next(next, "")}
     try:
-        throttle.check(session=session, login=email, ip=ip)
+        user = users.log_in(
+            session=session, settings=settings, login=email, password=password, ip=ip
+        )
     except Throttled as exc:
         return render(
             request,
@@ -124,13 +126,10 @@ def login(
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
-    user = users.authenticate(session=session, settings=settings, login=email, password=password)
-    if user is None:
-        throttle.record_failure(session=session, settings=settings, login=email, ip=ip)
+    except LoginFailed:
         return render(
             request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
         )
-    throttle.record_success(session=session, login=email)
     response = RedirectResponse(safe_next(next), status_code=303)
     _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome back, {user.username}.")

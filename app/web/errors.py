@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.deps import CsrfFailed, LoginRequired, PermissionDenied
+from app.deps import CsrfFailed, LoginRequired, PermissionDenied, TokenRejected
 from app.middleware import add_security_headers
-from app.services import DomainError, Throttled, ValidationFailed
+from app.services import AlreadyExists, DomainError, Throttled, ValidationFailed
 from app.web import safe_next
 
 log = logging.getLogger("agora.errors")
@@ -39,6 +39,15 @@ MESSAGES = {
     "that was not already saved. Please try again in a moment.",
 }
 
+# Clients of the JSON API read these, not people on a page.
+API_MESSAGES = {
+    400: "The request is malformed.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "The request body is too large.",
+    500: "Internal server error. It has been logged.",
+}
+
 
 def is_api(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")
@@ -51,8 +60,8 @@ def error_response(
     headers: dict[str, str] | None = None,
     detail: Any = None,
 ) -> Response:
-    message = message or MESSAGES.get(status) or TITLES.get(status, "Error")
     if is_api(request):
+        message = message or API_MESSAGES.get(status) or TITLES.get(status, "Error")
         return JSONResponse(
             {"detail": detail if detail is not None else message},
             status_code=status,
@@ -60,6 +69,7 @@ def error_response(
         )
     from app.templating import render
 
+    message = message or MESSAGES.get(status) or TITLES.get(status, "Error")
     _ensure_auth(request)
     return render(
         request,
@@ -109,14 +119,30 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         if is_api(request):
-            return JSONResponse({"detail": _jsonable(exc.errors())}, status_code=422)
+            errors = exc.errors()
+            if errors and all(error.get("type") == "json_invalid" for error in errors):
+                # Not JSON at all is a malformed request (400), not invalid content (422).
+                return error_response(request, 400, "The request body is not valid JSON.")
+            return JSONResponse({"detail": _jsonable(errors)}, status_code=422)
         return error_response(request, 400, _validation_message(exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if is_api(request):
+            if isinstance(exc, TokenRejected):
+                return error_response(
+                    request,
+                    401,
+                    "The bearer token is invalid, expired or revoked. Get a new one from "
+                    "POST /api/token.",
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
             return error_response(
-                request, 401, "Not authenticated.", headers={"WWW-Authenticate": "Bearer"}
+                request,
+                401,
+                "Not authenticated. Send Authorization: Bearer <token>, with a token from "
+                "POST /api/token.",
+                headers={"WWW-Authenticate": "Bearer"},
             )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
@@ -142,7 +168,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
-        detail = exc.errors if isinstance(exc, ValidationFailed) and is_api(request) else None
+        detail = None
+        if is_api(request):
+            if exc.status_code == 401:
+                headers = {"WWW-Authenticate": "Bearer"}
+            if isinstance(exc, ValidationFailed) and not isinstance(exc, AlreadyExists):
+                # The same shape as FastAPI's own 422s, so clients read one format.
+                detail = [
+                    {"loc": ["body", field], "msg": message, "type": "value_error"}
+                    for field, message in exc.errors.items()
+                ]
         return error_response(request, exc.status_code, exc.message, headers=headers, detail=detail)
 
     @app.exception_handler(Exception)
@@ -157,14 +192,15 @@ def install(app: FastAPI) -> None:
 
 
 def _jsonable(errors: Any) -> Any:
-    """Validation errors may carry exceptions or bytes in `ctx`/`input`; keep what JSON can hold."""
-    out = []
-    for error in errors:
-        out.append(
-            {
-                k: (v if isinstance(v, (str, int, float, list, type(None))) else str(v))
-                for k, v in error.items()
-                if k != "ctx" and k != "url"
-            }
-        )
-    return out
+    """Where and why each field failed. `input` is left out: it may be a password, and `ctx`
+    may hold exceptions or bytes that JSON cannot."""
+    return [
+        {key: _plain(value) for key, value in error.items() if key not in ("ctx", "url", "input")}
+        for error in errors
+    ]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [item if isinstance(item, (str, int)) else str(item) for item in value]
+    return value if isinstance(value, (str, int, float, type(None))) else str(value)

@@ -1,0 +1,69 @@
+"""The OpenAPI document and the two pages that read it: Swagger UI (/docs) and Redoc (/redoc).
+
+Both pages load their scripts from static/vendor, never from a CDN, and neither has an inline
+script, so they run under the site's strict Content-Security-Policy.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import Response
+
+from app import __version__
+from app.middleware import CSP
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+DESCRIPTION = """\
+The same accounts, posts and votes as the site, for scripts, tools and other front ends.
+
+**Authentication.** Get a token from `POST /api/token` with your email (or username) and
+password, then send it as `Authorization: Bearer <token>`. Here, use **Authorize**. Tokens last
+an hour by default; `DELETE /api/token` revokes one at once. The site's login cookie means
+nothing under `/api`.
+
+**Errors** are always JSON: `{"detail": "what went wrong"}`, or for 422 a list of
+`{"loc": [...], "msg": "...", "type": "..."}`, one per invalid field.
+
+**Lists** are newest first. Read on with the `next` link (or `cursor=next_cursor`) until it is null.
+"""
+TAGS = [
+    {"name": "auth", "description": "Bearer tokens: get one with your password, revoke it."},
+    {"name": "users", "description": "Sign up; your account; public profiles."},
+    {"name": "posts", "description": "Published posts and your drafts: list, search, write."},
+    {"name": "votes", "description": "One vote per person per post."},
+]
+# Redoc styles itself with injected <style> elements and runs its search in a blob: worker; this
+# page alone allows those. Scripts stay 'self' only.
+REDOC_CSP = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'") + (
+    "; worker-src 'self' blob:"
+)
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document. Page routers are included with include_in_schema=False."""
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(
+            title="Agora API",
+            version=__version__,
+            summary="Agora's accounts, posts and votes as JSON.",
+            description=DESCRIPTION,
+            routes=app.routes,
+            tags=TAGS,
+            license_info={"name": "MIT", "identifier": "MIT"},
+        )
+    return app.openapi_schema
+
+
+@router.get("/docs")
+def swagger_ui(request: Request) -> Response:
+    return render(request, "api/swagger.html", {"openapi_url": request.app.openapi_url})
+
+
+@router.get("/redoc")
+def redoc(request: Request) -> Response:
+    response = render(request, "api/redoc.html", {"openapi_url": request.app.openapi_url})
+    response.headers["content-security-policy"] = REDOC_CSP
+    return response

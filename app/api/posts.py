@@ -1,0 +1,185 @@
+"""Posts as JSON: list, search, read, write, edit, delete."""
+
+import binascii
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+
+from app.api import error_responses, operation_id
+from app.deps import MAX_ID, ApiUser, OptionalApiUser, PostId, SessionDep
+from app.models import USERNAME_MAX
+from app.schemas import PostCreate, PostOut, PostPage, PostPatch, PostReplace
+from app.services import posts
+
+router = APIRouter(prefix="/api/posts", tags=["posts"], generate_unique_id_function=operation_id)
+
+MAX_LIMIT = 100
+# Offsets are for jumping a few pages; deeper reading follows `next`, which costs the same at
+# any depth. The cap keeps an OFFSET scan short.
+MAX_OFFSET = 10_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "string"}}}
+
+
+def encode_cursor(position: posts.Position) -> str:
+    micros = (position.created_at - EPOCH) // timedelta(microseconds=1)
+    return urlsafe_b64encode(f"{micros}:{position.id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> posts.Position:
+    """The position a cursor from `encode_cursor` names; a 422 for anything else."""
+    try:
+        raw = urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        micros, post_id = (int(part) for part in raw.split(":"))
+        if not 1 <= post_id <= MAX_ID:
+            raise ValueError("id out of range")
+        return posts.Position(EPOCH + timedelta(microseconds=micros), post_id)
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
+        raise _invalid(
+            "cursor", "Not a cursor from this API; use `next_cursor` as given."
+        ) from None
+
+
+def _invalid(name: str, message: str) -> RequestValidationError:
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": None}]
+    )
+
+
+@router.get("", summary="List and search published posts")
+def api_list_posts(
+    request: Request,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per page.")] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=64, description="`next_cursor` from the previous page."),
+    ] = None,
+    offset: Annotated[
+        int,
+        Query(ge=0, le=MAX_OFFSET, description="Posts to skip; prefer `cursor` to read on."),
+    ] = 0,
+    author: Annotated[
+        str | None, Query(max_length=USERNAME_MAX, description="Only this user's posts.")
+    ] = None,
+    search: Annotated[
+        str | None,
+        Query(max_length=200, description="Words to find in the title or content (any case)."),
+    ] = None,
+) -> PostPage:
+    """Published posts, newest first, each with its author and vote count.
+
+    Read on with `next` (or `cursor=next_cursor`) until it is null.
+    """
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None and offset:
+        raise _invalid("offset", "Use either cursor or offset, not both.")
+    window = posts.search(
+        session=session,
+        text=(search or "").strip(),
+        author=(author or "").strip(),
+        limit=limit,
+        after=after,
+        offset=offset,
+    )
+    next_cursor = encode_cursor(window.next) if window.next else None
+    next_url = None
+    if next_cursor:
+        query = {"limit": limit, "author": author, "search": search, "cursor": next_cursor}
+        next_url = f"{request.url.path}?" + urlencode({k: v for k, v in query.items() if v})
+    return PostPage(
+        items=[PostOut.from_row(row) for row in window.items],
+        next_cursor=next_cursor,
+        next=next_url,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Write a post",
+    responses={
+        201: {"description": "The new post.", "headers": LOCATION},
+        **error_responses(400, 401, 413),
+    },
+)
+def api_create_post(
+    request: Request, response: Response, session: SessionDep, user: ApiUser, data: PostCreate
+) -> PostOut:
+    """Publish a post, or save a private draft with `"published": false`."""
+    post = posts.create(
+        session=session,
+        owner=user,
+        title=data.title,
+        content=data.content,
+        published=data.published,
+    )
+    response.headers["Location"] = request.app.url_path_for("api_get_post", post_id=str(post.id))
+    return PostOut.of(post, user)
+
+
+@router.get(
+    "/{post_id}",
+    summary="Read a post",
+    responses=error_responses(401, 404, e404="No such post, or a draft that is not yours."),
+)
+def api_get_post(session: SessionDep, user: OptionalApiUser, post_id: PostId) -> PostOut:
+    """A published post, or your own draft."""
+    post, author = posts.get_visible(session=session, post_id=post_id, viewer=user)
+    return PostOut.of(post, author)
+
+
+_EDIT_ERRORS = error_responses(400, 401, 403, 404, 413, e403="Only the author can change a post.")
+
+
+@router.put("/{post_id}", summary="Replace a post", responses=_EDIT_ERRORS)
+def api_replace_post(
+    session: SessionDep, user: ApiUser, post_id: PostId, data: PostReplace
+) -> PostOut:
+    """Replace the title, content and published state of your post."""
+    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    post = posts.edit(
+        session=session,
+        post=post,
+        title=data.title,
+        content=data.content,
+        published=data.published,
+    )
+    return PostOut.of(post, user)
+
+
+@router.patch("/{post_id}", summary="Change part of a post", responses=_EDIT_ERRORS)
+def api_update_post(
+    session: SessionDep, user: ApiUser, post_id: PostId, data: PostPatch
+) -> PostOut:
+    """Change only the fields you send."""
+    post = posts.get_owned(session=session, post_id=post_id, user=user)
+    if (data.title, data.content, data.published) != (None, None, None):
+        post = posts.edit(
+            session=session,
+            post=post,
+            title=post.title if data.title is None else data.title,
+            content=post.content if data.content is None else data.content,
+            published=post.published if data.published is None else data.published,
+        )
+    return PostOut.of(post, user)
+
+
+@router.delete(
+    "/{post_id}",
+    summary="Delete a post",
+    status_code=204,
+    response_class=Response,
+    responses=error_responses(
+        401, 403, 404, e403="Only the author, a moderator or an administrator can delete it."
+    ),
+)
+def api_delete_post(session: SessionDep, user: ApiUser, post_id: PostId) -> Response:
+    """Delete your post (moderators and administrators may delete any post)."""
+    post = posts.get_removable(session=session, post_id=post_id, user=user)
+    posts.remove(session=session, post=post)
+    return Response(status_code=204)

@@ -1,0 +1,64 @@
+"""Accounts: sign up, and read your own or anyone's public profile."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+
+from app.api import error_responses, operation_id
+from app.deps import ApiUser, SessionDep, SettingsDep
+from app.models import USERNAME_MAX
+from app.schemas import UserCreate, UserPrivate, UserPublic
+from app.services import NotFound, users
+
+router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_function=operation_id)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Create an account",
+    responses={
+        201: {
+            "description": "The new account, as its owner sees it.",
+            "headers": {
+                "Location": {"description": "The account's URL.", "schema": {"type": "string"}}
+            },
+        },
+        **error_responses(400, 409, 413, e409="The username or email is already taken."),
+    },
+)
+def api_create_user(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    data: UserCreate,
+) -> UserPrivate:
+    """Sign up. The answer includes the email, since you just sent it; others never see it."""
+    user = users.register(
+        session=session,
+        settings=settings,
+        username=data.username,
+        email=data.email,
+        password=data.password,
+    )
+    response.headers["Location"] = request.app.url_path_for("api_get_user", username=user.username)
+    return UserPrivate.of(user)
+
+
+@router.get("/me", summary="Your account", responses=error_responses(401))
+def api_get_me(user: ApiUser) -> UserPrivate:
+    """The account behind the bearer token, with its email and role."""
+    return UserPrivate.of(user)
+
+
+@router.get("/{username}", summary="A public profile", responses=error_responses(404))
+def api_get_user(
+    session: SessionDep,
+    username: Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")],
+) -> UserPublic:
+    """What anyone may see of an account. Their posts: `GET /api/posts?author=<username>`."""
+    user = users.get_by_username(session, username)
+    if user is None:
+        raise NotFound("There is no user with that name.")
+    return UserPublic.of(user)
