@@ -164,6 +164,9 @@ def responses(app, alice, make_app):  # type: ignore[no-untyped-def]
         "static": anon.get("/static/css/agora.css"),
         "static 404": anon.get("/static/nope.css"),
         "api 404": anon.get("/api/nope"),
+        "api": anon.get("/api/posts"),
+        "api 401": anon.get("/api/users/me"),
+        "api docs": anon.get("/docs"),
         "healthz": anon.get("/healthz"),
         "head": anon.head("/"),
         "400 bad host": TestClient(strict, base_url="http://evil.example").get("/"),
@@ -172,6 +175,7 @@ def responses(app, alice, make_app):  # type: ignore[no-untyped-def]
         ),
     }
     expected = {"404": 404, "405": 405, "413": 413, "500": 500, "400 bad host": 400, "429": 429}
+    expected |= {"api": 200, "api 401": 401, "api docs": 200}
     for name, status in expected.items():
         assert found[name].status_code == status, name
     return found
