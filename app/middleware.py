@@ -1,5 +1,6 @@
 """Pure ASGI middleware: security headers on every response, caps and checks on request bodies."""
 
+import re
 from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
@@ -132,11 +133,12 @@ class BodySizeLimitMiddleware:
 
 
 class FormEncodingMiddleware:
-    """Refuse urlencoded bodies that are not percent-encoded UTF-8, which every browser sends.
+    """Read urlencoded bodies as UTF-8, as browsers mean them, and refuse ones that are not.
 
     Starlette decodes raw bytes in such a body as Latin-1 and invalid percent-escapes as U+FFFD,
-    so a hand-made request would store mojibake; a 400 that says why is clearer. The body is
-    already capped by BodySizeLimitMiddleware, which must wrap this one.
+    so a hand-made request (`curl -d 'title=café'`) would store mojibake. Raw UTF-8 is escaped
+    here so it decodes right; bytes that are not UTF-8 at all get a 400 that says why. The body
+    is already capped by BodySizeLimitMiddleware, which must wrap this one.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -160,7 +162,9 @@ class FormEncodingMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if not _is_percent_encoded_utf8(body):
+        try:
+            unquote_to_bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
             from app.web.errors import error_response
 
             response = error_response(
@@ -170,6 +174,10 @@ class FormEncodingMiddleware:
             )
             await response(scope, receive, send)
             return
+        if not body.isascii():
+            body = _RAW_BYTE.sub(lambda m: b"%%%02X" % m.group()[0], body)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+            scope = {**scope, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
 
         replayed = False
 
@@ -183,10 +191,4 @@ class FormEncodingMiddleware:
         await self.app(scope, replay, send)
 
 
-def _is_percent_encoded_utf8(body: bytes) -> bool:
-    try:
-        body.decode("ascii")
-        unquote_to_bytes(body).decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+_RAW_BYTE = re.compile(rb"[\x80-\xff]")
