@@ -37,7 +37,8 @@ def start_agora(
     """Run a real Agora entry point in production mode with a fresh environment."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     env.update(ENV="production", DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}")
-    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT="0")
+    # Everything the check reads is set here, so a developer's .env cannot change the outcome.
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT="0", BCRYPT_ROUNDS="12")
     if secret_key is not None:
         env["SECRET_KEY"] = secret_key
     return subprocess.run(
