@@ -60,7 +60,13 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # `agora serve` (production): worker processes, and the proxies whose X-Forwarded-Proto and
+    # X-Forwarded-For uvicorn believes (empty: the TRUSTED_PROXIES list).
+    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    forwarded_allow_ips: str = ""
 
+    # WAL + synchronous=NORMAL; off only to measure what it buys (the benchmark does).
+    sqlite_tuning: bool = True
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     api_token_hours: float = Field(default=1.0, gt=0, le=24 * 30)

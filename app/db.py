@@ -1,25 +1,37 @@
-"""The database engine, its SQLite tuning, and the per-request session."""
+"""The database engine, its SQLite tuning, and the per-request session.
 
-from collections.abc import Iterator
+Tables come from the migrations (app/schema.py, `agora migrate`), never from the app.
+"""
+
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 
+T = TypeVar("T")
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL + NORMAL roughly doubles write throughput under concurrency and lets readers
-    # proceed while a writer commits; busy_timeout makes writers queue instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+
+def _sqlite_pragmas(tuned: bool) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL + NORMAL roughly doubles write throughput under concurrency and lets readers
+        # proceed while a writer commits; busy_timeout makes writers queue instead of failing.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if tuned:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        else:
+            cursor.execute("PRAGMA journal_mode=DELETE")
+        cursor.close()
+
+    return on_connect
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -29,16 +41,28 @@ def make_engine(settings: Settings) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_tuning))
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A short connect timeout: an unreachable server fails /readyz quickly instead of hanging.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"connect_timeout": 5},
+    )
 
 
-def create_tables(engine: Engine) -> None:
-    """Create any missing tables (migrations own schema changes; this serves fresh databases)."""
-    import app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run a short database call from async code without blocking the event loop for long.
 
-    SQLModel.metadata.create_all(engine)
+    SQLite answers an indexed read in microseconds from inside this process, so a trip to a
+    worker thread costs more than the query: run it inline. Any other database is across a
+    network: run the call in the thread pool.
+    """
+    if engine.dialect.name == "sqlite":
+        return fn(*args, **kwargs)
+    return await run_in_threadpool(fn, *args, **kwargs)
 
 
 def session_scope(engine: Engine) -> Iterator[Session]:

@@ -1,15 +1,17 @@
 """Request dependencies, one `Annotated` alias per concern."""
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
+from app.db import run_db
 from app.models import AuthSession, User
 from app.security import (
     PRESESSION_MAX_AGE,
@@ -22,7 +24,9 @@ from app.services import sessions
 
 SESSION_COOKIE = "agora_session"
 PRESESSION_COOKIE = "agora_presession"
-MAX_ID = 2**63 - 1
+# Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
+# the database would be an error there rather than "not found".
+MAX_ID = 2**31 - 1
 
 
 class LoginRequired(Exception):
@@ -45,11 +49,15 @@ class CsrfFailed(Exception):
     """The form's CSRF token or the request's origin is wrong; answered with a 403 page."""
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
+# worker thread, and on the hottest pages those thread hops cost more than the work itself.
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
@@ -67,11 +75,18 @@ class Auth:
     session: AuthSession | None = None
 
 
-def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Auth:
+async def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Auth:
     """Resolve the page cookie once per request; templates read the result from request.state."""
-    found = sessions.resolve(
-        session=session, settings=settings, token=read_cookie(request, SESSION_COOKIE), kind="web"
-    )
+    token = read_cookie(request, SESSION_COOKIE)
+    found = None
+    if token:
+        engine = request.app.state.engine
+        found = await run_db(
+            engine, sessions.resolve, session=session, settings=settings, token=token, kind="web"
+        )
+        if found and sessions.is_stale(found[1]):
+            # A write may wait on another writer's lock: never on the event loop.
+            await run_in_threadpool(sessions.touch, session=session, row=found[1])
     auth = Auth(*found) if found else Auth()
     request.state.auth = auth
     return auth
@@ -80,23 +95,23 @@ def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Au
 AuthDep = Annotated[Auth, Depends(get_auth)]
 
 
-def get_optional_user(auth: AuthDep) -> User | None:
+async def get_optional_user(auth: AuthDep) -> User | None:
     return auth.user
 
 
-def get_current_user(auth: AuthDep) -> User:
+async def get_current_user(auth: AuthDep) -> User:
     if auth.user is None:
         raise LoginRequired()
     return auth.user
 
 
-def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
+async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_moderator:
         raise PermissionDenied("This page is for moderators and administrators.")
     return user
 
 
-def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
+async def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_admin:
         raise PermissionDenied("This page is for administrators.")
     return user
@@ -148,7 +163,7 @@ def _trusted(address: str, settings: Settings) -> bool:
     return any(ip in network for network in settings.trusted_networks)
 
 
-def client_ip(request: Request, settings: SettingsDep) -> str:
+async def client_ip(request: Request, settings: SettingsDep) -> str:
     """The client's address; X-Forwarded-For is believed only from a configured trusted proxy."""
     peer = request.client.host if request.client else "unknown"
     if not _trusted(peer, settings):

@@ -1,34 +1,49 @@
 """The application factory: settings, database, middleware, routers, error pages."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
-from app import __version__
+from app import __version__, schema
 from app.api import auth as api_auth
 from app.api import docs as api_docs
 from app.api import posts as api_posts
 from app.api import users as api_users
 from app.api import votes as api_votes
 from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
-from app.db import create_tables, make_engine
+from app.db import make_engine
 from app.middleware import (
     BodySizeLimitMiddleware,
     FormEncodingMiddleware,
+    RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
+from app.templating import templates
 from app.web import account as web_account
 from app.web import auth as web_auth
-from app.web import errors
+from app.web import errors, health
 from app.web import posts as web_posts
 from app.web import users as web_users
 
 log = logging.getLogger("agora")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The schema comes from `agora migrate`, never from the app: say so early if it is missing.
+    try:
+        if schema.pending(app.state.engine):
+            log.warning("the database needs migrations: run `agora migrate` (/readyz says 503)")
+    except SQLAlchemyError:
+        log.warning("the database does not answer yet (/readyz says 503)", exc_info=True)
+    yield
+    app.state.engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,30 +57,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        lifespan=lifespan,
     )
     app.openapi = partial(api_docs.openapi_document, app)  # type: ignore[method-assign]
     app.state.settings = settings
+    # Checking template files for changes costs a stat() per template per request.
+    templates.env.auto_reload = settings.env == "development"
     app.state.engine = make_engine(settings)
-    create_tables(app.state.engine)
 
-    # Each add wraps the ones before: headers end up outermost, so even a 413 or a 400 for a bad
-    # Host has them, and the size cap applies before the form encoding check buffers a body.
+    # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
+    # for a bad Host has them, and the size cap applies before the form encoding check buffers.
     app.add_middleware(FormEncodingMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 
     errors.install(app)
     app.mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static")
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
-        with app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return JSONResponse({"status": "ok"})
-
     # Pages are not part of the API: only /api routes go in the OpenAPI document.
+    app.include_router(health.router)
     app.include_router(web_auth.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)

@@ -1,12 +1,17 @@
-"""Pure ASGI middleware: security headers on every response, caps and checks on request bodies."""
+"""Pure ASGI middleware: request logs, security headers, caps and checks on request bodies."""
 
+import logging
 import re
+import time
+import uuid
 from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.logs import request_id_var
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -192,3 +197,52 @@ class FormEncodingMiddleware:
 
 
 _RAW_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+# A proxy's or client's request id is kept only if it is short and plain, so it cannot forge
+# log lines or smuggle markup into them; anything else is replaced by one of ours.
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
+request_log = logging.getLogger("agora.request")
+
+
+class RequestLogMiddleware:
+    """One log line per request (method, path, status, duration, request id); echoes the id in
+    X-Request-ID so a user's report can be matched to the log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
+        # Not reset afterwards: the server-error handler runs after this returns, in the same
+        # request task, and tags its traceback with the id. Each request has its own task.
+        request_id_var.set(request_id)
+        status = 500  # what the client gets if the app raises before it answers
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            client = scope.get("client")
+            request_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "request_id": request_id,
+                    "client": client[0] if client else None,
+                },
+            )

@@ -81,15 +81,27 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={__version__}"
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def datefmt(value: datetime | None) -> str:
+    """`26 Nov 2026, 16:40 UTC`. Built by hand: strftime costs more than the whole feed query."""
     if value is None:
         return ""
-    value = value.astimezone(UTC)
-    return f"{value.day} {value:%b %Y}, {value:%H:%M} UTC"
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return (
+        f"{value.day} {MONTHS[value.month - 1]} {value.year}, "
+        f"{value.hour:02d}:{value.minute:02d} UTC"
+    )
 
 
 def isodate(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
+    if value is None:
+        return ""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")
 
 
 env.globals.update(

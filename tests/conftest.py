@@ -1,27 +1,94 @@
-"""Fixtures: a fresh database and app per test, a browser-like client, and login helpers."""
+"""Fixtures: a fresh database and app per test, a browser-like client, and login helpers.
 
+Tests run on SQLite by default. With TEST_DATABASE_URL set (postgresql+psycopg://...) they run on
+that PostgreSQL database instead; its tables are dropped and re-created at the start of the run.
+Either way the schema comes from the migrations, as in production.
+"""
+
+import os
 import re
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel
 
+from app import schema
 from app.config import Settings
 from app.main import create_app
 from app.models import Post, User
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | Engine]:
+    """Migrate once per run: a template SQLite file to copy, or the PostgreSQL test database."""
+    if not TEST_DATABASE_URL:
+        template = tmp_path_factory.mktemp("template") / "agora.db"
+        schema.upgrade(f"sqlite:///{template}")
+        yield template
+        return
+    engine = create_engine(TEST_DATABASE_URL, poolclass=pool.NullPool)
+    with engine.begin() as conn:  # whatever an earlier run left behind
+        stale = MetaData()
+        stale.reflect(conn)
+        stale.drop_all(conn)
+    schema.upgrade(TEST_DATABASE_URL)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    quote = engine.dialect.identifier_preparer.quote  # "user" is a reserved word
+    tables = ", ".join(quote(table.name) for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        # A connection left open by a test must fail loudly here, not hang the run.
+        conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(migrated_database: Path | Engine, tmp_path: Path) -> str:
+    """A database at the newest migration with no rows in it, for this test alone."""
+    if isinstance(migrated_database, Engine):
+        _truncate_all(migrated_database)
+        return TEST_DATABASE_URL
+    path = tmp_path / "test.db"
+    shutil.copyfile(migrated_database, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all: a new SQLite file, or a new PostgreSQL schema."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(TEST_DATABASE_URL, poolclass=pool.NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = make_url(TEST_DATABASE_URL).update_query_dict({"options": f"-csearch_path={name}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         env="test",
-        database_url=f"sqlite:///{tmp_path / 'test.db'}",
+        database_url=database_url,
         secret_key="test-secret-key-" + "x" * 40,
         instance_dir=tmp_path / "instance",
         bcrypt_rounds=4,

@@ -4,10 +4,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.deps import MAX_ID
 from app.models import Post
 from tests.conftest import get_post, get_user
-
-MAX_ID = 2**63 - 1
 
 
 def titles(response) -> list[str]:  # type: ignore[no-untyped-def]

@@ -43,7 +43,7 @@ def start(
 def resolve(
     *, session: Session, settings: Settings, token: str | None, kind: str
 ) -> tuple[User, AuthSession] | None:
-    """The live user and session behind a token, or None if it is invalid, revoked or inactive."""
+    """The live user and session behind a token, or None if invalid, revoked or inactive."""
     if not token:
         return None
     claims = decode_token(token, key=settings.signing_key, typ=kind)
@@ -62,13 +62,22 @@ def resolve(
         return None
     if not user.is_active:
         return None
-    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        session.exec(
-            update(AuthSession).where(AuthSession.jti == row.jti).values(last_seen_at=now)  # type: ignore[call-overload,arg-type]
-        )
-        session.commit()
-        row.last_seen_at = now
     return user, row
+
+
+def is_stale(row: AuthSession) -> bool:
+    """Whether `last_seen_at` is old enough to be worth a write (at most once a minute)."""
+    return datetime.now(UTC) - row.last_seen_at > LAST_SEEN_RESOLUTION
+
+
+def touch(*, session: Session, row: AuthSession) -> None:
+    """Record that the session was just used (shown to the user on their account page)."""
+    now = datetime.now(UTC)
+    session.exec(
+        update(AuthSession).where(AuthSession.jti == row.jti).values(last_seen_at=now)  # type: ignore[call-overload,arg-type]
+    )
+    session.commit()
+    row.last_seen_at = now
 
 
 def end(*, session: Session, jti: str) -> None:

@@ -24,11 +24,13 @@ FORGET_AFTER = timedelta(days=1)
 
 def _account_key(session: Session, login: str) -> str:
     """One counter per account, whichever name it is tried under (email or username)."""
+    # NUL cannot be stored in PostgreSQL text; dropping it also keeps "alice\0" counting as alice.
+    login = login.replace("\x00", "")
     user = users.get_by_login(session, login)
     if user is not None:
         return f"acct:id:{user.id}"
     # Unknown names get counters too, so a lock says nothing about whether an account exists.
-    return "acct:name:" + login.strip().lower().replace("\x00", "")[:250]
+    return "acct:name:" + login.strip().lower()[:250]
 
 
 def _ip_key(ip: str) -> str:

@@ -11,6 +11,11 @@ from app.services import AlreadyExists, LoginFailed, ValidationFailed, sessions,
 from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
 
 
+def _unstorable(value: str) -> bool:
+    """No stored name holds NUL, and PostgreSQL refuses it even in a lookup."""
+    return "\x00" in value
+
+
 def get_by_username(session: Session, username: str) -> User | None:
     # Anything that could never be a username (NUL bytes, odd Unicode) is answered without a query.
     if not USERNAME_RE.fullmatch(username):
@@ -21,7 +26,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 def get_by_login(session: Session, login: str) -> User | None:
     """Find a user by email or, failing that, by username (both ignore case)."""
     login = login.strip().lower()
-    if not login or len(login) > 300 or "\x00" in login:
+    if not login or len(login) > 300 or _unstorable(login):
         return None
     column = User.email if "@" in login else User.username_key
     return session.exec(select(User).where(column == login)).first()

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.deps import CsrfFailed, LoginRequired, PermissionDenied, TokenRejected
+from app.logs import request_id_var
 from app.middleware import add_security_headers
 from app.services import AlreadyExists, DomainError, Throttled, ValidationFailed
 from app.web import safe_next
@@ -84,14 +85,23 @@ def _ensure_auth(request: Request) -> None:
     """Errors raised before authentication still show the visitor's login state in the header."""
     if hasattr(request.state, "auth"):
         return
-    from app.deps import get_auth
+    from sqlmodel import Session
 
+    from app.deps import SESSION_COOKIE, Auth
+    from app.security import read_cookie
+    from app.services import sessions
+
+    request.state.auth = Auth()
+    token = read_cookie(request, SESSION_COOKIE)
+    if not token:
+        return
     try:
-        engine = request.app.state.engine
-        from sqlmodel import Session
-
-        with Session(engine, expire_on_commit=False) as session:
-            get_auth(request, session, request.app.state.settings)
+        with Session(request.app.state.engine, expire_on_commit=False) as session:
+            found = sessions.resolve(
+                session=session, settings=request.app.state.settings, token=token, kind="web"
+            )
+        if found:
+            request.state.auth = Auth(*found)
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
         log.warning("could not resolve the visitor for an error page", exc_info=True)
 
@@ -182,9 +192,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        response = error_response(request, 500)
-        # Starlette sends this page from outside every other middleware, headers' included.
+        request_id = request_id_var.get()
+        log.error(
+            "unhandled error on %s %s",
+            request.method,
+            request.url.path,
+            exc_info=exc,
+            extra={"request_id": request_id},
+        )
+        # This answer bypasses the middleware stack, so the request id and the security headers
+        # are added here.
+        response = error_response(
+            request, 500, headers={"X-Request-ID": request_id} if request_id else None
+        )
         add_security_headers(
             response.headers, https=request.url.scheme == "https", path=request.url.path
         )

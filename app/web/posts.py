@@ -6,6 +6,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app.db import run_db
 from app.deps import CsrfProtected, CurrentUser, OptionalUser, PostId, SessionDep
 from app.services import ValidationFailed, posts
 from app.templating import flash, render
@@ -17,9 +18,13 @@ FormStr = Annotated[str, Form(max_length=100_000)]
 PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
 
 
+# The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
 @router.get("/")
-def feed(request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1) -> Response:
-    return render(request, "posts/feed.html", {"page": posts.feed(session=session, page=page)})
+async def feed(
+    request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1
+) -> Response:
+    listing = await run_db(session.get_bind(), posts.feed, session=session, page=page)
+    return render(request, "posts/feed.html", {"page": listing})
 
 
 @router.get("/posts/new")
@@ -62,11 +67,12 @@ def create_post(
 
 
 @router.get("/posts/{post_id}")
-def show_post(
+async def show_post(
     request: Request, session: SessionDep, user: OptionalUser, post_id: PostId
 ) -> Response:
-    post, author = posts.get_visible(session=session, post_id=post_id, viewer=user)
-    voted = posts.has_voted(session=session, post_id=post_id, user=user)
+    post, author, voted = await run_db(
+        session.get_bind(), posts.get_page, session=session, post_id=post_id, viewer=user
+    )
     return render(request, "posts/show.html", {"post": post, "author": author, "voted": voted})
 
 

@@ -1,0 +1,578 @@
+"""Measure Agora against the fastest plain way to serve the same page, side by side, in one run.
+
+Usage: python -m bench.run [--quick] [--out docs/performance.md]
+
+Both servers run the production way (uvicorn, 2 workers, uvloop + httptools, no access log, no
+reload) on the same database file, and wrk drives them alternately. Every target is a ratio
+measured in this run, because these machines are shared and noisy.
+"""
+
+import argparse
+import asyncio
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SECRET = "benchmark-secret-" + "k" * 40
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Sample:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Scenario:
+    name: str
+    target: str
+    rounds: list[tuple[Sample, Sample | None]] = field(default_factory=list)
+    verdict: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(
+    app: str, env: dict[str, str], factory: bool = False, workers: int = 2
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    cmd = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    if factory:
+        cmd.append("--factory")
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},  # noqa: S603
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if (
+                    httpx.get(
+                        url + "/healthz" if "agora" in app or "create_app" in app else url,
+                        timeout=1,
+                    ).status_code
+                    < 500
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"{app} exited with {proc.returncode}")
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{app} did not start")
+        yield url, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def agora_env(db: Path, **extra: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{db}",
+        "SECRET_KEY": SECRET,
+        "ENV": "production",
+        "BCRYPT_ROUNDS": "12",
+        **extra,
+    }
+
+
+def agora(db: Path, **extra: str):  # type: ignore[no-untyped-def]
+    return server("app.main:create_app", agora_env(db, **extra), factory=True)
+
+
+def reference(db: Path):  # type: ignore[no-untyped-def]
+    return server("bench.reference:app", {"REFERENCE_DB": str(db)})
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    url: str,
+    seconds: int,
+    connections: int = 32,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+) -> Sample:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    p50 = _ms(*re.match(r"([\d.]+)(\w+)", lat["50"]).groups())  # type: ignore[union-attr]
+    p99 = _ms(*re.match(r"([\d.]+)(\w+)", lat["99"]).groups())  # type: ignore[union-attr]
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Sample(rps, p50, p99, errors)
+
+
+def seed(db: Path, users: int, posts: int, votes: int) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "BCRYPT_ROUNDS": "12"}
+    subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "app",
+            "seed",
+            "--users",
+            str(users),
+            "--posts",
+            str(posts),  # noqa: S603
+            "--votes",
+            str(votes),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def login_cookie(url: str, login: str, password: str) -> str:
+    with httpx.Client(base_url=url, follow_redirects=False) as client:
+        token = CSRF_RE.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+        response = client.post(
+            "/login", data={"email": login, "password": password, "csrf_token": token}
+        )
+        assert response.status_code == 303, response.status_code
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def first_user(db: Path) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("SELECT username FROM user ORDER BY id LIMIT 1").fetchone()[0])
+
+
+def a_post_id(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT max(id) FROM post WHERE published = 1").fetchone()[0])
+
+
+def ratio_table(s: Scenario, with_ref: bool = True) -> str:
+    lines = [f"### {s.name}", "", f"Target: {s.target}", ""]
+    if with_ref:
+        lines += [
+            "| round | Agora req/s | p50 ms | p99 ms | errors | reference req/s | p50 ms "
+            "| p99 ms | errors | req/s ratio | p99 ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for i, (a, r) in enumerate(s.rounds, 1):
+            assert r is not None
+            lines.append(
+                f"| {i} | {a.rps:,.0f} | {a.p50_ms:.2f} | {a.p99_ms:.2f} | {a.errors} "
+                f"| {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} "
+                f"| {a.rps / r.rps:.2f}× | {a.p99_ms / r.p99_ms:.2f}× |"
+            )
+        lines.append(
+            f"| median | | | | | | | | | {median_ratio(s, 'rps'):.2f}× "
+            f"| {median_ratio(s, 'p99'):.2f}× |"
+        )
+    lines += ["", *s.notes, "", f"**{s.verdict}**", ""]
+    return "\n".join(lines)
+
+
+def median_ratio(s: Scenario, what: str) -> float:
+    values = []
+    for a, r in s.rounds:
+        assert r is not None
+        values.append(a.rps / r.rps if what == "rps" else a.p99_ms / r.p99_ms)
+    return statistics.median(values)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+
+def versus(
+    name: str,
+    target: str,
+    agora_url: str,
+    ref_url: str,
+    rounds: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+) -> Scenario:
+    s = Scenario(name, target)
+    wrk(agora_url, 1, headers=headers)  # warm both up
+    wrk(ref_url, 1)
+    for _ in range(rounds):
+        a = wrk(agora_url, seconds, headers=headers)
+        r = wrk(ref_url, seconds)
+        s.rounds.append((a, r))
+        print(
+            f"  {name}: agora {a.rps:,.0f} req/s p99 {a.p99_ms:.1f} ms | reference "
+            f"{r.rps:,.0f} req/s p99 {r.p99_ms:.1f} ms",
+            flush=True,
+        )
+    return s
+
+
+async def _login_loop(
+    url: str, login: str, password: str, stop: asyncio.Event, counter: list[int]
+) -> None:
+    async with httpx.AsyncClient(base_url=url, follow_redirects=False, timeout=30) as client:
+        while not stop.is_set():
+            client.cookies.clear()
+            token = CSRF_RE.search((await client.get("/login")).text).group(1)  # type: ignore[union-attr]
+            response = await client.post(
+                "/login", data={"email": login, "password": password, "csrf_token": token}
+            )
+            counter[0 if response.status_code == 303 else 1] += 1
+
+
+def with_logins(url: str, login: str, password: str, seconds: int) -> tuple[Sample, list[int]]:
+    """wrk on GET / while two clients log in continuously (bcrypt cost 12)."""
+    counter = [0, 0]
+    stop = asyncio.Event()
+    result: list[Sample] = []
+
+    async def main() -> None:
+        tasks = [
+            asyncio.create_task(_login_loop(url, login, password, stop, counter)) for _ in range(2)
+        ]
+        await asyncio.sleep(1)
+        result.append(await asyncio.to_thread(wrk, url + "/", seconds))
+        stop.set()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    return result[0], counter
+
+
+async def _writer(
+    client: httpx.AsyncClient, token: str, deadline: float, counts: dict[str, int]
+) -> None:
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        try:
+            response = await client.post(
+                "/posts",
+                data={
+                    "title": f"Load test post {n}",
+                    "content": "Written <under> load & counted.",
+                    "published": "1",
+                    "csrf_token": token,
+                },
+            )
+            counts["ok" if response.status_code == 303 else "error"] += 1
+        except httpx.HTTPError:
+            counts["error"] += 1
+
+
+def write_load(
+    db: Path, tuned: bool, seconds: int, clients: int = 64
+) -> tuple[float, dict[str, int], int]:
+    """64 concurrent clients create posts; returns (posts/s, counts, rows added)."""
+    with sqlite3.connect(db) as conn:
+        before = conn.execute("SELECT count(*) FROM post").fetchone()[0]
+    extra = {} if tuned else {"SQLITE_TUNING": "0"}
+    with agora(db, **extra) as (url, _):
+        cookie = login_cookie(url, first_user(db), "benchmark password")
+        counts = {"ok": 0, "error": 0}
+
+        async def main() -> float:
+            limits = httpx.Limits(max_connections=clients)
+            async with httpx.AsyncClient(
+                base_url=url,
+                follow_redirects=False,
+                timeout=60,
+                limits=limits,
+                headers={"Cookie": cookie},
+            ) as client:
+                token = CSRF_RE.search((await client.get("/posts/new")).text).group(1)  # type: ignore[union-attr]
+                start = time.perf_counter()
+                deadline = start + seconds
+                await asyncio.gather(
+                    *[_writer(client, token, deadline, counts) for _ in range(clients)]
+                )
+                return time.perf_counter() - start
+
+        elapsed = asyncio.run(main())
+    with sqlite3.connect(db) as conn:
+        after = conn.execute("SELECT count(*) FROM post").fetchone()[0]
+    return counts["ok"] / elapsed, counts, after - before
+
+
+def worker_rss_mb(proc: subprocess.Popen[bytes]) -> list[float]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=,rss=", "--ppid", str(proc.pid)],  # noqa: S603,S607
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [int(line.split()[1]) / 1024 for line in out.strip().splitlines() if line.strip()]
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores, {cpu}, {system}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one short round per scenario")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (make bench installs it)", file=sys.stderr)
+        return 2
+    rounds, seconds = (1, 3) if args.quick else (3, 8)
+    big_posts = 200_000 if args.quick else 1_000_000
+    started = time.perf_counter()
+    scenarios: list[Scenario] = []
+    extra_sections: list[str] = []
+
+    with tempfile.TemporaryDirectory(prefix="agora-bench-") as tmp:
+        tmpdir = Path(tmp)
+        db = tmpdir / "bench-100k.db"
+        print("Seeding 100k posts ...", flush=True)
+        seed(db, 1000, 100_000, 300_000)
+        password = "benchmark password"
+
+        with agora(db) as (agora_url, agora_proc), reference(db) as (ref_url, _):
+            s = versus(
+                "1. Feed, anonymous, 100k posts, 32 connections",
+                "≥ 0.6× the reference's req/s and p99 ≤ 2× the reference's p99",
+                agora_url + "/",
+                ref_url + "/",
+                rounds,
+                seconds,
+            )
+            s.verdict = verdict(median_ratio(s, "rps") >= 0.6 and median_ratio(s, "p99") <= 2)
+            scenarios.append(s)
+
+            post_id = a_post_id(db)
+            s = versus(
+                "2a. A post page",
+                "≥ 0.5× the reference feed's req/s",
+                f"{agora_url}/posts/{post_id}",
+                ref_url + "/",
+                rounds,
+                seconds,
+            )
+            s.verdict = verdict(median_ratio(s, "rps") >= 0.5)
+            scenarios.append(s)
+
+            cookie = login_cookie(agora_url, first_user(db), password)
+            s = versus(
+                "2b. The feed, logged in",
+                "≥ 0.5× the reference feed's req/s",
+                agora_url + "/",
+                ref_url + "/",
+                rounds,
+                seconds,
+                headers={"Cookie": cookie},
+            )
+            s.verdict = verdict(median_ratio(s, "rps") >= 0.5)
+            scenarios.append(s)
+
+            # 4. Logins don't stall the feed.
+            quiet, busy, logins = [], [], [0, 0]
+            for _ in range(rounds):
+                quiet.append(wrk(agora_url + "/", seconds))
+                sample, counter = with_logins(agora_url, first_user(db), password, seconds)
+                busy.append(sample)
+                logins = [logins[0] + counter[0], logins[1] + counter[1]]
+            ratio = statistics.median(b.p99_ms / q.p99_ms for q, b in zip(quiet, busy, strict=True))
+            s = Scenario(
+                "4. Logins don't stall anyone",
+                "`GET /` p99 with 2 clients logging in continuously (bcrypt cost 12) "
+                "≤ 2× its p99 with no logins",
+            )
+            s.notes = (
+                [
+                    "| round | p99 no logins (ms) | p99 with logins (ms) | ratio |",
+                    "|---|---|---|---|",
+                ]
+                + [
+                    f"| {i} | {q.p99_ms:.2f} | {b.p99_ms:.2f} | {b.p99_ms / q.p99_ms:.2f}× |"
+                    for i, (q, b) in enumerate(zip(quiet, busy, strict=True), 1)
+                ]
+                + [
+                    f"| median | | | {ratio:.2f}× |",
+                    "",
+                    f"Logins completed during the runs: {logins[0]} (failed: {logins[1]}).",
+                ]
+            )
+            s.verdict = verdict(ratio <= 2 and logins[0] > 0 and logins[1] == 0)
+            scenarios.append(s)
+            print(f"  logins: p99 ratio {ratio:.2f}×, {logins[0]} logins", flush=True)
+            rss = worker_rss_mb(agora_proc)
+
+        # 3. Size doesn't matter: 1k posts vs big.
+        small, big = tmpdir / "small.db", tmpdir / "big.db"
+        print(f"Seeding 1k and {big_posts:,} posts ...", flush=True)
+        seed(small, 100, 1_000, 3_000)
+        seed(big, 1000, big_posts, 300_000)
+        with agora(small) as (small_url, _), agora(big) as (big_url, _):
+            wrk(small_url + "/", 1)
+            wrk(big_url + "/", 1)
+            pairs = []
+            for _ in range(rounds):
+                pairs.append((wrk(small_url + "/", seconds), wrk(big_url + "/", seconds)))
+        ratio = statistics.median(b.p50_ms / a.p50_ms for a, b in pairs)
+        s = Scenario(
+            f"3. Size doesn't matter: feed p50 at {big_posts:,} posts vs 1,000 posts",
+            f"p50 with {big_posts:,} posts ≤ 1.5× p50 with 1,000 posts",
+        )
+        s.notes = (
+            [
+                "| round | 1k posts p50 (ms) | req/s | big p50 (ms) | req/s | ratio |",
+                "|---|---|---|---|---|---|",
+            ]
+            + [
+                f"| {i} | {a.p50_ms:.2f} | {a.rps:,.0f} | {b.p50_ms:.2f} | {b.rps:,.0f} "
+                f"| {b.p50_ms / a.p50_ms:.2f}× |"
+                for i, (a, b) in enumerate(pairs, 1)
+            ]
+            + [f"| median | | | | | {ratio:.2f}× |"]
+        )
+        s.verdict = verdict(ratio <= 1.5)
+        scenarios.append(s)
+        print(f"  size: p50 ratio {ratio:.2f}×", flush=True)
+
+        # 5. Writes: WAL + synchronous=NORMAL vs SQLite's defaults, on fresh copies.
+        write_seconds = 5 if args.quick else 10
+        results = {}
+        for tuned in (True, False):
+            copy = tmpdir / f"writes-{tuned}.db"
+            seed(copy, 100, 1_000, 1_000)
+            results[tuned] = write_load(copy, tuned, write_seconds)
+        (t_rate, t_counts, t_rows), (d_rate, d_counts, d_rows) = results[True], results[False]
+        s = Scenario(
+            "5. Writes: 64 clients creating posts",
+            "zero errors, zero lost rows, throughput ≥ 1.5× SQLite's default journal",
+        )
+        s.notes = [
+            "| SQLite settings | posts/s | successful responses | errors | rows added |",
+            "|---|---|---|---|---|",
+            f"| WAL + synchronous=NORMAL (Agora) | {t_rate:,.0f} | {t_counts['ok']} "
+            f"| {t_counts['error']} | {t_rows} |",
+            f"| default journal (DELETE, FULL) | {d_rate:,.0f} | {d_counts['ok']} "
+            f"| {d_counts['error']} | {d_rows} |",
+            "",
+            f"Ratio: {t_rate / max(d_rate, 0.001):.2f}×",
+        ]
+        s.verdict = verdict(
+            t_counts["error"] == 0 and t_rows == t_counts["ok"] and t_rate >= 1.5 * d_rate
+        )
+        scenarios.append(s)
+        print(f"  writes: {t_rate:.0f}/s vs {d_rate:.0f}/s", flush=True)
+
+    mem = Scenario("6. Memory", "each worker's resident memory under 150 MB after the runs")
+    mem.notes = [
+        f"Worker RSS after scenarios 1, 2 and 4: "
+        f"{', '.join(f'{m:.0f} MB' for m in rss) or 'not measured'}."
+    ]
+    mem.verdict = verdict(bool(rss) and max(rss) < 150)
+    scenarios.append(mem)
+
+    took = time.perf_counter() - started
+    command = "make bench-quick" if args.quick else "make bench"
+    report = "\n".join(
+        [
+            "# Performance",
+            "",
+            f"Measured by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC} "
+            f"in {took / 60:.1f} minutes, on {machine()}.",
+            f"{rounds} round(s) of {seconds} s per scenario, wrk with 2 threads and 32 "
+            "connections, Agora and the reference (bench/reference.py: raw Starlette + sqlite3 + "
+            "Jinja2, the same "
+            "newest-20 page from the same database file) alternating. Both served by uvicorn with "
+            "2 workers, uvloop and httptools, no access log.",
+            "",
+            "| scenario | result |",
+            "|---|---|",
+            *[f"| {s.name} | {s.verdict} |" for s in scenarios],
+            "",
+            *[ratio_table(s, with_ref=bool(s.rounds)) for s in scenarios],
+            *extra_sections,
+        ]
+    )
+    print("\n" + report)
+    out = Path(args.out)
+    marker = "<!-- bench results end -->"
+    previous = out.read_text() if out.exists() else ""
+    tail = previous.split(marker, 1)[1] if marker in previous else ""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report + "\n" + marker + tail)
+    return 0 if all(s.verdict == "PASS" for s in scenarios) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

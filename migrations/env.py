@@ -1,0 +1,88 @@
+"""Alembic's entry point: Agora's models are the target, Agora's settings give the database URL."""
+
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from app.config import Settings
+from app.schema import migration_engine
+
+config = context.config
+if config.config_file_name and config.attributes.get("configure_logging", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = SQLModel.metadata
+
+# Serialises `agora migrate` runs started at once (say, by several boxes deploying together) on
+# PostgreSQL; the number is arbitrary but fixed.
+PG_MIGRATION_LOCK = 720_431_990
+
+
+def database_url() -> str:
+    return config.attributes.get("database_url") or Settings().database_url
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Write decorated column types (UTCDateTime, sqlmodel's AutoString) as what the database
+    stores, so revisions never import app code."""
+    if type_ == "type" and isinstance(obj, TypeDecorator):
+        impl = obj.impl
+        if type(impl).__module__.startswith("sqlalchemy.sql"):
+            return f"sa.{impl!r}"
+    return False
+
+
+def configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite cannot ALTER most things: batch mode copies the table
+        render_item=render_item,
+        compare_type=True,
+        **kwargs,
+    )
+
+
+def run_migrations_offline() -> None:
+    configure(url=database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_in(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode drops and re-creates tables; with foreign keys on, dropping `user` would
+        # cascade-delete every post and vote. The pragma only takes effect outside a transaction.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    configure(connection=connection)
+    with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
+        context.run_migrations()
+    if sqlite:
+        problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"migration left rows that break foreign keys: {problems[:5]}")
+
+
+def run_migrations_online() -> None:
+    engine = migration_engine(database_url())
+    try:
+        with engine.connect() as connection:
+            run_in(connection)
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,73 @@
+"""Promises that must hold on SQLite and PostgreSQL alike (the suite runs on both)."""
+
+import threading
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import func, select
+
+from app.models import User
+from tests.conftest import PASSWORD, get_user
+
+
+def test_names_and_emails_are_unique_ignoring_case(alice, make_browser, db):
+    stored = get_user(db, "alice")
+    assert (stored.username_key, stored.email) == ("alice", "alice@example.com")
+    for username, email in (("ALICE", "new@example.com"), ("alice_2", "ALICE@Example.COM")):
+        response = make_browser().register(username, email=email)
+        assert response.status_code == 422, (username, email)
+    assert db.exec(select(func.count()).select_from(User)).one() == 1
+
+
+@pytest.mark.parametrize("column", ["username_key", "email"])
+def test_the_database_itself_refuses_a_duplicate_key(alice, db, column):
+    # Even a writer that skips the services' checks cannot store a second "alice".
+    fields = {
+        "username": "Alice_Two",
+        "username_key": "alice_two",
+        "email": "two@example.com",
+        "password_hash": "x",
+    }
+    fields[column] = getattr(get_user(db, "alice"), column)
+    db.add(User(**fields))
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+
+
+def test_simultaneous_sign_ups_differing_only_in_case(make_browser, db):
+    browsers = [make_browser(), make_browser()]
+    forms = [("Carol", "carol@example.com"), ("CAROL", "CAROL@example.com")]
+    tokens = [b.token("/register") for b in browsers]
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def sign_up(i: int) -> None:
+        username, email = forms[i]
+        barrier.wait()
+        data = {"username": username, "email": email, "password": PASSWORD}
+        response = browsers[i].client.post("/register", data={**data, "csrf_token": tokens[i]})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [303, 422]  # one account, one clear form error, never a 500
+    assert db.exec(select(func.count()).select_from(User)).one() == 1
+
+
+def test_nul_characters_find_nothing_rather_than_failing(alice, make_browser):
+    # PostgreSQL cannot hold NUL in text and refuses it even in a WHERE clause.
+    b = make_browser()
+    assert b.get("/users/ali%00ce").status_code == 404
+    assert b.login("alice\x00@example.com").status_code == 400
+    assert b.login("ali\x00ce").status_code == 400
+    assert b.login("alice@example.com").status_code == 303  # and nothing else broke
+
+
+def test_post_ids_beyond_the_id_column_are_refused_cleanly(browser):
+    assert browser.get(f"/posts/{2**31 - 1}").status_code == 404
+    for too_big in (2**31, 2**63):
+        assert browser.get(f"/posts/{too_big}").status_code == 400

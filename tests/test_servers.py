@@ -1,0 +1,134 @@
+"""Real server processes: several of them share one database and nothing else, and a stopping
+server finishes what it started. On the PostgreSQL run they share the PostgreSQL database; on the
+SQLite run, one SQLite file."""
+
+import json
+import re
+import secrets
+import signal
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD, csrf_from
+from tests.servers import ServerConfig, running, stop
+
+
+@pytest.fixture
+def production_env(database_url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "BCRYPT_ROUNDS": "10",  # the production minimum
+        "WEB_CONCURRENCY": "1",
+        "LOGIN_MAX_FAILURES_ACCOUNT": "3",
+    }
+
+
+def submit(client: httpx.Client, page: str, action: str, data: dict[str, str]) -> httpx.Response:
+    """Fetch the form on `page`, then post it with its CSRF token, as a browser does."""
+    token = csrf_from(client.get(page).text)
+    return client.post(action, data={**data, "csrf_token": token})
+
+
+def test_two_servers_share_sessions_and_login_throttling(production_env, tmp_path: Path):
+    with (
+        running(
+            ServerConfig({**production_env, "FORWARDED_ALLOW_IPS": "127.0.0.1"}, tmp_path / "a"),
+            ServerConfig({**production_env, "FORWARDED_ALLOW_IPS": "192.0.2.1"}, tmp_path / "b"),
+        ) as (a, b),
+        httpx.Client(follow_redirects=False) as alice,
+    ):
+        # Registered on A, recognised on B: the session is a token plus a database row.
+        form = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+        assert submit(alice, a.url + "/register", a.url + "/register", form).status_code == 303
+        cookie = alice.cookies["agora_session"]
+        with httpx.Client(cookies={"agora_session": cookie}) as stolen_copy:
+            assert "Log out" in stolen_copy.get(b.url + "/").text
+
+            # Logged out on A: B refuses the very same cookie at once.
+            assert submit(alice, a.url + "/", a.url + "/logout", {}).status_code == 303
+            response = stolen_copy.get(b.url + "/posts/new", follow_redirects=False)
+            assert response.status_code == 303
+            assert response.headers["location"].startswith("/login")
+
+        # Failed logins alternate between the servers; the lock (3 here) counts all of them.
+        with httpx.Client(follow_redirects=False) as attacker:
+            wrong = {"email": "alice@example.com", "password": "not the password"}
+            for server in (a, b, a):
+                attempt = submit(attacker, server.url + "/login", server.url + "/login", wrong)
+                assert attempt.status_code == 400
+            for server in (b, a):
+                locked = submit(attacker, server.url + "/login", server.url + "/login", wrong)
+                assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
+            right = {"email": "alice@example.com", "password": PASSWORD}
+            assert submit(attacker, b.url + "/login", b.url + "/login", right).status_code == 429
+
+        # The proxy's word on the scheme counts only from FORWARDED_ALLOW_IPS: A trusts us, B not.
+        https = {"X-Forwarded-Proto": "https"}
+        trusted = httpx.get(a.url + "/login", headers=https)
+        assert trusted.headers["strict-transport-security"].startswith("max-age=")
+        assert re.search(r"__Host-agora_presession=.*; Secure", trusted.headers["set-cookie"])
+        untrusted = httpx.get(b.url + "/login", headers=https)
+        assert "strict-transport-security" not in untrusted.headers
+        assert "Secure" not in untrusted.headers["set-cookie"]
+
+
+def test_production_server_logs_each_request_and_finishes_them_on_sigterm(
+    production_env, tmp_path: Path
+):
+    marker = tmp_path / "slow-started"
+    env = {**production_env, "WEB_CONCURRENCY": "2", "SLOW_MARKER": str(marker)}
+    config = ServerConfig(env, tmp_path / "server.log", module="tests.servers", args=())
+    with running(config) as (server,):
+        boom = httpx.get(server.url + "/test/boom", headers={"X-Request-ID": "incident-42"})
+        home = httpx.get(server.url + "/")
+        result: dict[str, object] = {}
+
+        def slow_request() -> None:
+            try:
+                result["response"] = httpx.get(server.url + "/test/slow", timeout=30)
+            except httpx.HTTPError as exc:  # kept, so a failure says what went wrong
+                result["error"] = exc
+            result["finished_at"] = time.monotonic()
+
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.exists(), server.log_text()
+        signalled_at = time.monotonic()
+        exit_code = stop(server)  # SIGTERM to the supervisor, as systemd stops it
+        thread.join()
+
+    # Graceful shutdown: the request in flight got its whole answer, then the server left.
+    assert "error" not in result, result
+    slow = result["response"]
+    assert isinstance(slow, httpx.Response)
+    assert slow.status_code == 200 and slow.text == "finished"
+    assert result["finished_at"] > signalled_at  # it was still running when the signal came
+    assert exit_code in (0, -signal.SIGTERM)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(server.url + "/healthz", timeout=2)
+
+    # Errors: nothing shown, everything logged, one JSON object per line on stderr.
+    assert boom.status_code == 500 and boom.headers["x-request-id"] == "incident-42"
+    assert "secret internals" not in boom.text and "Traceback" not in boom.text
+    assert "server" not in boom.headers  # no software banner either
+    lines = [json.loads(line) for line in server.log_text().splitlines()]
+    requests = [e for e in lines if e["logger"] == "agora.request" and e["path"] != "/readyz"]
+    assert [(e["method"], e["path"], e["status"]) for e in requests] == [
+        ("GET", "/test/boom", 500),
+        ("GET", "/", 200),
+        ("GET", "/test/slow", 200),
+    ]
+    assert requests[1]["request_id"] == home.headers["x-request-id"]
+    assert requests[2]["duration_ms"] >= 1000
+    (error,) = [e for e in lines if e["logger"] == "agora.errors"]
+    assert error["request_id"] == "incident-42"
+    assert "RuntimeError: secret internals" in error["exc"]
+    assert not [e for e in lines if e["logger"] == "uvicorn.access"]  # we log requests ourselves
