@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
-from app.config import ConfigError, Settings
+from app.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:  # the database stack loads only for the commands that use it
     from sqlmodel import Session
@@ -32,6 +32,11 @@ def server_options(settings: Settings, args: argparse.Namespace) -> dict[str, An
         "log_config": log_config(),
         "access_log": False,
         "server_header": False,
+        # Scheme and client address come from X-Forwarded-* only when the proxy is trusted:
+        # that is what turns on Secure cookies and HSTS behind an HTTPS proxy. Both servers
+        # believe the same peers the app does when it picks the client IP for throttling.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips or ",".join(settings.trusted_proxies),
     }
 
 
@@ -40,10 +45,6 @@ def production_options(settings: Settings) -> dict[str, Any]:
     return {
         "workers": settings.web_concurrency,
         "reload": False,
-        # Scheme and client address come from X-Forwarded-* only when the proxy is trusted:
-        # that is what turns on Secure cookies and HSTS behind an HTTPS proxy.
-        "proxy_headers": True,
-        "forwarded_allow_ips": settings.forwarded_allow_ips or ",".join(settings.trusted_proxies),
         # SIGTERM: stop accepting, let requests in flight finish, but not forever.
         "timeout_graceful_shutdown": 30,
         # A worker still starting up on a busy machine is slow, not dead: don't kill it at 5 s.
@@ -162,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Serve the site for development (settings from the environment or .env)."""
     import uvicorn
 
-    settings = Settings()
+    settings = load_settings()
     uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **server_options(settings, args))
     return 0
 
@@ -173,7 +174,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Set before the settings load so the production checks apply, and inherited by the workers.
     os.environ["ENV"] = "production"
-    settings = Settings()
+    settings = load_settings()
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -187,7 +188,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Apply pending database migrations (safe to repeat; run it before starting a new release)."""
     from app import schema
 
-    settings = Settings()
+    settings = load_settings()
     schema.upgrade(settings.database_url)
     print(f"The database is up to date (revision {', '.join(schema.scripts().get_heads())}).")
     return 0
@@ -197,7 +198,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """Copy the SQLite database to PATH, consistently, while the site keeps serving."""
     from app.backup import backup_sqlite
 
-    url = make_url(Settings().database_url)
+    url = make_url(load_settings().database_url)
     if url.get_backend_name() != "sqlite":
         libpq_url = url.set(drivername="postgresql").render_as_string(hide_password=True)
         print(
@@ -230,7 +231,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from app.db import make_engine
     from app.seeding import SEED_PASSWORD, seed
 
-    settings = Settings()
+    settings = load_settings()
     schema.upgrade(settings.database_url)
     engine = make_engine(settings)
     try:

@@ -1,18 +1,19 @@
 """Every setting in one place, read from the environment (or `.env`)."""
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_DIR / "instance"
 
-# Values people copy from examples; never acceptable as a production key.
+# Values people copy from examples; never acceptable as a production key, even padded out.
 PLACEHOLDER_KEYS = {
     "changeme",
     "change-me",
@@ -22,7 +23,16 @@ PLACEHOLDER_KEYS = {
     "dev",
     "test",
 }
+PLACEHOLDER_MARKERS = (
+    "changeme",
+    "changethis",
+    "secretkey",
+    "yoursecret",
+    "placeholder",
+    "example",
+)
 MIN_SECRET_BYTES = 32
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(RuntimeError):
@@ -64,7 +74,8 @@ class Settings(BaseSettings):
 
     # Empty means "any host"; set it in production (e.g. "agora.example,www.agora.example").
     allowed_hosts: Annotated[list[str], NoDecode] = []
-    # Peers whose X-Forwarded-For we believe when we pick the client IP for throttling.
+    # Peers (addresses or networks such as 10.0.0.0/8) whose X-Forwarded-For we believe when we
+    # pick the client IP for throttling. Empty means: believe no one, use the peer address.
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
 
     login_max_failures_account: int = 5
@@ -73,6 +84,16 @@ class Settings(BaseSettings):
     login_lock_max_seconds: int = 15 * 60
 
     _split = field_validator("allowed_hosts", "trusted_proxies", mode="before")(_split_list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _check_secret(self) -> "Settings":
@@ -83,11 +104,19 @@ class Settings(BaseSettings):
                     "SECRET_KEY is not set. Generate one with: "
                     "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
                 )
-            if key.lower() in PLACEHOLDER_KEYS or len(set(key)) < 8:
-                raise ConfigError("SECRET_KEY is a placeholder value; generate a random one.")
+            if _looks_like_placeholder(key):
+                raise ConfigError(
+                    "SECRET_KEY is a placeholder value copied from an example; "
+                    "generate a random one."
+                )
             if len(key.encode()) < MIN_SECRET_BYTES:
                 raise ConfigError(
                     f"SECRET_KEY is too short: it needs at least {MIN_SECRET_BYTES} random bytes."
+                )
+            if len(set(key)) < 8:
+                raise ConfigError(
+                    "SECRET_KEY is not random: it repeats a handful of characters. "
+                    "Generate a random one."
                 )
             if self.bcrypt_rounds < 10:
                 raise ConfigError("BCRYPT_ROUNDS must be at least 10 in production.")
@@ -100,9 +129,34 @@ class Settings(BaseSettings):
             return self.secret_key
         return _instance_secret(self.instance_dir)
 
+    @cached_property
+    def trusted_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; any mistake becomes a ConfigError with a one-line reason."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            "{}: {}".format(
+                ".".join(str(part) for part in error["loc"]).upper() or "settings",
+                error["msg"].removeprefix("Value error, "),
+            )
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid setting ({problems})") from None
+
+
+def _looks_like_placeholder(key: str) -> bool:
+    """True for keys copied from examples ("changeme", "your-secret-key-here", ...)."""
+    squashed = "".join(ch for ch in key.lower() if ch.isalnum())
+    return key.lower() in PLACEHOLDER_KEYS or any(m in squashed for m in PLACEHOLDER_MARKERS)
 
 
 def _instance_secret(instance_dir: Path) -> str:

@@ -1,5 +1,6 @@
 """Request dependencies, one `Annotated` alias per concern."""
 
+import ipaddress
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -155,16 +156,31 @@ async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -
 CsrfProtected = Depends(csrf_protect)
 
 
+def _trusted(address: str, settings: Settings) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in settings.trusted_networks)
+
+
 async def client_ip(request: Request, settings: SettingsDep) -> str:
     """The client's address; X-Forwarded-For is believed only from a configured trusted proxy."""
     peer = request.client.host if request.client else "unknown"
-    if peer not in settings.trusted_proxies:
+    if not _trusted(peer, settings):
         return peer
     forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
-    # Walk from the nearest hop back; the first address we don't trust is the client.
-    for hop in reversed([p for p in forwarded if p]):
-        if hop not in settings.trusted_proxies:
-            return hop[:64]
+    # Walk from the nearest hop back; the first address we don't trust is the client. Anything
+    # further left was written by the client itself and proves nothing.
+    for hop in reversed(forwarded):
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            # A hop that is not an address: stop at the last one a trusted proxy vouched for.
+            return peer
+        if not _trusted(address, settings):
+            return address
+        peer = address
     return peer
 
 

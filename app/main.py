@@ -16,10 +16,16 @@ from app.api import docs as api_docs
 from app.api import posts as api_posts
 from app.api import users as api_users
 from app.api import votes as api_votes
-from app.config import PROJECT_DIR, Settings
+from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import make_engine
-from app.middleware import BodySizeLimitMiddleware, RequestLogMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    BodySizeLimitMiddleware,
+    FormEncodingMiddleware,
+    RequestLogMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.templating import templates
+from app.web import account as web_account
 from app.web import account_self as web_account_self
 from app.web import admin as web_admin
 from app.web import admin_posts as web_admin_posts
@@ -45,7 +51,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build a fully wired Agora app for `settings` (read from the environment by default)."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     app = FastAPI(
         title="Agora",
         version=__version__,
@@ -62,7 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.env.auto_reload = settings.env == "development"
     app.state.engine = make_engine(settings)
 
-    # Outermost first: headers wrap everything, so even a 413 or a 400 for a bad Host has them.
+    # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
+    # for a bad Host has them, and the size cap applies before the form encoding check buffers.
+    app.add_middleware(FormEncodingMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_account_self.router, include_in_schema=False)
     app.include_router(web_admin.router, include_in_schema=False)
     app.include_router(web_admin_posts.router, include_in_schema=False)
+    app.include_router(web_account.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_posts.router)
@@ -88,4 +97,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+def _app_from_environment() -> FastAPI:
+    try:
+        return create_app()
+    except ConfigError as exc:
+        # A deployment mistake, not a bug: say what to fix in one line, without a traceback.
+        raise SystemExit(f"Agora cannot start: {exc}") from None
+
+
+app = _app_from_environment()

@@ -1,9 +1,10 @@
-"""Pure ASGI middleware: request logs, security headers on every response, a cap on bodies."""
+"""Pure ASGI middleware: request logs, security headers, caps and checks on request bodies."""
 
 import logging
 import re
 import time
 import uuid
+from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -27,8 +28,26 @@ STATIC_HEADERS = {
 HSTS = "max-age=63072000; includeSubDomains"
 
 
+def add_security_headers(
+    headers: MutableHeaders, *, https: bool, path: str, csp: str = CSP
+) -> None:
+    """The headers of SECURITY.md rows 8, 29, 30 and 31; a header a route set itself is kept."""
+    for name, value in STATIC_HEADERS.items():
+        headers.setdefault(name, value)
+    headers.setdefault("content-security-policy", csp)
+    if https:
+        headers.setdefault("strict-transport-security", HSTS)
+    if not path.startswith("/static/"):
+        # Pages may show a user's own data and carry form tokens: never store them.
+        headers.setdefault("cache-control", "no-store")
+
+
 class SecurityHeadersMiddleware:
-    """Adds the headers of SECURITY.md rows 8, 29, 30 and 31 to every response, errors included."""
+    """Adds the security headers to every response this middleware sees.
+
+    The 500 page is sent by Starlette's outermost ServerErrorMiddleware, outside this one, so the
+    500 handler calls `add_security_headers` itself.
+    """
 
     def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
         self.app = app
@@ -38,20 +57,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = scope["path"].startswith("/static/")
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in STATIC_HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("content-security-policy", self.csp)
-                if https:
-                    headers.setdefault("strict-transport-security", HSTS)
-                if not is_static:
-                    # Pages may show a user's own data and carry form tokens: never store them.
-                    headers.setdefault("cache-control", "no-store")
+                add_security_headers(
+                    MutableHeaders(scope=message), https=https, path=scope["path"], csp=self.csp
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -123,6 +135,68 @@ class BodySizeLimitMiddleware:
         )
         response.headers["connection"] = "close"
         await response(scope, receive, send)
+
+
+class FormEncodingMiddleware:
+    """Read urlencoded bodies as UTF-8, as browsers mean them, and refuse ones that are not.
+
+    Starlette decodes raw bytes in such a body as Latin-1 and invalid percent-escapes as U+FFFD,
+    so a hand-made request (`curl -d 'title=café'`) would store mojibake. Raw UTF-8 is escaped
+    here so it decodes right; bytes that are not UTF-8 at all get a 400 that says why. The body
+    is already capped by BodySizeLimitMiddleware, which must wrap this one.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if content_type.partition(b";")[0].strip().lower() != b"application/x-www-form-urlencoded":
+            await self.app(scope, receive, send)
+            return
+
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        try:
+            unquote_to_bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            from app.web.errors import error_response
+
+            response = error_response(
+                Request(scope),
+                400,
+                "The form did not arrive as UTF-8 text, so nothing was saved. Please try again.",
+            )
+            await response(scope, receive, send)
+            return
+        if not body.isascii():
+            body = _RAW_BYTE.sub(lambda m: b"%%%02X" % m.group()[0], body)
+            headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+            scope = {**scope, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+_RAW_BYTE = re.compile(rb"[\x80-\xff]")
 
 
 # A proxy's or client's request id is kept only if it is short and plain, so it cannot forge

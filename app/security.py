@@ -67,6 +67,11 @@ def new_jti() -> str:
     return secrets.token_urlsafe(24)
 
 
+def session_handle(jti: str) -> str:
+    """A public name for a session, used by the forms that end one; the jti stays in the token."""
+    return hashlib.sha256(b"session:" + jti.encode()).hexdigest()[:32]
+
+
 def encode_token(*, user_id: int, jti: str, typ: str, lifetime: timedelta, key: str) -> str:
     """Sign a token; `typ` tells a page cookie ("web") from an API bearer token ("api")."""
     now = datetime.now(UTC)

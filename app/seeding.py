@@ -65,6 +65,12 @@ WORDS = (
 SPICE = ("<b>", "&", '"quoted"', "'single'", "<script>", "a > b", "x < y")
 
 
+_SEQUENCE_CATCH_UP = (
+    """SELECT setval(pg_get_serial_sequence('"user"', 'id'), (SELECT max(id) FROM "user"))""",
+    """SELECT setval(pg_get_serial_sequence('post', 'id'), (SELECT max(id) FROM post))""",
+)
+
+
 @dataclass
 class SeedReport:
     users: int
@@ -178,12 +184,7 @@ def seed(
 
         if conn.dialect.name == "postgresql":
             # Explicit ids leave PostgreSQL's sequences behind; move them past the new rows.
-            for table in ("user", "post"):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                        f'(SELECT max(id) FROM "{table}"))'
-                    )
-                )
+            for statement in _SEQUENCE_CATCH_UP:
+                conn.execute(text(statement))
 
     return SeedReport(users, posts, votes, time.perf_counter() - started)

@@ -103,6 +103,21 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
+def make_app(settings: Settings) -> Iterator:  # type: ignore[type-arg]
+    """Build another app from the test settings with some changed (same database by default)."""
+    built: list[FastAPI] = []
+
+    def factory(**overrides: object) -> FastAPI:
+        changed = Settings(_env_file=None, **{**settings.model_dump(), **overrides})  # type: ignore[call-arg]
+        built.append(create_app(changed))
+        return built[-1]
+
+    yield factory
+    for application in built:
+        application.state.engine.dispose()
+
+
+@pytest.fixture
 def db(app: FastAPI) -> Iterator[Session]:
     with Session(app.state.engine, expire_on_commit=False) as session:
         yield session

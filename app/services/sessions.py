@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.models import AuthSession, User
-from app.security import decode_token, encode_token, new_jti
+from app.security import decode_token, encode_token, new_jti, session_handle
 
 # Writing last_seen on every request would turn each page view into a write; a minute is plenty.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -104,3 +104,12 @@ def list_for_user(*, session: Session, user_id: int) -> list[AuthSession]:
             .order_by(AuthSession.last_seen_at.desc())  # type: ignore[attr-defined]
         )
     )
+
+
+def end_by_handle(*, session: Session, user_id: int, handle: str) -> bool:
+    """End one of `user_id`'s sessions named by its public handle; False if there is none."""
+    for row in list_for_user(session=session, user_id=user_id):
+        if session_handle(row.jti) == handle:
+            end(session=session, jti=row.jti)
+            return True
+    return False

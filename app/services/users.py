@@ -7,8 +7,8 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.models import Post, User, Vote
 from app.security import dummy_hash, hash_password, verify_password
-from app.services import AlreadyExists, Forbidden, LoginFailed, ValidationFailed, throttle
-from app.services.validation import check_password, clean_email, clean_username
+from app.services import AlreadyExists, Forbidden, LoginFailed, ValidationFailed, sessions, throttle
+from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
 
 
 def _unstorable(value: str) -> bool:
@@ -17,7 +17,8 @@ def _unstorable(value: str) -> bool:
 
 
 def get_by_username(session: Session, username: str) -> User | None:
-    if len(username) > 100 or _unstorable(username):
+    # Anything that could never be a username (NUL bytes, odd Unicode) is answered without a query.
+    if not USERNAME_RE.fullmatch(username):
         return None
     return session.exec(select(User).where(User.username_key == username.lower())).first()
 
@@ -170,3 +171,40 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
     if was_admin:
         ensure_admin_left(session, user, actor)
     session.commit()
+
+
+def change_password(
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    current_password: str,
+    new_password: str,
+    ip: str,
+    keep_jti: str | None,
+    confirmation: str | None = None,
+) -> int:
+    """Replace the password and end every other session of the user; returns how many ended.
+
+    Needs the current password, and guessing it is throttled like guessing it at login
+    (Throttled). Raises ValidationFailed with per-field errors and then changes nothing.
+    """
+    throttle.check(session=session, login=user.email, ip=ip)
+    errors: dict[str, str] = {}
+    if not verify_password(current_password, user.password_hash, settings.bcrypt_rounds):
+        errors["current_password"] = "That is not your current password."  # noqa: S105 (a message)
+        throttle.record_failure(session=session, settings=settings, login=user.email, ip=ip)
+    try:
+        check_password(new_password, username=user.username, email=user.email)
+    except ValueError as exc:
+        errors["new_password"] = str(exc)
+    if confirmation is not None and "new_password" not in errors and confirmation != new_password:
+        errors["confirm_password"] = "The two new passwords differ."  # noqa: S105 (a message)
+    if errors:
+        raise ValidationFailed(errors)
+    throttle.record_success(session=session, login=user.email)
+    assert user.id is not None
+    user.password_hash = hash_password(new_password, settings.bcrypt_rounds)
+    session.add(user)
+    # One transaction: the new hash and the end of the other sessions commit together.
+    return sessions.end_all_for_user(session=session, user_id=user.id, keep_jti=keep_jti)

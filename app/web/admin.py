@@ -29,7 +29,8 @@ from app.templating import flash, render
 from app.web.charts import bar_chart
 from app.web.downloads import csv_download, dated
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(get_moderator), CsrfProtected])
+# The form token is checked first, as on every other router, then the role.
+router = APIRouter(prefix="/admin", dependencies=[CsrfProtected, Depends(get_moderator)])
 
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Search = Annotated[str, Query(max_length=100)]

@@ -15,7 +15,8 @@ from app.web import safe_next
 from app.web.admin import PageNo, Search, query_string
 from app.web.downloads import csv_download, dated
 
-router = APIRouter(prefix="/admin", dependencies=[Depends(get_moderator), CsrfProtected])
+# The form token is checked first, as on every other router, then the role.
+router = APIRouter(prefix="/admin", dependencies=[CsrfProtected, Depends(get_moderator)])
 
 MAX_BULK = 200
 PostIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]]

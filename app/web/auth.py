@@ -29,8 +29,17 @@ LOGIN_FAILED = "That email and password do not match an account. Check both and 
 
 
 def _log_in(
-    request: Request, response: Response, *, session: SessionDep, settings: SettingsDep, user: User
+    request: Request,
+    response: Response,
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: AuthDep,
+    user: User,
 ) -> None:
+    """Start a new session with a fresh jti; the one this browser held (if any) ends with it."""
+    if auth.session is not None:
+        sessions.end(session=session, jti=auth.session.jti)
     token, row = sessions.start(
         session=session,
         settings=settings,
@@ -56,6 +65,7 @@ def register(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    auth: AuthDep,
     username: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
@@ -76,7 +86,7 @@ def register(
             status_code=422,
         )
     response = RedirectResponse("/", status_code=303)
-    _log_in(request, response, session=session, settings=settings, user=user)
+    _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")
     return response
 
@@ -97,6 +107,7 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
+    auth: AuthDep,
     ip: ClientIP,
     email: FormStr = "",
     password: FormStr = "",
@@ -120,7 +131,7 @@ def login(
             request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    _log_in(request, response, session=session, settings=settings, user=user)
+    _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome back, {user.username}.")
     return response
 

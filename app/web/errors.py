@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from app.deps import CsrfFailed, LoginRequired, PermissionDenied, TokenRejected
 from app.logs import request_id_var
+from app.middleware import add_security_headers
 from app.services import AlreadyExists, DomainError, Throttled, ValidationFailed
 from app.web import safe_next
 
@@ -199,10 +200,15 @@ def install(app: FastAPI) -> None:
             exc_info=exc,
             extra={"request_id": request_id},
         )
-        # This answer bypasses the middleware stack, so echo the request id here.
-        return error_response(
+        # This answer bypasses the middleware stack, so the request id and the security headers
+        # are added here.
+        response = error_response(
             request, 500, headers={"X-Request-ID": request_id} if request_id else None
         )
+        add_security_headers(
+            response.headers, https=request.url.scheme == "https", path=request.url.path
+        )
+        return response
 
 
 def _jsonable(errors: Any) -> Any:

@@ -1,0 +1,342 @@
+"""SECURITY.md rows 15-20: password storage and policy, no user enumeration, login throttling."""
+
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from app.config import ConfigError, Settings
+from app.models import LoginThrottle, User
+from app.security import hash_password, verify_password
+from app.services import throttle
+from app.services import users as users_service
+from app.services.validation import check_password, common_passwords
+from tests.conftest import PASSWORD, Browser, get_user
+from tests.test_auth import field_error
+
+GENERIC_FAILURE = "That email and password do not match an account"
+
+
+def user_count(db: Session) -> int:
+    return db.exec(select(func.count()).select_from(User)).one()
+
+
+def register(b: Browser, password: str, username: str = "carol"):  # type: ignore[no-untyped-def]
+    return b.register(username, email=f"{username}@example.com", password=password)
+
+
+def test_sec15_bcrypt_default_cost_and_unique_salts():
+    assert Settings.model_fields["bcrypt_rounds"].default == 12
+    first, second = hash_password(PASSWORD, 12), hash_password(PASSWORD, 12)
+    assert first != second
+    assert first.startswith("$2b$12$") and second.startswith("$2b$12$")
+    assert first[7:29] != second[7:29]  # the 22-character salts differ
+    assert verify_password(PASSWORD, first, 12) and not verify_password("wrong", first, 12)
+
+
+def test_sec15_production_needs_cost_ten_or_more():
+    key = "Vq3lY0cN2bWm7Hk1sTz9aRf4Ue6Pj8Lx"
+    with pytest.raises(ConfigError, match="BCRYPT_ROUNDS must be at least 10"):
+        Settings(_env_file=None, env="production", secret_key=key, bcrypt_rounds=9)
+    assert Settings(_env_file=None, env="production", secret_key=key).bcrypt_rounds == 12
+
+
+def test_sec15_stored_hashes_are_bcrypt_with_their_own_salt(make_browser, db):
+    register(make_browser(), PASSWORD, "carol")
+    register(make_browser(), PASSWORD, "dave")
+    carol, dave = get_user(db, "carol"), get_user(db, "dave")
+    assert carol.password_hash.startswith("$2b$04$") and carol.password_hash != dave.password_hash
+    assert PASSWORD not in carol.password_hash
+
+
+@pytest.mark.parametrize("password", ["é" * 40, "a" * 73, "🙂" * 19, "passphrase " * 7])
+def test_sec16_over_72_bytes_is_a_clear_form_error(make_browser, db, password):
+    assert len(password.encode()) > 72
+    response = register(make_browser(), password)
+    assert response.status_code == 422
+    assert "at most 72 bytes" in field_error(response.text, "password")
+    assert user_count(db) == 0
+
+
+def test_sec16_over_72_bytes_at_login_is_the_generic_failure(alice, make_browser):
+    for password in ("é" * 40, PASSWORD + "x" * 72):
+        response = make_browser().login(password=password)
+        assert response.status_code == 400 and GENERIC_FAILURE in response.text
+
+
+def test_sec16_never_truncated(make_browser, db):
+    # 72 bytes exactly is allowed, and the 72nd byte counts: bcrypt sees all of it.
+    password = "a fine passphrase that is exactly seventy-two bytes long, really, tru1y!"
+    assert len(password.encode()) == 72
+    assert register(make_browser(), password).status_code == 303
+    assert make_browser().login("carol", password[:-1] + "X").status_code == 400
+    assert make_browser().login("carol", password).status_code == 303
+
+
+@pytest.mark.parametrize("password", ["seven77", "short", "", "       "])
+def test_sec17_under_8_characters_is_refused(make_browser, db, password):
+    response = register(make_browser(), password)
+    assert response.status_code == 422
+    assert "at least 8" in field_error(response.text, "password")
+    assert user_count(db) == 0
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "a" * 64,  # long and plain: no composition rules
+        "correct horse battery staple and a few more words to reach sixty4",
+        "qzwxecrv",  # eight lowercase letters
+        "84736251904",  # digits only
+        "ñandú über straße",  # any characters, spaces included
+    ],
+)
+def test_sec17_long_or_plain_passwords_are_accepted(make_browser, password):
+    assert register(make_browser(), password).status_code == 303
+    assert make_browser().login("carol", password).status_code == 303
+
+
+def test_sec18_the_shipped_list_has_at_least_10000_entries():
+    assert len(common_passwords()) >= 10_000
+
+
+@pytest.mark.parametrize("password", ["password123", "PassWord123", "qwertyuiop", "iloveyou1"])
+def test_sec18_common_passwords_are_refused(make_browser, db, password):
+    response = register(make_browser(), password)
+    assert response.status_code == 422
+    assert "too common" in field_error(response.text, "password")
+    assert user_count(db) == 0
+
+
+@pytest.mark.parametrize("password", ["carol_the_great", "CAROL_THE_GREAT", "carol@example.org"])
+def test_sec18_username_or_email_as_password_is_refused(make_browser, db, password):
+    b = make_browser()
+    response = b.register("carol_the_great", email="carol@example.org", password=password)
+    assert response.status_code == 422
+    assert "username or email" in field_error(response.text, "password")
+    assert user_count(db) == 0
+    with pytest.raises(ValueError, match="username or email"):
+        check_password("CarolXYZ", username="someone", email="carolxyz@example.org")
+
+
+def test_sec18_password_change_applies_the_same_policy(alice, db):
+    old_hash = get_user(db, "alice").password_hash
+    for new, message in (("password123", "too common"), ("alice", "at least 8")):
+        form = {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+        response = alice.submit("/account/password", form, page="/account")
+        assert response.status_code == 422 and message in response.text
+    assert get_user(db, "alice").password_hash == old_hash
+
+
+def normalise(html: str) -> str:
+    """The page without the parts that differ by design: the form token and the echoed login."""
+    html = re.sub(r'name="csrf_token" value="[^"]+"', "", html)
+    return re.sub(r'id="email" name="email" type="text" value="[^"]*"', "", html)
+
+
+def test_sec19_unknown_email_and_wrong_password_look_and_cost_the_same(alice, make_browser, db):
+    deactivated = make_browser()
+    deactivated.register("zed")
+    zed = get_user(db, "zed")
+    zed.is_active = False
+    db.add(zed)
+    db.commit()
+
+    attempts = {
+        "wrong password": ("alice@example.com", "not the password"),
+        "unknown email": ("nobody@example.com", "not the password"),
+        "unknown username": ("nobody", "not the password"),
+        "deactivated, right password": ("zed@example.com", PASSWORD),
+    }
+    results = {}
+    for name, (login, password) in attempts.items():
+        with mock.patch.object(
+            users_service, "verify_password", wraps=users_service.verify_password
+        ) as verify:
+            response = make_browser().login(login, password)
+        results[name] = (response.status_code, normalise(response.text), verify.call_count)
+    statuses = {status for status, _, _ in results.values()}
+    bodies = {body for _, body, _ in results.values()}
+    hash_checks = {count for _, _, count in results.values()}
+    assert statuses == {400} and len(bodies) == 1 and hash_checks == {1}
+    assert GENERIC_FAILURE in next(iter(bodies))
+
+
+def test_sec19_registration_does_not_leak_through_the_login_form(alice, make_browser):
+    # The sign-up form must say an email is taken, but login never does.
+    response = make_browser().login("alice@example.com", "wrong password 1")
+    assert "exists" not in response.text and "taken" not in response.text
+
+
+WRONG = "wrong guess"
+
+
+def fail_login(b: Browser, login: str = "alice@example.com", password: str = WRONG):  # type: ignore[no-untyped-def]
+    return b.submit("/login", {"email": login, "password": password}, page="/login")
+
+
+def counter(db: Session, key: str) -> LoginThrottle | None:
+    db.expire_all()
+    return db.get(LoginThrottle, key)
+
+
+def test_sec20_account_is_locked_after_repeated_failures(alice, make_browser, db, settings):
+    alice_id = get_user(db, "alice").id
+    b = make_browser()
+    limit = settings.login_max_failures_account
+    # Email and username are the same account: trying both shares one counter.
+    for i in range(limit):
+        login = "alice@example.com" if i % 2 else "ALICE"
+        assert fail_login(b, login).status_code == 400
+    row = counter(db, f"acct:id:{alice_id}")
+    assert row is not None and row.failures == limit and row.locked_until is not None
+
+    response = b.login()  # even the right password waits out the lock
+    assert response.status_code == 429
+    retry_after = int(response.headers["retry-after"])
+    assert 0 < retry_after <= settings.login_lock_seconds
+    assert "Too many failed logins" in response.text and 'class="site-header"' in response.text
+    assert "agora_session" not in response.headers.get("set-cookie", "")
+    # Other accounts from elsewhere are not affected.
+    make_browser().register("bob")
+    assert make_browser().login("bob@example.com").status_code == 303
+
+
+def test_sec20_the_lock_is_temporary(alice, make_browser, db, settings):
+    b = make_browser()
+    for _ in range(settings.login_max_failures_account):
+        fail_login(b)
+    assert b.login().status_code == 429
+    row = counter(db, f"acct:id:{get_user(db, 'alice').id}")
+    row.locked_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.add(row)
+    db.commit()
+    assert b.login().status_code == 303
+    assert counter(db, row.key) is None  # a successful login clears the account's counter
+
+
+def test_sec20_a_short_lock_expires_by_itself(make_app, db):
+    quick = make_app(login_max_failures_account=2, login_lock_seconds=1)
+    client = TestClient(quick, follow_redirects=False)
+    b = Browser(client)
+    b.register("alice")
+    b.logout()
+    fail_login(b)
+    fail_login(b)
+    row = counter(db, f"acct:id:{get_user(db, 'alice').id}")
+    wait = (row.locked_until - datetime.now(UTC)).total_seconds()
+    assert 0 < wait <= 1
+    time.sleep(wait + 0.05)  # nobody clears the lock: it simply runs out
+    assert b.login().status_code == 303
+    client.close()
+
+
+def test_sec20_locks_grow_but_stay_bounded(app, db, settings):
+    waits = []
+    for _ in range(12):
+        throttle.record_failure(session=db, settings=settings, login="victim", ip="192.0.2.1")
+        row = counter(db, "acct:name:victim")
+        if row.locked_until:
+            waits.append(round((row.locked_until - datetime.now(UTC)).total_seconds()))
+            row.locked_until = datetime.now(UTC) - timedelta(seconds=1)  # wait it out
+            db.add(row)
+            db.commit()
+    assert waits[0] <= settings.login_lock_seconds
+    assert waits == sorted(waits) and waits[-1] <= settings.login_lock_max_seconds
+    assert waits[-1] > waits[0]
+
+
+def test_sec20_ip_is_locked_across_accounts(make_app):
+    strict = make_app(login_max_failures_ip=3, login_max_failures_account=100)
+    attacker = Browser(TestClient(strict, follow_redirects=False, client=("198.51.100.7", 1)))
+    for name in ("ann", "ben", "cat"):
+        assert fail_login(attacker, f"{name}@example.com").status_code == 400
+    response = fail_login(attacker, "dan@example.com")
+    assert response.status_code == 429 and int(response.headers["retry-after"]) > 0
+    elsewhere = Browser(TestClient(strict, follow_redirects=False, client=("198.51.100.8", 1)))
+    assert fail_login(elsewhere, "dan@example.com").status_code == 400
+
+
+def test_sec20_counters_are_shared_by_every_worker(make_app):
+    # Two app instances on one database behave like two worker processes.
+    first = make_app(login_max_failures_account=4)
+    second = make_app(login_max_failures_account=4)
+    workers = [Browser(TestClient(a, follow_redirects=False)) for a in (first, second)]
+    workers[0].register("alice")
+    workers[0].logout()
+    for i in range(4):
+        assert fail_login(workers[i % 2]).status_code == 400
+    assert workers[0].login().status_code == 429
+    assert workers[1].login().status_code == 429
+
+
+def test_sec20_parallel_failures_are_all_counted(app, settings):
+    barrier = threading.Barrier(8)
+
+    def fail() -> None:
+        with Session(app.state.engine) as session:
+            barrier.wait()
+            throttle.record_failure(session=session, settings=settings, login="x", ip="192.0.2.9")
+
+    threads = [threading.Thread(target=fail) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with Session(app.state.engine) as session:
+        assert session.get(LoginThrottle, "ip:192.0.2.9").failures == 8
+        assert session.get(LoginThrottle, "acct:name:x").failures == 8
+
+
+def test_sec20_guessing_the_current_password_on_the_account_page_is_throttled(alice, db, settings):
+    for _ in range(settings.login_max_failures_account):
+        form = {"current_password": "guess", "new_password": "x" * 12, "confirm_password": "x" * 12}
+        assert alice.submit("/account/password", form, page="/account").status_code == 422
+    form["current_password"] = PASSWORD
+    response = alice.submit("/account/password", form, page="/account")
+    assert response.status_code == 429 and "retry-after" in response.headers
+    assert verify_password(PASSWORD, get_user(db, "alice").password_hash, 4)
+
+
+def ip_keys(db: Session) -> set[str]:
+    db.expire_all()
+    return {row.key for row in db.exec(select(LoginThrottle)) if row.key.startswith("ip:")}
+
+
+def test_sec20_forwarded_for_is_believed_from_a_trusted_proxy(make_app, db):
+    proxied = make_app(trusted_proxies="10.0.0.0/8")
+    proxy = Browser(TestClient(proxied, follow_redirects=False, client=("10.1.2.3", 1)))
+    proxy.client.headers["X-Forwarded-For"] = "spoofed-by-client, 203.0.113.5, 10.9.9.9"
+    fail_login(proxy)
+    assert ip_keys(db) == {"ip:203.0.113.5"}
+
+
+def test_sec20_forwarded_for_is_ignored_from_anyone_else(make_app, db):
+    direct = make_app(trusted_proxies="10.0.0.0/8")
+    attacker = Browser(TestClient(direct, follow_redirects=False, client=("198.51.100.9", 1)))
+    for fake in ("203.0.113.1", "203.0.113.2", "10.0.0.1"):
+        attacker.client.headers["X-Forwarded-For"] = fake
+        fail_login(attacker)
+    assert ip_keys(db) == {"ip:198.51.100.9"}
+    assert counter(db, "ip:198.51.100.9").failures == 3
+
+
+def test_sec20_no_trusted_proxies_means_the_peer_address(make_app, db):
+    none = make_app(trusted_proxies="")
+    local = Browser(TestClient(none, follow_redirects=False, client=("127.0.0.1", 1)))
+    local.client.headers["X-Forwarded-For"] = "203.0.113.77"
+    fail_login(local)
+    assert ip_keys(db) == {"ip:127.0.0.1"}
+
+
+def test_sec20_ipv6_clients_are_counted_per_64(app, db, settings):
+    for suffix in ("1", "2", "ffff:1"):
+        throttle.record_failure(
+            session=db, settings=settings, login="x", ip=f"2001:db8:1:2::{suffix}"
+        )
+    assert counter(db, "ip:2001:db8:1:2::/64").failures == 3
