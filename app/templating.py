@@ -104,6 +104,12 @@ def isodate(value: datetime | None) -> str:
     return value.isoformat(timespec="seconds")
 
 
+def timetag(value: datetime | None) -> Markup:
+    """`<time datetime="…">26 Nov 2026, 16:40 UTC</time>`: one expression per date on a page."""
+    # Digits and month names only: nothing here needs escaping.
+    return Markup(f'<time datetime="{isodate(value)}">{datefmt(value)}</time>')
+
+
 env.globals.update(
     current_user=current_user,
     csrf_field=csrf_field,
@@ -111,7 +117,7 @@ env.globals.update(
     get_flashed_messages=_flashes,
     static_url=static_url,
 )
-env.filters.update(datefmt=datefmt, isodate=isodate)
+env.filters.update(datefmt=datefmt, isodate=isodate, timetag=timetag)
 
 
 def render(
@@ -122,10 +128,14 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     """Render a page, then attach any cookie the render needed (pre-session, spent flash)."""
-    context = dict(context or {})
-    context.setdefault("site_name", request.app.state.settings.site_name)
-    response = templates.TemplateResponse(
-        request, name, context, status_code=status_code, headers=headers
+    context = {
+        "request": request,
+        "site_name": request.app.state.settings.site_name,
+        **(context or {}),
+    }
+    # Rendered straight into the response: TemplateResponse would only add debug attributes.
+    response = HTMLResponse(
+        env.get_template(name).render(context), status_code=status_code, headers=headers
     )
     nonce = getattr(request.state, "new_presession", None)
     if nonce:
