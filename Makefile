@@ -16,7 +16,7 @@ apt_install = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/n
 # this is the CI depth. For a quick local run: SCHEMATHESIS_MAX_EXAMPLES=25 make test
 SCHEMATHESIS_MAX_EXAMPLES ?= 300
 
-.PHONY: help install browser-tools run serve migrate test screenshots lint clean
+.PHONY: help install browser-tools run serve migrate test screenshots lint clean bench bench-quick bench-tools
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -64,9 +64,19 @@ test: install browser-tools  ## run the whole test suite: unit tests and the bro
 screenshots: install browser-tools  ## write docs/screenshots/*.png from a server with demo content
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots
 
+bench-tools: install
+	@command -v wrk >/dev/null || { test -n "$(IS_ROOT)" && $(call apt_install,wrk); } \
+	 || { echo "wrk is missing: install it (Debian: apt-get install wrk)"; exit 1; }
+
+bench: install bench-tools  ## benchmark Agora against the plain reference, write docs/performance.md (~8 min)
+	$(BIN)/python -m bench.run
+
+bench-quick: install bench-tools  ## the same, one short round per scenario (~2 min)
+	$(BIN)/python -m bench.run --quick
+
 lint: install  ## ruff
-	$(BIN)/ruff check app tests migrations
-	$(BIN)/ruff format --check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
 
 clean:  ## remove the virtualenv and caches (keeps instance/ and its database)
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache build *.egg-info

@@ -58,57 +58,39 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+WORKERS = 2
+# What both servers run on: uvicorn's fastest event loop and HTTP parser, named rather than left
+# to "auto", so a missing package fails the run instead of quietly slowing one side down.
+UVICORN_FAST = ["--loop", "uvloop", "--http", "httptools"]
+
+
 @contextmanager
 def server(
-    app: str, env: dict[str, str], factory: bool = False, workers: int = 2
+    cmd: list[str], env: dict[str, str], probe: str, log: Path | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    cmd = [
-        PYTHON,
-        "-m",
-        "uvicorn",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    if factory:
-        cmd.append("--factory")
-    proc = subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env={**os.environ, **env},  # noqa: S603
-        start_new_session=True,
-    )
+    cmd = [arg.replace("{port}", str(port)) for arg in cmd]
+    with open(log or os.devnull, "ab") as log_file:
+        proc = subprocess.Popen(  # noqa: S603
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            start_new_session=True,
+            stderr=log_file,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
-                if (
-                    httpx.get(
-                        url + "/healthz" if "agora" in app or "create_app" in app else url,
-                        timeout=1,
-                    ).status_code
-                    < 500
-                ):
+                if httpx.get(url + probe, timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None:
-                raise RuntimeError(f"{app} exited with {proc.returncode}")
+                raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
             time.sleep(0.1)
         else:
-            raise RuntimeError(f"{app} did not start")
+            raise RuntimeError(f"{' '.join(cmd)} did not start")
         yield url, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -130,11 +112,22 @@ def agora_env(db: Path, **extra: str) -> dict[str, str]:
 
 
 def agora(db: Path, **extra: str):  # type: ignore[no-untyped-def]
-    return server("app.main:create_app", agora_env(db, **extra), factory=True)
+    """Agora served by `agora serve`, the production command: its JSON request log included."""
+    # `agora serve` leaves loop and parser to uvicorn's "auto", which picks uvloop and httptools
+    # when installed (uvicorn[standard]); the check below makes sure they are.
+    import httptools  # noqa: F401
+    import uvloop  # noqa: F401
+
+    env = agora_env(db, WEB_CONCURRENCY=str(WORKERS), **extra)
+    cmd = [PYTHON, "-m", "app", "serve", "--host", "127.0.0.1", "--port", "{port}"]
+    return server(cmd, env, "/readyz", log=db.with_suffix(".log"))
 
 
 def reference(db: Path):  # type: ignore[no-untyped-def]
-    return server("bench.reference:app", {"REFERENCE_DB": str(db)})
+    cmd = [PYTHON, "-m", "uvicorn", "bench.reference:app", "--host", "127.0.0.1", "--port"]
+    cmd += ["{port}", "--workers", str(WORKERS), *UVICORN_FAST, "--no-access-log"]
+    cmd += ["--log-level", "warning"]
+    return server(cmd, {"REFERENCE_DB": str(db)}, "/")
 
 
 def _ms(value: str, unit: str) -> float:
@@ -394,6 +387,7 @@ def main() -> int:
     rounds, seconds = (1, 3) if args.quick else (3, 8)
     big_posts = 200_000 if args.quick else 1_000_000
     started = time.perf_counter()
+    load_at_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     scenarios: list[Scenario] = []
     extra_sections: list[str] = []
 
@@ -512,6 +506,11 @@ def main() -> int:
         for tuned in (True, False):
             copy = tmpdir / f"writes-{tuned}.db"
             seed(copy, 100, 1_000, 1_000)
+            if not tuned:
+                # Seeding leaves the file in WAL mode, and leaving WAL needs the only connection:
+                # switch once here, not in two workers racing to do it at startup.
+                with sqlite3.connect(copy) as conn:
+                    conn.execute("PRAGMA journal_mode=DELETE")
             results[tuned] = write_load(copy, tuned, write_seconds)
         (t_rate, t_counts, t_rows), (d_rate, d_counts, d_rows) = results[True], results[False]
         s = Scenario(
@@ -552,9 +551,11 @@ def main() -> int:
             f"in {took / 60:.1f} minutes, on {machine()}.",
             f"{rounds} round(s) of {seconds} s per scenario, wrk with 2 threads and 32 "
             "connections, Agora and the reference (bench/reference.py: raw Starlette + sqlite3 + "
-            "Jinja2, the same "
-            "newest-20 page from the same database file) alternating. Both served by uvicorn with "
-            "2 workers, uvloop and httptools, no access log.",
+            "Jinja2, the same newest-20 page from the same database file) alternating. "
+            "Agora served by `agora serve` "
+            "(uvicorn, 2 workers, uvloop and httptools, no access log; its own JSON request log "
+            "on), the reference by uvicorn with the same settings. Load average at the start: "
+            f"{load_at_start}.",
             "",
             "| scenario | result |",
             "|---|---|",

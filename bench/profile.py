@@ -1,0 +1,145 @@
+"""Server CPU per request, measured in-process: the ASGI apps are called directly, no sockets.
+
+Usage: python -m bench.profile DB [--requests N] [--pyinstrument PAGE]
+
+DB is a database filled by `agora seed`. Timing uses process CPU time, so other programs on a
+busy machine barely move the numbers; it leaves out uvicorn's HTTP parsing, the same for both.
+`--pyinstrument feed` (or post, feed-user, profile) prints a call tree of that page instead.
+"""
+
+import argparse
+import asyncio
+import logging.config as logging_config
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.run import SECRET
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+def scope_for(path: str, cookie: str = "") -> dict[str, Any]:
+    path, _, query = path.partition("?")
+    headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench"), (b"accept", b"*/*")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def call(app: App, path: str, cookie: str = "") -> tuple[int, bytes]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope_for(path, cookie), receive, send)
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return sent[0]["status"], body
+
+
+async def cpu_ms(app: App, path: str, n: int, cookie: str = "") -> float:
+    """Median over 5 batches of the CPU milliseconds one request costs."""
+    for _ in range(50):
+        status, _ = await call(app, path, cookie)
+        assert status == 200, (path, status)
+    batches = []
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(n // 5):
+            await call(app, path, cookie)
+        batches.append((time.process_time() - started) * 1000 / (n // 5))
+    return sorted(batches)[2]
+
+
+def make_agora(db: str) -> tuple[App, str, int]:
+    """The production app on `db`, a logged-in cookie for its first user, and a post id."""
+    os.environ.update(DATABASE_URL=f"sqlite:///{db}", SECRET_KEY=SECRET, ENV="production")
+    from app.config import load_settings
+    from app.logs import log_config
+    from app.main import create_app
+    from app.models import User
+    from app.services import sessions
+
+    # The JSON request log, as `agora serve` configures it, written where it costs a write().
+    config = log_config()
+    config["handlers"]["stderr"]["stream"] = "ext://bench.profile.DEVNULL"
+    logging_config.dictConfig(config)
+    settings = load_settings()
+    app = create_app(settings)
+    from sqlmodel import Session, select
+
+    with Session(app.state.engine) as session:
+        user = session.exec(select(User).order_by(User.id)).first()  # type: ignore[arg-type]
+        assert user is not None
+        token, _ = sessions.start(session=session, settings=settings, user=user, kind="web")
+    with sqlite3.connect(db) as conn:
+        post_id = conn.execute("SELECT max(id) FROM post WHERE published = 1").fetchone()[0]
+    return app, f"agora_session={token}", int(post_id)
+
+
+DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--pyinstrument", choices=["feed", "feed-user", "post", "profile"])
+    args = parser.parse_args()
+    app, cookie, post_id = make_agora(args.db)
+    os.environ["REFERENCE_DB"] = args.db
+    from bench import reference
+
+    pages = {
+        "feed": ("/", ""),
+        "feed-user": ("/", cookie),
+        "post": (f"/posts/{post_id}", ""),
+        "profile": ("/users/" + first_username(args.db), ""),
+    }
+    loop = asyncio.new_event_loop()
+    if args.pyinstrument:
+        from pyinstrument import Profiler
+
+        path, page_cookie = pages[args.pyinstrument]
+        loop.run_until_complete(cpu_ms(app, path, 100, page_cookie))
+        profiler = Profiler(interval=0.0002)
+        with profiler:
+            loop.run_until_complete(cpu_ms(app, path, args.requests, page_cookie))
+        print(profiler.output_text(unicode=True, show_all=False))
+        return 0
+    ref = loop.run_until_complete(cpu_ms(reference.app, "/", args.requests))
+    print(f"reference feed: {ref:.3f} ms CPU per request")
+    for name, (path, page_cookie) in pages.items():
+        ms = loop.run_until_complete(cpu_ms(app, path, args.requests, page_cookie))
+        print(f"agora {name:10s} {ms:.3f} ms CPU per request, {ref / ms:.2f}× the reference")
+    return 0
+
+
+def first_username(db: str) -> str:
+    with sqlite3.connect(db) as conn:
+        return str(conn.execute("SELECT username FROM user ORDER BY id LIMIT 1").fetchone()[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
