@@ -153,7 +153,9 @@ def new_nonce() -> str:
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
+    # The scheme uvicorn set (from X-Forwarded-Proto when the proxy is trusted); reading it from
+    # the scope skips building request.url, on every request that reads a cookie.
+    return request.scope.get("scheme") == "https"
 
 
 def cookie_name(request: Request, base: str) -> str:

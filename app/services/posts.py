@@ -80,9 +80,11 @@ _FEED = _cards().where(col(Post.published).is_(True))
 def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
     """`paginate` for prebuilt card statements, whose limit and offset are bound parameters."""
     page = max(1, min(page, MAX_PAGE))
-    # Core execution on the session's connection skips the ORM layer these plain rows don't need.
-    rows = session.connection().execute(stmt, {"limit": size + 1, "offset": (page - 1) * size})
-    items = rows.all()
+    # A listing is one read of plain rows: a pooled connection of its own costs far less than the
+    # session's transaction bookkeeping, and an anonymous page then never opens the session.
+    with session.get_bind().connect() as connection:
+        rows = connection.execute(stmt, {"limit": size + 1, "offset": (page - 1) * size})
+        items = rows.all()
     return Page(items=items[:size], number=page, has_next=len(items) > size)
 
 
