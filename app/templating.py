@@ -106,8 +106,7 @@ def isodate(value: datetime | None) -> str:
 
 def timetag(value: datetime | None) -> Markup:
     """`<time datetime="…">26 Nov 2026, 16:40 UTC</time>`: one expression per date on a page."""
-    # Digits and month names only: nothing here needs escaping.
-    return Markup(f'<time datetime="{isodate(value)}">{datefmt(value)}</time>')
+    return Markup('<time datetime="{}">{}</time>').format(isodate(value), datefmt(value))
 
 
 env.globals.update(

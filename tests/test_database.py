@@ -71,3 +71,18 @@ def test_post_ids_beyond_the_id_column_are_refused_cleanly(browser):
     assert browser.get(f"/posts/{2**31 - 1}").status_code == 404
     for too_big in (2**31, 2**63):
         assert browser.get(f"/posts/{too_big}").status_code == 400
+
+
+def test_sqlite_never_makes_a_request_wait_for_a_connection(app):
+    # Pages take connections on the event loop too; waiting there for one that only the loop can
+    # give back stalled every request until the pool timed out (64 concurrent writers did it).
+    engine = app.state.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads go through the thread pool and may queue for the pool")
+    engine.pool._timeout = 0.5  # a dry pool fails in half a second instead of 30
+    connections = [engine.connect() for _ in range(64)]
+    try:
+        assert all(c.exec_driver_sql("SELECT 1").scalar() == 1 for c in connections)
+    finally:
+        for connection in connections:
+            connection.close()
