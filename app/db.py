@@ -38,18 +38,17 @@ def make_engine(settings: Settings) -> Engine:
     """Build the engine for `settings.database_url`, creating the SQLite folder if needed."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
+        pool: dict[str, Any] = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 10},
             # Requests take connections on the event loop (run_db) as well as in worker threads,
             # and give them back on the loop. A checkout that waited on the loop for a free
             # connection would stall every request until the pool timeout (64 concurrent writers
             # did that). SQLite connections are cheap file handles: never make anyone wait,
             # and keep as many open as the thread pool can use (anyio's default: 40).
-            pool_size=40,
-            max_overflow=-1,
+            pool = {"pool_size": 40, "max_overflow": -1}
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 10}, **pool
         )
         event.listen(engine, "connect", _sqlite_pragmas(settings.sqlite_tuning))
         return engine
