@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from app import __version__, schema
 from app.api import auth as api_auth
 from app.api import docs as api_docs
+from app.api import follows as api_follows
 from app.api import posts as api_posts
 from app.api import users as api_users
 from app.api import votes as api_votes
@@ -23,6 +24,7 @@ from app.templating import templates
 from app.web import auth as web_auth
 from app.web import errors, health
 from app.web import posts as web_posts
+from app.web import search as web_search
 from app.web import users as web_users
 
 log = logging.getLogger("agora")
@@ -74,10 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_auth.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)
+    app.include_router(web_search.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_posts.router)
     app.include_router(api_votes.router)
+    app.include_router(api_follows.router)
     app.include_router(api_docs.router)
     return app
 
