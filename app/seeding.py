@@ -197,4 +197,11 @@ def seed(
             conn.execute(insert(Follow), chunk)
         progress(f"{follows} follows")
 
+        if conn.dialect.name == "postgresql":
+            # Rows went in with explicit ids: move the id sequences past them, or the site's
+            # next insert would collide.
+            for table, name in ((User, '"user"'), (Post, "post")):
+                top = select(func.max(table.id)).scalar_subquery()  # type: ignore[arg-type]
+                conn.execute(select(func.setval(func.pg_get_serial_sequence(name, "id"), top)))
+
     return SeedReport(users, posts, votes, time.perf_counter() - started, follows)

@@ -27,7 +27,13 @@ def test_document_describes_the_api(document):
     assert info["title"] == "Agora API"
     assert info["version"]
     assert "Bearer" in info["description"]
-    assert [tag["name"] for tag in document["tags"]] == ["auth", "users", "posts", "votes", "follows"]
+    assert [tag["name"] for tag in document["tags"]] == [
+        "auth",
+        "users",
+        "posts",
+        "votes",
+        "follows",
+    ]
     assert all(tag["description"] for tag in document["tags"])
 
 

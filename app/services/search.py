@@ -102,4 +102,4 @@ def users(*, session: Session, words: list[str]) -> list[User]:
         .order_by(col(User.username_key))
         .limit(USERS_SHOWN)
     )
-    return list(session.exec(stmt).all())  # type: ignore[call-overload]
+    return list(session.scalars(stmt).all())

@@ -14,8 +14,6 @@ from app.templating import render
 
 router = APIRouter()
 
-# Enough for any real query; longer input is cut (search.terms reads at most 500 characters).
-QueryText = Annotated[str, Query(max_length=2_000)]
 SEARCH_PAGES = fulltext.SEARCH_WINDOW // posts.PAGE_SIZE
 
 
@@ -26,9 +24,11 @@ def search_page(
     request: Request,
     session: SessionDep,
     user: OptionalUser,
-    q: QueryText = "",
+    q: str = "",
     page: Annotated[int, Query(ge=1, le=SEARCH_PAGES)] = 1,
 ) -> Response:
+    # However long the query, only its start is read: a long one is cut, not refused.
+    q = q[: fulltext.MAX_QUERY_CHARS]
     words = fulltext.terms(q)
     window = posts.search(
         session=session,
