@@ -4,11 +4,12 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
 
 from app.api import error_responses, operation_id
 from app.api.posts import MAX_LIMIT, decode_cursor, encode_cursor
 from app.deps import ApiUser, SessionDep
-from app.models import USERNAME_MAX
+from app.models import USERNAME_MAX, User
 from app.schemas import FollowOut, PostOut, PostPage
 from app.services import follows, posts
 
@@ -45,7 +46,7 @@ def api_unfollow(session: SessionDep, user: ApiUser, username: Username) -> Resp
     return Response(status_code=204)
 
 
-def _state(session: SessionDep, followed, user) -> FollowOut:  # type: ignore[no-untyped-def]
+def _state(session: Session, followed: User, user: User) -> FollowOut:
     stats = follows.stats(session=session, user=followed, viewer=user)
     return FollowOut(
         username=followed.username,

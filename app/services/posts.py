@@ -167,14 +167,20 @@ def _ranked(session: Session, words: list[str], author: str, limit: int, offset:
     if not words or offset >= fulltext.SEARCH_WINDOW:
         return Window([], None)
     hits = fulltext.matches(session, words, author)
-    stmt = (
-        select(*_LISTING)
-        .join(hits, hits.c.id == Post.id)
-        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
-        .where(col(Post.published).is_(True))
-        .order_by(hits.c.score.desc(), col(Post.id).desc())
+    # Rank and cut the page on (id, score) alone; only the page's rows are then read in full.
+    ranked = (
+        select(hits.c.id, hits.c.score)
+        .order_by(hits.c.score.desc(), hits.c.id.desc())
         .offset(offset)
         .limit(limit + 1)
+        .subquery("ranked")
+    )
+    stmt = (
+        select(*_LISTING)
+        .join(ranked, ranked.c.id == Post.id)
+        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .where(col(Post.published).is_(True))
+        .order_by(ranked.c.score.desc(), col(Post.id).desc())
     )
     rows = session.exec(stmt).all()
     items = list(rows[:limit])
