@@ -257,4 +257,7 @@ def test_api_feed_pages_through_followed_posts(alice_api, bob_api, make_api):
         seen += [p["title"] for p in body["items"]]
     assert seen == ["F4", "F3", "F2", "F1", "F0"]
     assert alice_api.get("/api/feed?cursor=!!!").status_code == 422
+    # A search's cursor (an offset into ranked results) does not continue the feed.
+    search_cursor = alice_api.get("/api/posts?search=x&limit=1").json()["next_cursor"]
+    assert alice_api.get(f"/api/feed?cursor={search_cursor}").status_code == 422
     assert alice_api.get("/api/feed?limit=0").status_code == 422

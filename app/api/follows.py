@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlmodel import Session
 
 from app.api import error_responses, operation_id
-from app.api.posts import MAX_LIMIT, decode_cursor, encode_cursor
+from app.api.posts import MAX_LIMIT, decode_cursor, encode_cursor, invalid_query
 from app.deps import ApiUser, SessionDep
 from app.models import USERNAME_MAX, User
 from app.schemas import FollowOut, PostOut, PostPage
@@ -71,7 +71,7 @@ def api_feed(
     """
     after = decode_cursor(cursor) if cursor else None
     if isinstance(after, int):
-        after = None  # a search cursor: start from the newest
+        raise invalid_query("cursor", "That cursor belongs to another listing.")
     window = posts.following(session=session, user=user, limit=limit, after=after)
     next_cursor = encode_cursor(window.next) if window.next is not None else None
     next_url = None

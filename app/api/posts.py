@@ -30,12 +30,12 @@ def decode_cursor(cursor: str) -> posts.Position | int:
     try:
         return posts.decode_position(cursor)
     except ValueError:
-        raise _invalid(
+        raise invalid_query(
             "cursor", "Not a cursor from this API; use `next_cursor` as given."
         ) from None
 
 
-def _invalid(name: str, message: str) -> RequestValidationError:
+def invalid_query(name: str, message: str) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "value_error", "loc": ("query", name), "msg": message, "input": None}]
     )
@@ -75,10 +75,10 @@ def api_list_posts(
     text = (search or "").strip()
     after = decode_cursor(cursor) if cursor else None
     if after is not None and offset:
-        raise _invalid("offset", "Use either cursor or offset, not both.")
+        raise invalid_query("offset", "Use either cursor or offset, not both.")
     # Searches are ranked and continue by offset; plain listings continue from a position.
     if isinstance(after, int) != bool(text) and after is not None:
-        raise _invalid("cursor", "That cursor belongs to another listing.")
+        raise invalid_query("cursor", "That cursor belongs to another listing.")
     window = posts.search(
         session=session,
         text=text,
