@@ -106,8 +106,12 @@ EXCERPT_CHARS = 240
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    """The start of the plain text, cut at a word boundary near `limit` characters."""
-    plain = plain_text(text)
+    """The start of the Markdown's plain text, cut at a word boundary near `limit` characters."""
+    return shorten(plain_text(text), limit)
+
+
+def shorten(plain: str, limit: int = EXCERPT_CHARS) -> str:
+    """Plain text cut at a word boundary near `limit` characters, with an ellipsis if cut."""
     if len(plain) <= limit:
         return plain
     cut = plain[:limit]

@@ -281,3 +281,14 @@ def test_preview_of_invalid_content_shows_the_error(alice):
 def test_editor_offers_a_preview_button(alice):
     page = alice.get("/posts/new").text
     assert re.search(r'<button type="submit"[^>]* name="preview" value="1"', page)
+
+
+def test_seeded_excerpts_are_what_the_site_would_store():
+    import random
+
+    from app.seeding import _content
+
+    rng = random.Random(7)
+    for _ in range(300):
+        content = _content(rng)
+        assert rendering.shorten(" ".join(content.split())) == rendering.excerpt(content)
