@@ -47,7 +47,7 @@ def search_page(
         for row in window.items
     ]
     people = fulltext.users(session=session, words=words) if page == 1 else []
-    query = q.strip()[:200]
+    query = q.replace("\x00", "").strip()[:200]
     return render(
         request,
         "search/results.html",
