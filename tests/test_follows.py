@@ -159,7 +159,9 @@ def test_following_shows_only_published_posts_of_people_you_follow(alice, bob, m
     bob.create_post("Bob two", "x")
     assert "No posts from people you follow yet" in alice.get("/following").text
     alice.submit("/users/bob/follow", page="/")
-    assert card_titles(alice.get("/following").text) == ["Bob two", "Bob one"]
+    page = alice.get("/following").text
+    assert card_titles(page) == ["Bob two", "Bob one"]
+    assert page.count('<p class="excerpt">x</p>') == 2
     alice.submit("/users/carol/follow", page="/")
     assert card_titles(alice.get("/following").text) == ["Bob two", "Carol one", "Bob one"]
 

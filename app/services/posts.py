@@ -33,11 +33,13 @@ class Page:
 
 
 _AUTHOR = User.username.label("author")  # type: ignore[attr-defined]
-# Everything about a post, for the API and search results; read straight into rows.
+# Everything about a post, for the API, search results and the Following feed (whose cards show
+# the excerpt); read straight into rows.
 _LISTING = (
     Post.id,
     Post.title,
     Post.content,
+    Post.excerpt,
     Post.published,
     Post.created_at,
     Post.updated_at,
