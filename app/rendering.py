@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -191,13 +192,22 @@ _SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")
 
 def _root(word: str) -> str:
     # Close enough to the databases' stemmers to mark "gardens" for the query "gardening".
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
+    for _ in range(2):  # "mornings" -> "morning" -> "morn"
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
     return word
 
 
-_WORDS = re.compile(r"[^\W_]+")
+@lru_cache(maxsize=256)
+def _candidates(roots: frozenset[str]) -> re.Pattern[str]:
+    """Whole words that start with one of the roots: the regex engine finds the few
+    candidates, so Python looks at those alone, not at every word of a long post."""
+    alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*", re.IGNORECASE)
 
 
 def highlight(text: str, words: Sequence[str], width: int = 220) -> Markup:
@@ -206,8 +216,8 @@ def highlight(text: str, words: Sequence[str], width: int = 220) -> Markup:
     Built from escaped pieces: the user's text is escaped first, and only our own <mark> tags
     are added around it, so nothing in the text can become markup.
     """
-    roots = {_root(word.lower()) for word in words}
-    found = [m for m in _WORDS.finditer(text) if _root(m.group().lower()) in roots]
+    roots = frozenset(_root(word.lower()) for word in words)
+    found = [m for m in _candidates(roots).finditer(text) if _root(m.group().lower()) in roots]
     start = 0
     if found and found[0].start() > width // 3:
         start = text.rfind(" ", 0, found[0].start() - width // 4) + 1
