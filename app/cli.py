@@ -240,6 +240,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
             users=args.users,
             posts=args.posts,
             votes=args.votes,
+            follows=args.follows,
             bcrypt_rounds=settings.bcrypt_rounds,
             seed=args.seed,
             progress=lambda msg: print(f"  seeded {msg}", flush=True),
@@ -248,7 +249,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(f"agora seed: {exc}", file=sys.stderr)
         return 2
     print(
-        f"Seeded {report.users} users, {report.posts} posts and {report.votes} votes "
+        f"Seeded {report.users} users, {report.posts} posts, {report.votes} votes and "
+        f"{report.follows} follows "
         f"in {report.seconds:.1f} s. Every seeded user's password is {SEED_PASSWORD!r}."
     )
     return 0
@@ -277,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--users", type=_count, default=1000, help="users to add (default 1000)")
     seed.add_argument("--posts", type=_count, default=100_000, help="posts to add (default 100000)")
     seed.add_argument("--votes", type=_count, default=300_000, help="votes to add (default 300000)")
+    seed.add_argument("--follows", type=_count, default=0, help="follows to add (default 0)")
     seed.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     _add_address(add("serve", cmd_serve, "serve the site (production, several workers)"))
     add("migrate", cmd_migrate, "apply pending database migrations")

@@ -4,7 +4,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -13,6 +13,7 @@ USERNAME_MIN, USERNAME_MAX = 3, 30
 EMAIL_MAX = 254
 TITLE_MAX = 200
 CONTENT_MAX = 20_000
+EXCERPT_MAX = 250  # a card's plain-text start (app.rendering.excerpt stays under this)
 ROLES = ("user", "moderator", "admin")
 
 
@@ -67,15 +68,23 @@ class User(SQLModel, table=True):
 class Post(SQLModel, table=True):
     """A post; `vote_count` is kept in step with the vote table inside each vote's transaction."""
 
-    # The feed and an author's list each read one index in order, however many posts exist.
     __table_args__ = (
         Index("ix_post_feed", "published", "created_at", "id"),
+        # An author's posts newest first (profiles, and each followed author in the Following
+        # feed) straight from the index; owner_id leads, so it also serves the foreign key.
         Index("ix_post_author", "owner_id", "published", "created_at", "id"),
+        # Top: the last week's posts are one range of this index, and it carries vote_count, so
+        # ordering them by votes never reads the table.
+        Index("ix_post_top", "published", "created_at", "vote_count"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=TITLE_MAX)
-    content: str = Field(max_length=CONTENT_MAX)
+    content: str = Field(max_length=CONTENT_MAX)  # Markdown
+    # The plain-text start of the content, written with it: cards show it without parsing.
+    excerpt: str = Field(
+        default="", max_length=EXCERPT_MAX, sa_column_kwargs={"server_default": ""}
+    )
     published: bool = Field(default=True)
     vote_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -83,6 +92,23 @@ class Post(SQLModel, table=True):
     owner_id: int = Field(
         sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
     )
+
+
+class Follow(SQLModel, table=True):
+    """`follower` follows `followed`: one row per pair, gone when either account goes."""
+
+    __table_args__ = (CheckConstraint("follower_id <> followed_id", name="ck_follow_not_self"),)
+
+    follower_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # The key (follower_id, followed_id) lists whom someone follows; this index, their followers.
+    followed_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class Vote(SQLModel, table=True):

@@ -47,7 +47,10 @@ Title = Annotated[
 Content = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=CONTENT_MAX),
-    Field(description="1 to 20,000 characters of plain text.", examples=["My first post."]),
+    Field(
+        description="1 to 20,000 characters of Markdown (CommonMark; raw HTML shows as text).",
+        examples=["My *first* post."],
+    ),
 ]
 
 
@@ -192,6 +195,18 @@ class PostPage(BaseModel):
         description="The URL of the next page (same filters and limit); null on the last page.",
         examples=["/api/posts?limit=20&cursor=MTcwMDAwMDAwMDAwMDAwMDoxMg"],
     )
+
+
+class FollowOut(BaseModel):
+    """Whether you follow a user now, and how many people do."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "bob", "following": True, "followers": 12}]}
+    )
+
+    username: str = Field(examples=["bob"])
+    following: bool = Field(description="Whether you now follow them.")
+    followers: int = Field(description="How many people follow them.", examples=[12])
 
 
 class VoteOut(BaseModel):

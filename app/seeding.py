@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from app.models import Post, User, Vote
+from app.models import Follow, Post, User, Vote
+from app.rendering import shorten
 from app.security import hash_password
 
 SEED_PASSWORD = "benchmark password"  # noqa: S105 - documented, for throwaway data
@@ -65,18 +66,13 @@ WORDS = (
 SPICE = ("<b>", "&", '"quoted"', "'single'", "<script>", "a > b", "x < y")
 
 
-_SEQUENCE_CATCH_UP = (
-    """SELECT setval(pg_get_serial_sequence('"user"', 'id'), (SELECT max(id) FROM "user"))""",
-    """SELECT setval(pg_get_serial_sequence('post', 'id'), (SELECT max(id) FROM post))""",
-)
-
-
 @dataclass
 class SeedReport:
     users: int
     posts: int
     votes: int
     seconds: float
+    follows: int = 0
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -105,13 +101,17 @@ def seed(
     users: int,
     posts: int,
     votes: int,
+    follows: int = 0,
     seed: int = 42,
     bcrypt_rounds: int = 4,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> SeedReport:
-    """Add `users` users, `posts` posts spread over the last year, and `votes` distinct votes."""
+    """Add `users` users, `posts` posts spread over the last year, `votes` distinct votes and
+    `follows` distinct follows between the new users."""
     if votes > users * max(posts, 1):
         raise ValueError("more votes than (user, post) pairs")
+    if follows > users * (users - 1):
+        raise ValueError("more follows than pairs of different users")
     rng = random.Random(seed)  # noqa: S311 - repeatable fake data, not secrets
     started = time.perf_counter()
     password_hash = hash_password(SEED_PASSWORD, bcrypt_rounds)
@@ -155,10 +155,14 @@ def seed(
             for i in range(posts):
                 # Older ids get older dates, like a real site, with a little jitter.
                 created = now - timedelta(seconds=span * (1 - i / max(posts, 1)) + rng.random())
+                content = _content(rng)
                 yield {
                     "id": first_post + i,
                     "title": _sentence(rng, rng.randint(3, 9)).capitalize(),
-                    "content": _content(rng),
+                    "content": content,
+                    # Seeded text has no Markdown syntax, so its plain text is itself (a test
+                    # checks this agrees with rendering.excerpt, which costs 100x more).
+                    "excerpt": shorten(" ".join(content.split())),
                     "published": rng.random() > 0.05,
                     "vote_count": counts[i],
                     "created_at": created,
@@ -182,9 +186,24 @@ def seed(
             conn.execute(insert(Vote), chunk)
         progress(f"{votes} votes")
 
-        if conn.dialect.name == "postgresql":
-            # Explicit ids leave PostgreSQL's sequences behind; move them past the new rows.
-            for statement in _SEQUENCE_CATCH_UP:
-                conn.execute(text(statement))
+        follow_pairs: set[tuple[int, int]] = set()
+        while len(follow_pairs) < follows:
+            follower, followed = rng.randrange(users), rng.randrange(users)
+            if follower != followed:
+                follow_pairs.add((follower, followed))
+        follow_rows = (
+            {"follower_id": first_user + a, "followed_id": first_user + b, "created_at": now}
+            for a, b in follow_pairs
+        )
+        for chunk in _chunks(follow_rows, BATCH):
+            conn.execute(insert(Follow), chunk)
+        progress(f"{follows} follows")
 
-    return SeedReport(users, posts, votes, time.perf_counter() - started)
+        if conn.dialect.name == "postgresql":
+            # Rows went in with explicit ids: move the id sequences past them, or the site's
+            # next insert would collide.
+            for table, name in ((User, '"user"'), (Post, "post")):
+                top = select(func.max(table.id)).scalar_subquery()  # type: ignore[arg-type]
+                conn.execute(select(func.setval(func.pg_get_serial_sequence(name, "id"), top)))
+
+    return SeedReport(users, posts, votes, time.perf_counter() - started, follows)

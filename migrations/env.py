@@ -39,11 +39,26 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+# Full-text search lives outside the models (see the "full-text search" revision): on SQLite the
+# FTS5 table `post_fts` and the shadow tables FTS5 keeps beside it, on PostgreSQL the generated
+# `post.search_vector` column and its GIN index. Autogenerate must neither drop nor recreate them.
+SEARCH_OBJECTS = {"search_vector", "ix_post_search"}
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    if type_ == "table" and name and name.startswith("post_fts"):
+        return False
+    return name not in SEARCH_OBJECTS
+
+
 def configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things: batch mode copies the table
         render_item=render_item,
+        include_object=include_object,
         compare_type=True,
         **kwargs,
     )

@@ -27,7 +27,13 @@ def test_document_describes_the_api(document):
     assert info["title"] == "Agora API"
     assert info["version"]
     assert "Bearer" in info["description"]
-    assert [tag["name"] for tag in document["tags"]] == ["auth", "users", "posts", "votes"]
+    assert [tag["name"] for tag in document["tags"]] == [
+        "auth",
+        "users",
+        "posts",
+        "votes",
+        "follows",
+    ]
     assert all(tag["description"] for tag in document["tags"])
 
 
@@ -47,6 +53,9 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/posts/{post_id}", "delete"),
         ("/api/posts/{post_id}/vote", "post"),
         ("/api/posts/{post_id}/vote", "delete"),
+        ("/api/users/{username}/follow", "post"),
+        ("/api/users/{username}/follow", "delete"),
+        ("/api/feed", "get"),
     }
 
 

@@ -17,7 +17,7 @@ from app.templating import render
 router = APIRouter(include_in_schema=False)
 
 DESCRIPTION = """\
-The same accounts, posts and votes as the site, for scripts, tools and other front ends.
+The same accounts, posts, votes and follows as the site, for scripts, tools and other front ends.
 
 **Authentication.** Get a token from `POST /api/token` with your email (or username) and
 password, then send it as `Authorization: Bearer <token>`. Here, use **Authorize**. Tokens last
@@ -34,6 +34,7 @@ TAGS = [
     {"name": "users", "description": "Sign up; your account; public profiles."},
     {"name": "posts", "description": "Published posts and your drafts: list, search, write."},
     {"name": "votes", "description": "One vote per person per post."},
+    {"name": "follows", "description": "Follow people, and read their posts in your feed."},
 ]
 # Redoc styles itself with injected <style> elements and runs its search in a blob: worker; this
 # page alone allows those. Scripts stay 'self' only.

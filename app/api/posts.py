@@ -1,8 +1,5 @@
 """Posts as JSON: list, search, read, write, edit, delete."""
 
-import binascii
-from base64 import urlsafe_b64decode, urlsafe_b64encode
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from app.api import error_responses, operation_id
-from app.deps import MAX_ID, ApiUser, OptionalApiUser, PostId, SessionDep
+from app.deps import ApiUser, OptionalApiUser, PostId, SessionDep
 from app.models import USERNAME_MAX
 from app.schemas import PostCreate, PostOut, PostPage, PostPatch, PostReplace
 from app.services import posts
@@ -21,30 +18,24 @@ MAX_LIMIT = 100
 # Offsets are for jumping a few pages; deeper reading follows `next`, which costs the same at
 # any depth. The cap keeps an OFFSET scan short.
 MAX_OFFSET = 10_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "string"}}}
 
 
-def encode_cursor(position: posts.Position) -> str:
-    micros = (position.created_at - EPOCH) // timedelta(microseconds=1)
-    return urlsafe_b64encode(f"{micros}:{position.id}".encode()).decode().rstrip("=")
+def encode_cursor(position: posts.Position | int) -> str:
+    return posts.encode_position(position)
 
 
-def decode_cursor(cursor: str) -> posts.Position:
+def decode_cursor(cursor: str) -> posts.Position | int:
     """The position a cursor from `encode_cursor` names; a 422 for anything else."""
     try:
-        raw = urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        micros, post_id = (int(part) for part in raw.split(":"))
-        if not 1 <= post_id <= MAX_ID:
-            raise ValueError("id out of range")
-        return posts.Position(EPOCH + timedelta(microseconds=micros), post_id)
-    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise _invalid(
+        return posts.decode_position(cursor)
+    except ValueError:
+        raise invalid_query(
             "cursor", "Not a cursor from this API; use `next_cursor` as given."
         ) from None
 
 
-def _invalid(name: str, message: str) -> RequestValidationError:
+def invalid_query(name: str, message: str) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "value_error", "loc": ("query", name), "msg": message, "input": None}]
     )
@@ -68,23 +59,33 @@ def api_list_posts(
     ] = None,
     search: Annotated[
         str | None,
-        Query(max_length=200, description="Words to find in the title or content (any case)."),
+        Query(
+            max_length=200,
+            description="Words to find in the title or content: posts with all of them, best "
+            "match first. Punctuation and search operators are ignored.",
+            examples=["garden morning"],
+        ),
     ] = None,
 ) -> PostPage:
-    """Published posts, newest first, each with its author and vote count.
+    """Published posts, newest first, each with its author and vote count; with `search`, best
+    match first (among the newest 500 matches).
 
     Read on with `next` (or `cursor=next_cursor`) until it is null.
     """
+    text = (search or "").strip()
     after = decode_cursor(cursor) if cursor else None
     if after is not None and offset:
-        raise _invalid("offset", "Use either cursor or offset, not both.")
+        raise invalid_query("offset", "Use either cursor or offset, not both.")
+    # Searches are ranked and continue by offset; plain listings continue from a position.
+    if isinstance(after, int) != bool(text) and after is not None:
+        raise invalid_query("cursor", "That cursor belongs to another listing.")
     window = posts.search(
         session=session,
-        text=(search or "").strip(),
+        text=text,
         author=(author or "").strip(),
         limit=limit,
-        after=after,
-        offset=offset,
+        after=after if isinstance(after, posts.Position) else None,
+        offset=after if isinstance(after, int) else offset,
     )
     next_cursor = encode_cursor(window.next) if window.next else None
     next_url = None

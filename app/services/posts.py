@@ -1,15 +1,20 @@
-"""Posts and votes: who may see, write and vote, and the feed."""
+"""Posts and votes: who may see, write and vote, and the feeds."""
 
+import binascii
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, literal, or_, tuple_, update
+from sqlalchemy import Integer, bindparam, delete, insert, literal, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from app.models import Post, User, Vote
+from app import rendering
+from app.models import Follow, Post, User, UTCDateTime, Vote
 from app.services import Forbidden, NotFound, ValidationFailed, audit
+from app.services import search as fulltext
 from app.services.validation import clean_content, clean_title
 
 PAGE_SIZE = 20
@@ -27,22 +32,14 @@ class Page:
         return self.number > 1
 
 
-# The listing's columns, read straight into rows: no ORM objects to build on the hottest pages.
-EXCERPT_CHARS = 240
-# The feed shows the start of each post; cutting it in SQL saves moving and escaping the rest.
-_EXCERPT = case(
-    (
-        func.length(Post.content) > EXCERPT_CHARS,
-        func.substr(Post.content, 1, EXCERPT_CHARS) + literal("…"),
-    ),
-    else_=Post.content,
-).label("excerpt")
 _AUTHOR = User.username.label("author")  # type: ignore[attr-defined]
-# Everything about a post, for the API; read straight into rows, no ORM objects to build.
+# Everything about a post, for the API, search results and the Following feed (whose cards show
+# the excerpt); read straight into rows.
 _LISTING = (
     Post.id,
     Post.title,
     Post.content,
+    Post.excerpt,
     Post.published,
     Post.created_at,
     Post.updated_at,
@@ -50,8 +47,17 @@ _LISTING = (
     Post.owner_id,
     _AUTHOR,
 )
-# What a card in a page's list shows.
-_CARDS = (Post.id, Post.title, _EXCERPT, Post.published, Post.created_at, Post.vote_count, _AUTHOR)
+# What a card in a page's list shows. The excerpt is plain text stored with the post, so the
+# hottest pages neither move whole posts nor parse Markdown.
+_CARDS = (
+    Post.id,
+    Post.title,
+    Post.excerpt,
+    Post.published,
+    Post.created_at,
+    Post.vote_count,
+    _AUTHOR,
+)
 
 
 def paginate(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
@@ -101,12 +107,43 @@ class Position:
     id: int
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL (as app.deps.MAX_ID)
+
+
+def encode_position(position: Position | int) -> str:
+    """An opaque cursor for a place in a list: a Position, or an offset into ranked results."""
+    if isinstance(position, int):
+        raw = f"o{position}"
+    else:
+        raw = f"{(position.created_at - EPOCH) // timedelta(microseconds=1)}:{position.id}"
+    return urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> Position | int:
+    """The place `encode_position` wrote into `cursor`; ValueError for anything else."""
+    try:
+        raw = urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if raw.startswith("o"):
+            offset = int(raw[1:])
+            if not 0 <= offset <= MAX_ID:
+                raise ValueError("offset out of range")
+            return offset
+        micros, post_id = (int(part) for part in raw.split(":"))
+        if not 1 <= post_id <= MAX_ID:
+            raise ValueError("id out of range")
+        return Position(EPOCH + timedelta(microseconds=micros), post_id)
+    except (OverflowError, binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("not a cursor") from exc
+
+
 @dataclass(frozen=True)
 class Window:
-    """Up to `limit` posts, and where the next window starts (None after the last post)."""
+    """Up to `limit` posts, and where the next window starts (None after the last post): a
+    position in newest-first lists, an offset into ranked search results."""
 
     items: list[Any]
-    next: Position | None
+    next: Position | int | None
 
 
 def search(
@@ -118,28 +155,156 @@ def search(
     after: Position | None = None,
     offset: int = 0,
 ) -> Window:
-    """Published posts whose title or content contains `text` (any case), newest first.
+    """Published posts, optionally by one `author` (a username) and matching the words in `text`.
 
-    The one search used by the API and pages; empty `text` matches every post and `author`
-    (a username) narrows to one author. Pages continue from `after` with an indexed keyset
-    condition, so any depth costs the same. Full-text search will replace the match rule.
+    The one listing and search for the API and the pages. Without words: newest first, and pages
+    continue from `after` with an indexed keyset condition, so any depth costs the same. With
+    words: best match first (see app.services.search), paged by `offset`; `Window.next` is then
+    the next offset. Text with no searchable words in it matches nothing.
     """
+    if text.strip():
+        return _ranked(session, fulltext.terms(text), author, limit, offset)
     stmt = _listing().where(col(Post.published).is_(True))
     if author:
         stmt = stmt.where(User.username_key == author.lower())
-    if text:
-        stmt = stmt.where(
-            or_(
-                col(Post.title).icontains(text, autoescape=True),
-                col(Post.content).icontains(text, autoescape=True),
-            )
-        )
     if after is not None:
         stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after.created_at, after.id))
     rows = session.exec(stmt.offset(offset).limit(limit + 1)).all()
     items = list(rows[:limit])
     more = len(rows) > limit
     return Window(items, Position(items[-1].created_at, items[-1].id) if more else None)
+
+
+def _ranked(session: Session, words: list[str], author: str, limit: int, offset: int) -> Window:
+    if not words or offset >= fulltext.SEARCH_WINDOW:
+        return Window([], None)
+    hits = fulltext.matches(session, words, author)
+    # Rank and cut the page on (id, score) alone; only the page's rows are then read in full.
+    ranked = (
+        select(hits.c.id, hits.c.score)
+        .order_by(hits.c.score.desc(), hits.c.id.desc())
+        .offset(offset)
+        .limit(limit + 1)
+        .subquery("ranked")
+    )
+    stmt = (
+        select(*_LISTING)
+        .join(ranked, ranked.c.id == Post.id)
+        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .where(col(Post.published).is_(True))
+        .order_by(ranked.c.score.desc(), col(Post.id).desc())
+    )
+    rows = session.exec(stmt).all()
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Window(items, offset + limit if more else None)
+
+
+TOP_DAYS = 7
+
+
+def top(*, session: Session, page: int = 1, now: datetime | None = None) -> Page:
+    """The last TOP_DAYS days' published posts, most votes first.
+
+    What bounds the work: the week's posts are one range of ix_post_top (published, created_at,
+    vote_count), sorted by votes inside the index alone; only the page's rows are then read from
+    the table. The cost follows the number of posts in a week, never the size of the table.
+    """
+    page = max(1, min(page, MAX_PAGE))
+    since = (now or datetime.now(UTC)) - timedelta(days=TOP_DAYS)
+    ranked = (
+        select(Post.id, Post.vote_count)
+        .where(col(Post.published).is_(True), Post.created_at >= since)  # type: ignore[arg-type]
+        .order_by(col(Post.vote_count).desc(), col(Post.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+        .subquery("ranked")
+    )
+    stmt = (
+        select(*_CARDS)
+        .join(ranked, ranked.c.id == Post.id)
+        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .order_by(ranked.c.vote_count.desc(), ranked.c.id.desc())
+    )
+    rows = session.connection().execute(stmt).all()
+    return Page(items=rows[:PAGE_SIZE], number=page, has_next=len(rows) > PAGE_SIZE)
+
+
+def following(
+    *, session: Session, user: User, limit: int = PAGE_SIZE, after: Position | None = None
+) -> Window:
+    """Published posts by the people `user` follows, newest first, continuing from `after`.
+
+    What bounds the work: each followed author contributes at most `limit + 1` posts, read newest
+    first from ix_post_author (owner_id, published, created_at, id) below `after`, and the page
+    is the newest of those, chosen inside the index; only the page's rows are read from the
+    table. A page costs (people followed) x (limit + 1) index entries at any depth and any table
+    size, and follows.MAX_FOLLOWING caps the first factor. (Walking the whole feed index and
+    keeping followed authors' posts instead is quick when they post a lot, but reads every post
+    on the site for someone who follows only quiet people.)
+    """
+    take = limit + 1
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = _following_lateral(user, take, after)
+    else:
+        params: dict[str, Any] = {"follower": user.id, "last": take - 1, "take": take}
+        if after is not None:
+            params.update(before_at=after.created_at, before_id=after.id)
+        candidates = (_FOLLOWING_AFTER if after else _FOLLOWING).bindparams(**params)
+    stmt = (
+        select(*_LISTING)
+        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .where(col(Post.id).in_(candidates))
+        .order_by(col(Post.created_at).desc(), col(Post.id).desc())
+    )
+    rows = session.exec(stmt).all()
+    items = list(rows[:limit])
+    more = len(rows) > limit
+    return Window(items, Position(items[-1].created_at, items[-1].id) if more else None)
+
+
+def _following_lateral(user: User, take: int, after: Position | None) -> Any:
+    """PostgreSQL: the newest `take` post ids of each followed author (LATERAL), newest first."""
+    followed = select(Follow.followed_id).where(Follow.follower_id == user.id).subquery("f")  # type: ignore[arg-type]
+    recent = aliased(Post, name="recent")
+    per_author = select(recent.id, recent.created_at).where(
+        recent.owner_id == followed.c.followed_id, col(recent.published).is_(True)
+    )
+    if after is not None:
+        per_author = per_author.where(
+            tuple_(recent.created_at, recent.id) < tuple_(after.created_at, after.id)
+        )
+    newest = (col(recent.created_at).desc(), col(recent.id).desc())
+    lateral = per_author.order_by(*newest).limit(take).lateral("per_author")
+    return (
+        select(lateral.c.id)
+        .select_from(followed)
+        .join(lateral, literal(True))
+        .order_by(lateral.c.created_at.desc(), lateral.c.id.desc())
+        .limit(take)
+    )
+
+
+# SQLite has no LATERAL. The same plan: for each followed author (CROSS JOIN fixes that loop
+# order, so SQLite never walks the whole feed index instead), the index range from their
+# take-th newest post up, then the newest `take` of all those, all without leaving the index.
+_FOLLOWING_SQL = """
+SELECT c.id FROM follow AS f CROSS JOIN post AS c
+    ON c.owner_id = f.followed_id AND c.published = 1 AND c.created_at >= coalesce((
+        SELECT r.created_at FROM post AS r
+        WHERE r.owner_id = f.followed_id AND r.published = 1 {before_r}
+        ORDER BY r.created_at DESC, r.id DESC LIMIT 1 OFFSET :last
+    ), '') {before_c}
+WHERE f.follower_id = :follower
+ORDER BY c.created_at DESC, c.id DESC LIMIT :take
+"""
+_BEFORE = "AND ({t}.created_at, {t}.id) < (:before_at, :before_id)"
+_FOLLOWING = text(_FOLLOWING_SQL.format(before_r="", before_c="")).columns(id=Integer)
+_FOLLOWING_AFTER = (
+    text(_FOLLOWING_SQL.format(before_r=_BEFORE.format(t="r"), before_c=_BEFORE.format(t="c")))
+    .bindparams(bindparam("before_at", type_=UTCDateTime()))
+    .columns(id=Integer)
+)
 
 
 def by_author(
@@ -202,6 +367,15 @@ def get_removable(*, session: Session, post_id: int, user: User) -> Post:
     return get_owned(session=session, post_id=post_id, user=user)
 
 
+def check(*, title: str, content: str) -> dict[str, str]:
+    """The field errors a post with this title and content would get (none: it would save)."""
+    try:
+        _clean(title, content)
+    except ValidationFailed as exc:
+        return exc.errors
+    return {}
+
+
 def _clean(title: str, content: str) -> tuple[str, str]:
     errors, clean = {}, {}
     for name, cleaner, value in (
@@ -220,7 +394,13 @@ def _clean(title: str, content: str) -> tuple[str, str]:
 def create(*, session: Session, owner: User, title: str, content: str, published: bool) -> Post:
     title, content = _clean(title, content)
     assert owner.id is not None
-    post = Post(title=title, content=content, published=published, owner_id=owner.id)
+    post = Post(
+        title=title,
+        content=content,
+        excerpt=rendering.excerpt(content),
+        published=published,
+        owner_id=owner.id,
+    )
     session.add(post)
     session.commit()
     session.refresh(post)
@@ -230,6 +410,7 @@ def create(*, session: Session, owner: User, title: str, content: str, published
 def edit(*, session: Session, post: Post, title: str, content: str, published: bool) -> Post:
     title, content = _clean(title, content)
     post.title, post.content, post.published = title, content, published
+    post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
     session.add(post)
     session.commit()

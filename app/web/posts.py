@@ -1,13 +1,16 @@
-"""The feed and everything done to a post: write, read, edit, delete, vote."""
+"""The feeds and everything done to a post: write, preview, read, edit, delete, vote."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from app import rendering
 from app.db import run_db
 from app.deps import CsrfProtected, CurrentUser, OptionalUser, PostId, SessionDep
+from app.models import Post
 from app.services import ValidationFailed, posts
 from app.templating import flash, render
 from app.web import safe_next
@@ -24,7 +27,47 @@ async def feed(
     request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1
 ) -> Response:
     listing = await run_db(session.get_bind(), posts.feed, session=session, page=page)
-    return render(request, "posts/feed.html", {"page": listing})
+    return render(request, "posts/feed.html", {"page": listing, "tab": "latest"})
+
+
+# A plain `def`: Top sorts a week of posts (a few ms at 1M posts), too long to hold the event
+# loop, so it runs in the thread pool.
+@router.get("/top")
+def top_feed(
+    request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1
+) -> Response:
+    listing = posts.top(session=session, page=page)
+    return render(request, "posts/feed.html", {"page": listing, "tab": "top"})
+
+
+@router.get("/following")
+async def following_feed(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    before: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    try:
+        after = posts.decode_position(before) if before else None
+    except ValueError:
+        after = None
+    if not isinstance(after, posts.Position):
+        after = None  # a damaged link starts again from the newest posts
+    window = await run_db(
+        session.get_bind(), posts.following, session=session, user=user, after=after
+    )
+    older = posts.encode_position(window.next) if window.next is not None else None
+    return render(
+        request,
+        "posts/feed.html",
+        {
+            "page": None,
+            "items": window.items,
+            "older": older,
+            "tab": "following",
+            "first": not after,
+        },
+    )
 
 
 @router.get("/posts/new")
@@ -42,7 +85,10 @@ def create_post(
     title: FormStr = "",
     content: FormStr = "",
     published: FormStr = "",
+    preview: FormStr = "",
 ) -> Response:
+    if preview:
+        return _preview(request, None, title, content, published)
     try:
         post = posts.create(
             session=session, owner=user, title=title, content=content, published=bool(published)
@@ -66,6 +112,21 @@ def create_post(
     return response
 
 
+def _preview(
+    request: Request, post: Post | None, title: str, content: str, published: str
+) -> Response:
+    """The editor again, input kept, with the content rendered as it would be published."""
+    form = {"title": title, "content": content, "published": bool(published)}
+    errors = posts.check(title=title, content=content)
+    preview = None if "content" in errors else rendering.render(content)
+    return render(
+        request,
+        "posts/edit.html",
+        {"form": form, "errors": errors, "post": post, "preview": preview},
+        status_code=422 if "content" in errors else 200,
+    )
+
+
 @router.get("/posts/{post_id}")
 async def show_post(
     request: Request, session: SessionDep, user: OptionalUser, post_id: PostId
@@ -73,7 +134,18 @@ async def show_post(
     post, author, voted = await run_db(
         session.get_bind(), posts.get_page, session=session, post_id=post_id, viewer=user
     )
-    return render(request, "posts/show.html", {"post": post, "author": author, "voted": voted})
+    assert post.id is not None
+    html = rendering.cached_post_html(post.id, post.updated_at)
+    if html is None:
+        # A long post can take a while to render: not on the event loop. Once per revision.
+        html = await run_in_threadpool(
+            rendering.render_post, post.id, post.updated_at, post.content
+        )
+    return render(
+        request,
+        "posts/show.html",
+        {"post": post, "author": author, "voted": voted, "content_html": html},
+    )
 
 
 @router.get("/posts/{post_id}/edit")
@@ -94,8 +166,11 @@ def edit_post(
     title: FormStr = "",
     content: FormStr = "",
     published: FormStr = "",
+    preview: FormStr = "",
 ) -> Response:
     post = posts.get_owned(session=session, post_id=post_id, user=user)
+    if preview:
+        return _preview(request, post, title, content, published)
     try:
         posts.edit(
             session=session, post=post, title=title, content=content, published=bool(published)

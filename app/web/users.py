@@ -1,15 +1,19 @@
-"""Public profiles."""
+"""Public profiles, and following people from them."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import OptionalUser, SessionDep
-from app.services import NotFound, posts, users
-from app.templating import render
+from app.deps import CsrfProtected, CurrentUser, OptionalUser, SessionDep
+from app.services import NotFound, follows, posts, users
+from app.templating import flash, render
 
-router = APIRouter()
+router = APIRouter(dependencies=[CsrfProtected])
+
+Username = Annotated[str, Path(max_length=100)]
+PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
 
 
 @router.get("/users/{username}")
@@ -17,11 +21,68 @@ def profile(
     request: Request,
     session: SessionDep,
     viewer: OptionalUser,
-    username: Annotated[str, Path(max_length=100)],
-    page: Annotated[int, Query(ge=1, le=posts.MAX_PAGE)] = 1,
+    username: Username,
+    page: PageNo = 1,
 ) -> Response:
     author = users.get_by_username(session, username)
     if author is None:
         raise NotFound("There is no user with that name.")
     listing = posts.by_author(session=session, author=author, viewer=None, page=page)
-    return render(request, "users/profile.html", {"author": author, "page": listing})
+    stats = follows.stats(session=session, user=author, viewer=viewer)
+    return render(
+        request, "users/profile.html", {"author": author, "page": listing, "stats": stats}
+    )
+
+
+@router.get("/users/{username}/followers")
+def followers(
+    request: Request, session: SessionDep, username: Username, page: PageNo = 1
+) -> Response:
+    return _people(request, session, username, "followers", page)
+
+
+@router.get("/users/{username}/following")
+def following(
+    request: Request, session: SessionDep, username: Username, page: PageNo = 1
+) -> Response:
+    return _people(request, session, username, "following", page)
+
+
+def _people(
+    request: Request, session: SessionDep, username: str, direction: str, page: int
+) -> Response:
+    user = follows.target(session, username)
+    people, has_next = follows.people(session=session, user=user, direction=direction, page=page)
+    return render(
+        request,
+        "users/follows.html",
+        {
+            "author": user,
+            "direction": direction,
+            "people": people,
+            "page": page,
+            "has_next": has_next,
+        },
+    )
+
+
+@router.post("/users/{username}/follow")
+def follow(
+    request: Request, session: SessionDep, user: CurrentUser, username: Username
+) -> Response:
+    followed = follows.target(session, username)
+    follows.follow(session=session, follower=user, followed=followed)
+    response = RedirectResponse(f"/users/{followed.username}", status_code=303)
+    flash(response, request, f"You follow {followed.username} now.")
+    return response
+
+
+@router.post("/users/{username}/unfollow")
+def unfollow(
+    request: Request, session: SessionDep, user: CurrentUser, username: Username
+) -> Response:
+    followed = follows.target(session, username)
+    follows.unfollow(session=session, follower=user, followed=followed)
+    response = RedirectResponse(f"/users/{followed.username}", status_code=303)
+    flash(response, request, f"You no longer follow {followed.username}.")
+    return response

@@ -1,0 +1,240 @@
+"""Post content is Markdown (CommonMark): rendered here to safe HTML, or reduced to plain text.
+
+Safety does not rest on escaping alone. Raw HTML is off, so `<script>` stays text; every link and
+image destination passes `safe_url`, which allows only http, https, mailto and same-site paths;
+links get rel="nofollow ugc noopener"; images from other sites become links, since the CSP would
+refuse to load them anyway.
+"""
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import Markup, escape
+
+LINK_REL = "nofollow ugc noopener"
+SAFE_SCHEMES = ("http", "https", "mailto")
+# Browsers drop these anywhere in a URL before reading its scheme ("java\tscript:" works).
+_IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]+")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+
+
+def safe_url(url: str) -> bool:
+    """Whether a link destination is harmless: a same-site reference or http(s)/mailto.
+
+    markdown-it has already decoded character references (`&#106;avascript:`) by now; we also
+    look through percent-encoding and the characters browsers ignore, and refuse anything whose
+    scheme is not on the list, so no spelling of `javascript:`, `vbscript:` or `data:` gets by.
+    """
+    for candidate in (url, unquote(url)):
+        compact = _IGNORED_IN_URLS.sub("", candidate).lower()
+        if compact.startswith(("//", "\\\\", "/\\", "\\/")):
+            continue  # protocol-relative: another site over http(s), which is allowed
+        match = _SCHEME.match(compact)
+        if match and match.group(1) not in SAFE_SCHEMES:
+            return False
+        if ":" in compact.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0] and not match:
+            return False  # "a b:c" and other oddities a browser might read as a scheme
+    return True
+
+
+def _same_site(url: str) -> bool:
+    return url.startswith("/") and not url.startswith(("//", "/\\"))
+
+
+class _SafeRenderer(RendererHTML):
+    def link_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        tokens[idx].attrSet("rel", LINK_REL)
+        return self.renderToken(tokens, idx, options, env)
+
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        src = str(token.attrGet("src") or "")
+        if _same_site(src):
+            return super().image(tokens, idx, options, env)
+        # The CSP loads images from this site only: show the picture's address as a link.
+        alt = self.renderInlineAsText(token.children or [], options, env) or src
+        return f'<a href="{escape(src)}" rel="{LINK_REL}">{escape(alt)}</a>'
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_SafeRenderer)
+    md.validateLink = safe_url  # type: ignore[method-assign]
+    return md
+
+
+_md = _parser()
+
+
+def render(text: str) -> Markup:
+    """Markdown to HTML that is safe to insert into a page as it is."""
+    return Markup(_md.render(text))  # noqa: S704 - html off, URLs checked: see module docstring
+
+
+def plain_text(text: str) -> str:
+    """What a reader sees of the Markdown, as one line of text: no syntax, no markup."""
+    parts: list[str] = []
+
+    def walk(tokens: list[Token]) -> None:
+        for token in tokens:
+            if token.type in ("text", "code_inline"):
+                parts.append(token.content)
+            elif token.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+            elif token.type in ("code_block", "fence"):
+                parts.append(" " + token.content + " ")
+            elif token.children:
+                walk(token.children)
+            elif token.type.endswith("_close") and token.block:
+                parts.append(" ")
+
+    walk(_md.parse(text))
+    return " ".join("".join(parts).split())
+
+
+EXCERPT_CHARS = 240
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of the Markdown's plain text, cut at a word boundary near `limit` characters."""
+    return shorten(plain_text(text), limit)
+
+
+def shorten(plain: str, limit: int = EXCERPT_CHARS) -> str:
+    """Plain text cut at a word boundary near `limit` characters, with an ellipsis if cut."""
+    if len(plain) <= limit:
+        return plain
+    cut = plain[:limit]
+    space = cut.rfind(" ")
+    if space > limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+class RevisionCache:
+    """A small thread-safe LRU of rendered posts keyed by (post id, updated_at).
+
+    Why a per-process cache rather than a stored HTML column: rendering depends only on the
+    content, and an edit always moves updated_at, so a stale entry can never be served and the
+    workers need not agree on anything. Nothing to migrate or backfill when the renderer changes,
+    no doubling of the posts table, and a popular post renders once per worker. Memory is bounded
+    by `max_chars` of output, not by entry count, since one post can be 100 times another.
+    """
+
+    def __init__(self, max_chars: int = 8_000_000) -> None:
+        self.max_chars = max_chars
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, text: str, fn: Any) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        value = fn(text)
+        size = len(value)
+        with self._lock:
+            if key not in self._items and size <= self.max_chars:
+                self._items[key] = (value, size)
+                self._size += size
+                while self._size > self.max_chars:
+                    _, (_, dropped) = self._items.popitem(last=False)
+                    self._size -= dropped
+        return value
+
+    def peek(self, key: Hashable) -> Any:
+        """The cached value for `key`, or None; never renders."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return None if found is None else found[0]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+
+_html_cache = RevisionCache()
+_text_cache = RevisionCache(max_chars=2_000_000)
+
+
+def render_post(post_id: int, updated_at: datetime, content: str) -> Markup:
+    """The post's HTML, rendered once per revision and then served from memory."""
+    return _html_cache.get((post_id, updated_at), content, render)  # type: ignore[no-any-return]
+
+
+def cached_post_html(post_id: int, updated_at: datetime) -> Markup | None:
+    """The post's HTML if this process has rendered this revision already."""
+    return _html_cache.peek((post_id, updated_at))  # type: ignore[no-any-return]
+
+
+def post_text(post_id: int, updated_at: datetime, content: str) -> str:
+    """The post's plain text, once per revision (search snippets are cut from it)."""
+    return _text_cache.get((post_id, updated_at), content, plain_text)  # type: ignore[no-any-return]
+
+
+_SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")
+
+
+def _root(word: str) -> str:
+    # Close enough to the databases' stemmers to mark "gardens" for the query "gardening".
+    for _ in range(2):  # "mornings" -> "morning" -> "morn"
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        else:
+            break
+    return word
+
+
+@lru_cache(maxsize=256)
+def _candidates(roots: frozenset[str]) -> re.Pattern[str]:
+    """Whole words that start with one of the roots: the regex engine finds the few
+    candidates, so Python looks at those alone, not at every word of a long post."""
+    alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
+    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*", re.IGNORECASE)
+
+
+def highlight(text: str, words: Sequence[str], width: int = 220) -> Markup:
+    """A window of plain `text` around the first matching word, with matches in <mark>.
+
+    Built from escaped pieces: the user's text is escaped first, and only our own <mark> tags
+    are added around it, so nothing in the text can become markup.
+    """
+    roots = frozenset(_root(word.lower()) for word in words)
+    found = [m for m in _candidates(roots).finditer(text) if _root(m.group().lower()) in roots]
+    start = 0
+    if found and found[0].start() > width // 3:
+        start = text.rfind(" ", 0, found[0].start() - width // 4) + 1
+    end = min(len(text), start + width)
+    if end < len(text) and (space := text.rfind(" ", start, end)) > start + width // 2:
+        end = space
+    parts: list[Markup] = [Markup("…")] if start else []
+    position = start
+    for match in found:
+        if match.start() < start:
+            continue
+        if match.end() > end:
+            break
+        parts.append(escape(text[position : match.start()]))
+        parts.append(Markup("<mark>{}</mark>").format(match.group()))
+        position = match.end()
+    parts.append(escape(text[position:end]))
+    if end < len(text):
+        parts.append(Markup("…"))
+    return Markup("").join(parts)

@@ -1,0 +1,113 @@
+"""Follows: who follows whom, and the counts and lists a profile shows."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, exists, func, insert, literal
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.models import Follow, User
+from app.services import DomainError, NotFound
+from app.services import users as user_service
+
+LIST_SIZE = 50
+MAX_FOLLOWING = 5_000  # also bounds the work of each Following feed page (posts.following)
+
+
+class CannotFollow(DomainError):
+    """Following yourself, or past the limit."""
+
+
+@dataclass(frozen=True)
+class Stats:
+    followers: int
+    following: int
+    followed_by_viewer: bool
+
+
+def target(session: Session, username: str) -> User:
+    """The active user called `username`, or NotFound."""
+    user = user_service.get_by_username(session, username)
+    if user is None or not user.is_active:
+        raise NotFound("There is no user with that name.")
+    return user
+
+
+def follow(*, session: Session, follower: User, followed: User) -> bool:
+    """Follow `followed`; False if already following (asking twice is not an error)."""
+    if follower.id == followed.id:
+        raise CannotFollow("You cannot follow yourself.")
+    if is_following(session=session, follower=follower, followed=followed):
+        return False
+    count = session.exec(
+        select(func.count()).where(Follow.follower_id == follower.id)  # type: ignore[arg-type]
+    ).one()
+    if count >= MAX_FOLLOWING:
+        raise CannotFollow(f"You can follow at most {MAX_FOLLOWING:,} people.")
+    try:
+        session.exec(
+            insert(Follow).values(  # type: ignore[call-overload]
+                follower_id=follower.id, followed_id=followed.id, created_at=datetime.now(UTC)
+            )
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # the same follow arrived twice at once: one row, as intended
+        return False
+    return True
+
+
+def unfollow(*, session: Session, follower: User, followed: User) -> bool:
+    """Stop following; False if there was nothing to undo."""
+    result = session.exec(
+        delete(Follow).where(  # type: ignore[call-overload]
+            Follow.follower_id == follower.id,  # type: ignore[arg-type]
+            Follow.followed_id == followed.id,  # type: ignore[arg-type]
+        )
+    )
+    session.commit()
+    return bool(result.rowcount)
+
+
+def is_following(*, session: Session, follower: User, followed: User) -> bool:
+    return session.get(Follow, (follower.id, followed.id)) is not None
+
+
+def stats(*, session: Session, user: User, viewer: User | None) -> Stats:
+    """Follower and following counts, and whether `viewer` follows `user`: one statement."""
+    followers = (
+        select(func.count()).where(Follow.followed_id == user.id).scalar_subquery()  # type: ignore[arg-type]
+    )
+    following = (
+        select(func.count()).where(Follow.follower_id == user.id).scalar_subquery()  # type: ignore[arg-type]
+    )
+    viewer_follows = (
+        exists().where(Follow.follower_id == viewer.id, Follow.followed_id == user.id)  # type: ignore[arg-type]
+        if viewer is not None and viewer.id != user.id
+        else literal(False)
+    )
+    row = session.exec(select(followers, following, viewer_follows)).one()  # type: ignore[call-overload]
+    return Stats(int(row[0]), int(row[1]), bool(row[2]))
+
+
+def people(
+    *, session: Session, user: User, direction: str, page: int = 1
+) -> tuple[list[User], bool]:
+    """`user`'s followers (direction "followers") or the people they follow ("following"),
+    most recent first; and whether there are more."""
+    if direction == "followers":
+        mine, theirs = Follow.followed_id, Follow.follower_id
+    else:
+        mine, theirs = Follow.follower_id, Follow.followed_id
+    page = max(1, page)
+    stmt = (
+        select(User)
+        .join(Follow, theirs == User.id)  # type: ignore[arg-type]
+        .where(mine == user.id, col(User.is_active).is_(True))
+        .order_by(col(Follow.created_at).desc(), col(User.id).desc())
+        .offset((page - 1) * LIST_SIZE)
+        .limit(LIST_SIZE + 1)
+    )
+    found = list(session.exec(stmt).all())
+    return found[:LIST_SIZE], len(found) > LIST_SIZE

@@ -1,0 +1,206 @@
+"""Full-text search: the page, ranking, highlighting, safety of any query, drafts, people."""
+
+import re
+
+import pytest
+
+from tests.conftest import post_id_from
+
+
+def result_titles(html: str) -> list[str]:
+    """The post titles on a search page, in order, with highlighting removed."""
+    titles = re.findall(r'<h3 class="post-title"><a href="/posts/\d+">(.*?)</a>', html)
+    return [re.sub(r"</?mark>", "", title) for title in titles]
+
+
+def test_header_has_a_search_box(browser):
+    page = browser.get("/").text
+    assert re.search(r'<form method="get" action="/search" role="search"', page)
+    assert 'name="q"' in page
+
+
+def test_best_match_first_title_outweighs_content(alice, bob):
+    alice.create_post("Notes", "A short word on tomatoes and the garden.")
+    bob.create_post("Tomato garden", "What grew this year.")
+    alice.create_post("Tomatoes everywhere", "Tomato soup, tomato salad, tomato garden.")
+    alice.create_post("Unrelated", "Nothing about it.")
+    page = bob.get("/search?q=tomato garden")
+    assert page.status_code == 200
+    assert result_titles(page.text) == ["Tomato garden", "Tomatoes everywhere", "Notes"]
+
+
+def test_every_word_must_match_and_case_and_word_forms_do_not_matter(alice):
+    alice.create_post("Gardening tips", "Water in the MORNING.")
+    alice.create_post("Morning", "Coffee first.")
+    page = alice.get("/search?q=GARDENS morning").text
+    assert result_titles(page) == ["Gardening tips"]
+
+
+def test_matches_are_highlighted_in_an_escaped_snippet(alice, bob):
+    alice.create_post(
+        "<script>alert(1)</script> garden",
+        "Some <b>bold</b> claims & a <img src=x onerror=alert(1)> about the garden.",
+    )
+    page = bob.get("/search?q=garden").text
+    assert "<mark>garden</mark>" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>garden</mark>" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page
+
+
+def test_snippet_is_plain_text_near_the_match(alice, bob):
+    filler = "Nothing to see here. " * 40
+    alice.create_post("Long", f"{filler}Then **the hidden treasure** at last. {filler}")
+    page = bob.get("/search?q=treasure").text
+    snippet = re.search(r'<p class="excerpt">(.*?)</p>', page, re.S).group(1)
+    assert snippet.startswith("…") and snippet.endswith("…")
+    assert "the hidden <mark>treasure</mark> at last" in snippet
+    assert "**" not in snippet
+
+
+def test_drafts_never_appear_not_even_to_their_author(alice, bob):
+    alice.create_post("Secret marmalade", "Recipe draft.", published=False)
+    alice.create_post("Public marmalade", "Published.")
+    for who in (alice, bob):
+        assert result_titles(who.get("/search?q=marmalade").text) == ["Public marmalade"]
+
+
+def test_index_follows_edits_unpublishing_and_deletes(alice, bob):
+    post_id = post_id_from(alice.create_post("Rhubarb", "crumble"))
+    assert result_titles(bob.get("/search?q=crumble").text) == ["Rhubarb"]
+    alice.submit(
+        f"/posts/{post_id}/edit",
+        {"title": "Rhubarb", "content": "pie", "published": "1"},
+        page=f"/posts/{post_id}/edit",
+    )
+    assert result_titles(bob.get("/search?q=crumble").text) == []
+    assert result_titles(bob.get("/search?q=pie").text) == ["Rhubarb"]
+    alice.submit(f"/posts/{post_id}/edit", {"title": "Rhubarb", "content": "pie"}, page="/")
+    assert result_titles(bob.get("/search?q=pie").text) == []  # now a draft
+    alice.submit(
+        f"/posts/{post_id}/edit",
+        {"title": "Rhubarb", "content": "pie", "published": "1"},
+        page="/",
+    )
+    assert result_titles(bob.get("/search?q=pie").text) == ["Rhubarb"]
+    alice.submit(f"/posts/{post_id}/delete", page=f"/posts/{post_id}/delete")
+    assert result_titles(bob.get("/search?q=pie").text) == []
+
+
+def test_votes_do_not_disturb_the_index(alice, bob):
+    post_id = post_id_from(alice.create_post("Quince", "jelly"))
+    bob.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
+    assert result_titles(bob.get("/search?q=quince jelly").text) == ["Quince"]
+
+
+def test_results_paginate(alice):
+    for i in range(23):
+        alice.create_post(f"Walnut {i:02d}", "walnut")
+    first = alice.get("/search?q=walnut").text
+    assert len(result_titles(first)) == 20
+    assert 'href="/search?q=walnut&amp;page=2"' in first
+    second = alice.get("/search?q=walnut&page=2").text
+    assert len(result_titles(second)) == 3
+    assert set(result_titles(first)).isdisjoint(result_titles(second))
+    assert "page=3" not in second
+    assert alice.get("/search?q=walnut&page=9").status_code == 200
+    assert alice.get("/search?q=walnut&page=0").status_code == 400
+
+
+def test_matching_people_are_listed(alice, bob, make_browser):
+    make_browser().register("alicia")
+    alice.create_post("Hi", "ali baba")
+    page = bob.get("/search?q=ALI").text
+    people = re.search(r'<ul class="people-list">(.*?)</ul>', page, re.S).group(1)
+    assert re.findall(r'href="/users/(\w+)"', people) == ["alice", "alicia"]
+    assert "bob" not in people
+
+
+def test_people_match_literally(alice, make_browser):
+    make_browser().register("a_b_c")
+    for query in ("_", "%", "%_%"):  # LIKE wildcards, were they to reach the database
+        page = alice.client.get("/search", params={"q": query}).text
+        assert "people-list" not in page
+
+
+HOSTILE_QUERIES = [
+    '"',
+    '"unbalanced',
+    "'",
+    "*",
+    "garden*",
+    "NEAR(garden morning)",
+    "garden NEAR morning",
+    "garden AND morning",
+    "garden OR morning",
+    "NOT garden",
+    "-garden",
+    "title:garden",
+    "{title}: garden",
+    "^garden",
+    "garden + morning",
+    "(((",
+    ")",
+    "a" * 5000,
+    "garden " * 500,
+    "🌱🌻",
+    "garden 🌱",
+    "\x00",
+    "%00",
+    "'; DROP TABLE post; --",
+    "\\",
+    "ｇａｒｄｅｎ",
+    "ǅ",
+    "&lt;script&gt;",
+    "<script>alert(1)</script>",
+    "  ",
+    "",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_any_query_is_safe(alice, query):
+    alice.create_post("Garden morning", "Near the garden in the morning.")
+    response = alice.client.get("/search", params={"q": query})
+    assert response.status_code == 200
+    page = response.text
+    assert "<script>alert" not in page
+    found = result_titles(page)
+    assert found in ([], ["Garden morning"])
+    if not found:
+        assert ("Nothing found" in page) or ("Type a few words" in page)
+
+
+def test_operators_are_plain_words(alice):
+    alice.create_post("Near", "near and far")
+    alice.create_post("Other", "garden")
+    # NEAR, OR and NOT are words like any other: all of them must be in a match.
+    assert result_titles(alice.get("/search?q=near").text) == ["Near"]
+    assert result_titles(alice.get("/search?q=garden OR near").text) == []
+
+
+def test_api_search_is_the_same_search(alice, api):
+    alice.create_post("Fig jam", "With figs.")
+    alice.create_post("Jam", "Fig and jam, fig and jam.")
+    alice.create_post("Draft fig", "hidden", published=False)
+    page = result_titles(alice.get("/search?q=fig").text)
+    listed = [p["title"] for p in api.get("/api/posts", params={"search": "fig"}).json()["items"]]
+    assert listed == page == ["Fig jam", "Jam"]
+
+
+def test_api_search_pages_with_its_cursor(api, alice_api):
+    for i in range(5):
+        alice_api.create_post(f"Olive {i}", "olive")
+    first = api.get("/api/posts?search=olive&limit=2").json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    seen = [p["title"] for p in first["items"]]
+    url = first["next"]
+    while url:
+        body = api.get(url).json()
+        seen += [p["title"] for p in body["items"]]
+        url = body["next"]
+    assert sorted(seen) == [f"Olive {i}" for i in range(5)]
+    # A listing's cursor does not continue a search, nor the other way round.
+    plain = api.get("/api/posts?limit=1").json()["next_cursor"]
+    assert api.get(f"/api/posts?search=olive&cursor={plain}").status_code == 422
+    assert api.get(f"/api/posts?cursor={first['next_cursor']}").status_code == 422
