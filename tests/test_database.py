@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
+from app.db import make_engine
 from app.models import User
 from tests.conftest import PASSWORD, get_user
 
@@ -73,12 +74,14 @@ def test_post_ids_beyond_the_id_column_are_refused_cleanly(browser):
         assert browser.get(f"/posts/{too_big}").status_code == 400
 
 
-def test_sqlite_never_makes_a_request_wait_for_a_connection(app):
+def test_sqlite_never_makes_a_request_wait_for_a_connection(settings, tmp_path):
     # Pages take connections on the event loop too; waiting there for one that only the loop can
     # give back stalled every request until the pool timed out (64 concurrent writers did it).
-    engine = app.state.engine
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL reads go through the thread pool and may queue for the pool")
+    # A SQLite engine of its own, so the PostgreSQL run checks the SQLite pool too.
+    sqlite_settings = settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'pool.db'}"}
+    )
+    engine = make_engine(sqlite_settings)
     engine.pool._timeout = 0.5  # a dry pool fails in half a second instead of 30
     connections = [engine.connect() for _ in range(64)]
     try:
@@ -86,3 +89,4 @@ def test_sqlite_never_makes_a_request_wait_for_a_connection(app):
     finally:
         for connection in connections:
             connection.close()
+        engine.dispose()
