@@ -10,7 +10,6 @@ from app.config import Settings
 from app.models import Post, User, Vote
 from app.security import verify_password
 from app.services import ValidationFailed, throttle, users
-from app.services.validation import clean_email, clean_username
 
 NOT_CURRENT_MESSAGE = "That is not your current password."
 
@@ -40,16 +39,7 @@ def change_identity(
     ip: str,
 ) -> list[str]:
     """Change username and/or email after checking the current password; returns what changed."""
-    errors: dict[str, str] = {}
-    clean: dict[str, str] = {}
-    for name, cleaner, value in (
-        ("username", clean_username, username),
-        ("email", clean_email, email),
-    ):
-        try:
-            clean[name] = cleaner(value)
-        except ValueError as exc:
-            errors[name] = str(exc)
+    clean, errors = users.clean_identity(username, email)
     try:
         confirm_password(session=session, settings=settings, user=user, password=password, ip=ip)
     except ValidationFailed as exc:

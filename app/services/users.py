@@ -45,10 +45,8 @@ def taken(
     return errors
 
 
-def register(
-    *, session: Session, settings: Settings, username: str, email: str, password: str
-) -> User:
-    """Create a user after checking every field; raises ValidationFailed with per-field errors."""
+def clean_identity(username: str, email: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Normalised username and email, and an error per field that fails its rule."""
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for name, cleaner, value in (
@@ -59,6 +57,14 @@ def register(
             clean[name] = cleaner(value)
         except ValueError as exc:
             errors[name] = str(exc)
+    return clean, errors
+
+
+def register(
+    *, session: Session, settings: Settings, username: str, email: str, password: str
+) -> User:
+    """Create a user after checking every field; raises ValidationFailed with per-field errors."""
+    clean, errors = clean_identity(username, email)
     try:
         check_password(
             password, username=clean.get("username", username), email=clean.get("email", email)
