@@ -3,16 +3,19 @@
 Tables come from the migrations (app/schema.py, `agora migrate`), never from the app.
 """
 
+from collections import namedtuple
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Boolean, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
+from app.models import UTCDateTime
 
 T = TypeVar("T")
 
@@ -78,3 +81,47 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """Yield one session, closed afterwards (the request dependency wraps this)."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+class HotQuery:
+    """A prebuilt read statement for the hottest pages, compiled once.
+
+    For the feed's 21-row page, SQLAlchemy's per-execution work (building the statement's cache
+    key, processing parameters and each result value) cost more than SQLite takes to answer.
+    On SQLite a HotQuery sends its compiled SQL with `exec_driver_sql` (still through the
+    Connection, so events and statement counts see it) and converts the two types SQLite
+    returns raw: timestamps and booleans. Other databases run it through the Core as usual.
+    Build one at module level: compiling costs far more than running.
+    """
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        columns = list(stmt.selected_columns)
+        self.row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]  # noqa: PYI024
+        self.times = [i for i, c in enumerate(columns) if isinstance(c.type, UTCDateTime)]
+        self.bools = [i for i, c in enumerate(columns) if c.type._type_affinity is Boolean]
+        self._compiled: Any = None
+
+    def rows(self, engine: Engine, params: dict[str, Any]) -> list[Any]:
+        if engine.dialect.name != "sqlite":
+            with engine.connect() as connection:
+                return list(connection.execute(self.stmt, params).all())
+        if self._compiled is None:
+            self._compiled = self.stmt.compile(dialect=engine.dialect)
+        compiled = self._compiled
+        values = compiled.construct_params(params)
+        with engine.connect() as connection:
+            raw = connection.exec_driver_sql(
+                compiled.string, tuple(values[name] for name in compiled.positiontup)
+            ).fetchall()
+        return [self._convert(row) for row in raw]
+
+    def _convert(self, raw: tuple[Any, ...]) -> Any:
+        values = list(raw)
+        for i in self.times:
+            if values[i] is not None:
+                values[i] = datetime.fromisoformat(values[i]).replace(tzinfo=UTC)
+        for i in self.bools:
+            if values[i] is not None:
+                values[i] = bool(values[i])
+        return self.row._make(values)

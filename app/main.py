@@ -1,5 +1,6 @@
 """The application factory: settings, database, middleware, routers, error pages."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import make_engine
 from app.middleware import (
     BodySizeLimitMiddleware,
+    DbSessionMiddleware,
     FormEncodingMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
@@ -47,6 +49,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.warning("the database needs migrations: run `agora migrate` (/readyz says 503)")
     except SQLAlchemyError:
         log.warning("the database does not answer yet (/readyz says 503)", exc_info=True)
+    # What is alive now (modules, routes, compiled templates) lives as long as the process:
+    # freezing it means full garbage collections walk only what requests leave behind.
+    gc.freeze()
     yield
     app.state.engine.dispose()
 
@@ -72,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
     # for a bad Host has them, and the size cap applies before the form encoding check buffers.
+    app.add_middleware(DbSessionMiddleware)  # innermost: sessions close before the log line
     app.add_middleware(FormEncodingMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.allowed_hosts:

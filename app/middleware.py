@@ -6,6 +6,7 @@ import time
 import uuid
 from urllib.parse import unquote_to_bytes
 
+from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -67,6 +68,33 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# Where a request's ORM sessions are listed, for DbSessionMiddleware to close.
+OPEN_SESSIONS = "agora.sessions"
+
+
+class DbSessionMiddleware:
+    """Close every ORM session the request opened (app.deps.get_session), whatever happened.
+
+    A session with no transaction holds nothing; one that read or wrote gives its connection
+    back to the pool here, with any uncommitted work rolled back.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        opened: list[Session] = []
+        scope[OPEN_SESSIONS] = opened
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            for session in opened:
+                session.close()
 
 
 class BodyTooLarge(HTTPException):

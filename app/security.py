@@ -84,21 +84,41 @@ def decode_token(token: str, *, key: str, typ: str) -> TokenClaims | None:
     if not token or len(token) > 2048:
         return None
     try:
+        claims = _verified_claims(token, key)
+    except InvalidToken:
+        return None
+    if claims.typ != typ or claims.expires_at <= datetime.now(UTC):
+        return None
+    return claims
+
+
+class InvalidToken(Exception):
+    """A token PyJWT refused, or whose claims are not ours."""
+
+
+# A logged-in visitor sends the same token with every request; checking its signature again each
+# time cost more than the page's query. A verified token's claims never change, so they are kept
+# (expiry is still checked on every use, above). Only successes are cached: an exception is
+# never cached by lru_cache, so forged tokens are refused by PyJWT every time.
+@lru_cache(maxsize=2048)
+def _verified_claims(token: str, key: str) -> TokenClaims:
+    try:
         payload = jwt.decode(
             token,
             key,
             algorithms=[JWT_ALGORITHM],
             options={"require": ["exp", "iat", "sub", "jti", "typ"]},
         )
-        if payload["typ"] != typ:
-            return None
         user_id = int(payload["sub"])
         jti = payload["jti"]
+        typ = payload["typ"]
         if not isinstance(jti, str) or not 0 < len(jti) <= 64 or not 0 < user_id < 2**63:
-            return None
+            raise InvalidToken()
+        if not isinstance(typ, str):
+            raise InvalidToken()
         return TokenClaims(user_id, jti, typ, datetime.fromtimestamp(payload["exp"], UTC))
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError):
-        return None
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise InvalidToken() from exc
 
 
 # --- CSRF -----------------------------------------------------------------------------------

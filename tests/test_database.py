@@ -1,6 +1,7 @@
 """Promises that must hold on SQLite and PostgreSQL alike (the suite runs on both)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -90,3 +91,22 @@ def test_sqlite_never_makes_a_request_wait_for_a_connection(settings, tmp_path):
         for connection in connections:
             connection.close()
         engine.dispose()
+
+
+def test_a_hot_query_reads_the_same_typed_values_as_the_core(alice, db):
+    # The feed's fast path must not change what a page shows: same rows, aware UTC timestamps,
+    # real booleans, on SQLite (compiled SQL, raw values converted) as on PostgreSQL (the Core).
+    from app.services.posts import _FEED
+
+    alice.create_post("Published", "text")
+    alice.create_post("Draft", "text", published=False)
+    engine = db.get_bind()
+    params = {"limit": 21, "offset": 0}
+    fast = _FEED.rows(engine, params)
+    with engine.connect() as connection:
+        core = connection.execute(_FEED.stmt, params).all()
+    assert [tuple(row) for row in fast] == [tuple(row) for row in core]
+    assert [row.title for row in fast] == ["Published"]
+    (row,) = fast
+    assert row.published is True
+    assert row.created_at.utcoffset() == timedelta(0)

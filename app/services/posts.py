@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app import rendering
+from app.db import HotQuery
 from app.models import Follow, Post, User, UTCDateTime, Vote
 from app.services import Forbidden, NotFound, ValidationFailed, audit
 from app.services import search as fulltext
@@ -80,17 +81,20 @@ def _cards() -> Any:
 
 
 # Built once: on the feed, building a statement costs more than SQLite takes to run it.
-_FEED = _cards().where(col(Post.published).is_(True))
+_FEED = HotQuery(_cards().where(col(Post.published).is_(True)))
 
 
 def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page:
     """`paginate` for prebuilt card statements, whose limit and offset are bound parameters."""
     page = max(1, min(page, MAX_PAGE))
-    # A listing is one read of plain rows: a pooled connection of its own costs far less than the
-    # session's transaction bookkeeping, and an anonymous page then never opens the session.
-    with session.get_bind().connect() as connection:
-        rows = connection.execute(stmt, {"limit": size + 1, "offset": (page - 1) * size})
-        items = rows.all()
+    # A listing is one read of plain rows on a pooled connection of its own: far cheaper than
+    # the session's transaction bookkeeping, and an anonymous page never opens the session.
+    params = {"limit": size + 1, "offset": (page - 1) * size}
+    if isinstance(stmt, HotQuery):
+        items = stmt.rows(session.get_bind(), params)
+    else:
+        with session.get_bind().connect() as connection:
+            items = list(connection.execute(stmt, params).all())
     return Page(items=items[:size], number=page, has_next=len(items) > size)
 
 

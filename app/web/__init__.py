@@ -1,6 +1,46 @@
 """HTML pages, one router per area."""
 
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from fastapi.params import Depends
+
+from app.deps import CsrfProtected
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class PageRouter(APIRouter):
+    """The router of an area of pages: every route that changes state checks the CSRF token.
+
+    Like `APIRouter(dependencies=[CsrfProtected, *guards])`, but the check is attached only to
+    POST (and other unsafe) routes, so a page view does not pay for a dependency that would
+    return at once. `dependencies` are the area's other guards; they run after the CSRF check.
+    """
+
+    def __init__(self, *, dependencies: Sequence[Depends] = (), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.guards = list(dependencies)
+
+    def add_api_route(  # type: ignore[override]
+        self,
+        path: str,
+        endpoint: Any,
+        *,
+        methods: Sequence[str] | None = None,
+        dependencies: Sequence[Depends] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        csrf = [CsrfProtected] if set(methods or ("GET",)) - SAFE_METHODS else []
+        super().add_api_route(
+            path,
+            endpoint,
+            methods=methods,
+            dependencies=[*csrf, *self.guards, *(dependencies or ())],
+            **kwargs,
+        )
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -5,18 +5,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import AuthDep, ClientIP, CsrfProtected, CurrentUser, SessionDep, SettingsDep
+from app.deps import AuthDep, ClientIP, CurrentUser, SessionDep, SettingsDep
 from app.models import AuthSession
 from app.security import session_handle
 from app.services import NotFound, Throttled, ValidationFailed, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
+from app.web import PageRouter
 
-router = APIRouter(prefix="/account", dependencies=[CsrfProtected])
+router = PageRouter(prefix="/account")
 
 FormStr = Annotated[str, Form(max_length=100_000)]
 

@@ -2,17 +2,18 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import SESSION_COOKIE, ClientIP, CsrfProtected, CurrentUser, SessionDep, SettingsDep
+from app.deps import SESSION_COOKIE, ClientIP, CurrentUser, SessionDep, SettingsDep
 from app.security import clear_cookie
 from app.services import Forbidden, Throttled, ValidationFailed, posts, profile, users
 from app.templating import flash, render
+from app.web import PageRouter
 from app.web.downloads import json_download
 
-router = APIRouter(prefix="/account", dependencies=[CsrfProtected])
+router = PageRouter(prefix="/account")
 
 FormStr = Annotated[str, Form(max_length=100_000)]
 POST_STATES = {"all": None, "published": False, "draft": True}  # -> by_author's `drafts`

@@ -8,14 +8,13 @@ from dataclasses import asdict, replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.deps import (
     MAX_ID,
     AdminUser,
-    CsrfProtected,
     ModeratorUser,
     SessionDep,
     UserId,
@@ -26,11 +25,12 @@ from app.services import ValidationFailed, admin, admin_lists, audit, users
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
 from app.services.posts import MAX_PAGE
 from app.templating import flash, render
+from app.web import PageRouter
 from app.web.charts import bar_chart
 from app.web.downloads import csv_download, dated
 
 # The form token is checked first, as on every other router, then the role.
-router = APIRouter(prefix="/admin", dependencies=[CsrfProtected, Depends(get_moderator)])
+router = PageRouter(prefix="/admin", dependencies=[Depends(get_moderator)])
 
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Search = Annotated[str, Query(max_length=100)]

@@ -2,21 +2,21 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 from starlette.responses import Response
 
-from app.deps import MAX_ID, CsrfProtected, ModeratorUser, SessionDep, get_moderator
+from app.deps import MAX_ID, ModeratorUser, SessionDep, get_moderator
 from app.services import admin, admin_lists
 from app.services.admin_lists import PostFilter
 from app.templating import flash, render
-from app.web import safe_next
+from app.web import PageRouter, safe_next
 from app.web.admin import PageNo, Search, query_string
 from app.web.downloads import csv_download, dated
 
 # The form token is checked first, as on every other router, then the role.
-router = APIRouter(prefix="/admin", dependencies=[CsrfProtected, Depends(get_moderator)])
+router = PageRouter(prefix="/admin", dependencies=[Depends(get_moderator)])
 
 MAX_BULK = 200
 PostIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -11,7 +11,6 @@ from app.deps import (
     SESSION_COOKIE,
     AuthDep,
     ClientIP,
-    CsrfProtected,
     SessionDep,
     SettingsDep,
 )
@@ -20,9 +19,9 @@ from app.security import clear_cookie, set_cookie
 from app.services import LoginFailed, Throttled, ValidationFailed, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
-from app.web import safe_next
+from app.web import PageRouter, safe_next
 
-router = APIRouter(dependencies=[CsrfProtected])
+router = PageRouter()
 
 FormStr = Annotated[str, Form(max_length=100_000)]
 LOGIN_FAILED = "That email and password do not match an account. Check both and try again."

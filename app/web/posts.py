@@ -2,20 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import rendering
 from app.db import run_db
-from app.deps import CsrfProtected, CurrentUser, OptionalUser, PostId, SessionDep
+from app.deps import CurrentUser, OptionalUser, PostId, SessionDep
 from app.models import Post
 from app.services import ValidationFailed, posts
 from app.templating import flash, render
-from app.web import safe_next
+from app.web import PageRouter, safe_next
 
-router = APIRouter(dependencies=[CsrfProtected])
+router = PageRouter()
 
 FormStr = Annotated[str, Form(max_length=100_000)]
 PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]

@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import CsrfProtected, CurrentUser, OptionalUser, SessionDep
+from app.deps import CurrentUser, OptionalUser, SessionDep
 from app.services import NotFound, follows, posts, users
 from app.templating import flash, render
+from app.web import PageRouter
 
-router = APIRouter(dependencies=[CsrfProtected])
+router = PageRouter()
 
 Username = Annotated[str, Path(max_length=100)]
 PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
