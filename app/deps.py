@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.config import Settings
 from app.db import run_db
 from app.middleware import OPEN_SESSIONS
-from app.models import AuthSession, User
+from app.models import SessionInfo, User, Viewer
 from app.security import (
     PRESESSION_MAX_AGE,
     csrf_token_valid,
@@ -76,24 +76,33 @@ UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 
 @dataclass
 class Auth:
-    """Who is asking: the user and their session row, or both None for anonymous visitors."""
+    """Who is asking: the viewer and their session, or both None for anonymous visitors."""
 
-    user: User | None = None
-    session: AuthSession | None = None
+    user: Viewer | None = None
+    session: SessionInfo | None = None
 
 
-async def get_auth(request: Request, session: SessionDep, settings: SettingsDep) -> Auth:
-    """Resolve the page cookie once per request; templates read the result from request.state."""
+async def get_auth(request: Request) -> Auth:
+    """Resolve the page cookie once per request; templates read the result from request.state.
+
+    No sub-dependencies (engine and settings come from the app): every page view, even an
+    anonymous one, solves this, and each dependency FastAPI solves costs time.
+    """
     token = read_cookie(request, SESSION_COOKIE)
     found = None
     if token:
         engine = request.app.state.engine
         found = await run_db(
-            engine, sessions.resolve, session=session, settings=settings, token=token, kind="web"
+            engine,
+            sessions.resolve,
+            engine=engine,
+            settings=request.app.state.settings,
+            token=token,
+            kind="web",
         )
         if found and sessions.is_stale(found[1]):
             # A write may wait on another writer's lock: never on the event loop.
-            await run_in_threadpool(sessions.touch, session=session, row=found[1])
+            await run_in_threadpool(sessions.touch, engine=engine, row=found[1])
     auth = Auth(*found) if found else Auth()
     request.state.auth = auth
     return auth
@@ -102,14 +111,21 @@ async def get_auth(request: Request, session: SessionDep, settings: SettingsDep)
 AuthDep = Annotated[Auth, Depends(get_auth)]
 
 
-async def get_optional_user(auth: AuthDep) -> User | None:
+async def get_optional_user(auth: AuthDep) -> Viewer | None:
+    """Who is looking, for pages that only read: no ORM object is loaded."""
     return auth.user
 
 
-async def get_current_user(auth: AuthDep) -> User:
-    if auth.user is None:
+def _account(session: Session, auth: Auth) -> User:
+    """The logged-in user's row, attached to the request's session, for routes that act."""
+    user = session.get(User, auth.user.id) if auth.user is not None else None
+    if user is None:
         raise LoginRequired()
-    return auth.user
+    return user
+
+
+async def get_current_user(auth: AuthDep, session: SessionDep) -> User:
+    return await run_db(session.get_bind(), _account, session, auth)
 
 
 async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
@@ -124,7 +140,7 @@ async def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
     return user
 
 
-OptionalUser = Annotated[User | None, Depends(get_optional_user)]
+OptionalUser = Annotated[Viewer | None, Depends(get_optional_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 ModeratorUser = Annotated[User, Depends(get_moderator)]
 AdminUser = Annotated[User, Depends(get_admin)]
@@ -211,7 +227,7 @@ def get_api_auth(
     """The bearer token's user and session; a token that is sent but not valid gets 401."""
     if token is None:
         return Auth()
-    found = sessions.resolve(session=session, settings=settings, token=token, kind="api")
+    found = sessions.resolve(engine=session.get_bind(), settings=settings, token=token, kind="api")
     if found is None:
         raise TokenRejected()
     return Auth(*found)
@@ -220,15 +236,13 @@ def get_api_auth(
 ApiAuth = Annotated[Auth, Depends(get_api_auth)]
 
 
-def get_optional_api_user(auth: ApiAuth) -> User | None:
+def get_optional_api_user(auth: ApiAuth) -> Viewer | None:
     return auth.user
 
 
-def get_api_user(auth: ApiAuth) -> User:
-    if auth.user is None:
-        raise LoginRequired()
-    return auth.user
+def get_api_user(auth: ApiAuth, session: SessionDep) -> User:
+    return _account(session, auth)
 
 
-OptionalApiUser = Annotated[User | None, Depends(get_optional_api_user)]
+OptionalApiUser = Annotated[Viewer | None, Depends(get_optional_api_user)]
 ApiUser = Annotated[User, Depends(get_api_user)]

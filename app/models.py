@@ -1,6 +1,7 @@
 """Database tables and the schemas that go in and out of them."""
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +45,43 @@ def _ts(**kwargs: Any) -> Any:
     return Column(UTCDateTime(), nullable=False, **kwargs)
 
 
-class User(SQLModel, table=True):
+class Roles:
+    """What a role allows, for the User table and the request's Viewer alike."""
+
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_moderator(self) -> bool:
+        return self.role in ("moderator", "admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer(Roles):
+    """The logged-in visitor as pages show them: read with the session on every request, in one
+    plain query. Routes that change the account take the ORM `User` (deps.CurrentUser)."""
+
+    id: int
+    username: str
+    role: str
+    is_active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """The request's session row, as read: enough to bind CSRF tokens, end it, or touch it."""
+
+    jti: str
+    user_id: int
+    kind: str
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class User(Roles, SQLModel, table=True):
     """An account. `username_key` and `email` are stored lower-cased so uniqueness ignores case."""
 
     id: int | None = Field(default=None, primary_key=True)
@@ -55,14 +92,6 @@ class User(SQLModel, table=True):
     role: str = Field(default="user", max_length=16)
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def is_moderator(self) -> bool:
-        return self.role in ("moderator", "admin")
 
 
 class Post(SQLModel, table=True):

@@ -127,7 +127,10 @@ def test_log_out_everywhere_else(alice, make_browser, app, db, settings):
     assert "3 sessions ended" in alice.get("/account").text
     for b in others:
         assert logged_in_as(app, session_token(b)) is None
-    assert sessions.resolve(session=db, settings=settings, token=api_token, kind="api") is None
+    assert (
+        sessions.resolve(engine=db.get_bind(), settings=settings, token=api_token, kind="api")
+        is None
+    )
     assert logged_in_as(app, session_token(alice)) == "alice"
 
 

@@ -108,7 +108,7 @@ def restore(scene: dict, db: Session) -> None:  # type: ignore[type-arg]
     for key in ("jti", "second_jti"):
         if (
             sessions.resolve(
-                session=db, settings=settings, token=scene.get(key + "_token"), kind="web"
+                engine=db.get_bind(), settings=settings, token=scene.get(key + "_token"), kind="web"
             )
             is None
         ):

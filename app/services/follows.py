@@ -7,7 +7,7 @@ from sqlalchemy import delete, exists, func, insert, literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.models import Follow, User
+from app.models import Follow, User, Viewer
 from app.services import DomainError, NotFound
 from app.services import users as user_service
 
@@ -74,7 +74,7 @@ def is_following(*, session: Session, follower: User, followed: User) -> bool:
     return session.get(Follow, (follower.id, followed.id)) is not None
 
 
-def stats(*, session: Session, user: User, viewer: User | None) -> Stats:
+def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stats:
     """Follower and following counts, and whether `viewer` follows `user`: one statement."""
     followers = (
         select(func.count()).where(Follow.followed_id == user.id).scalar_subquery()  # type: ignore[arg-type]

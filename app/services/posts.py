@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, delete, insert, literal, text, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, delete, insert, literal, text, tuple_, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Follow, Post, User, UTCDateTime, Vote
+from app.models import Follow, Post, User, UTCDateTime, Viewer, Vote
 from app.services import Forbidden, NotFound, ValidationFailed, audit
 from app.services import search as fulltext
 from app.services.validation import clean_content, clean_title
@@ -89,18 +90,19 @@ def _page(session: Session, stmt: Any, page: int, size: int = PAGE_SIZE) -> Page
     page = max(1, min(page, MAX_PAGE))
     # A listing is one read of plain rows on a pooled connection of its own: far cheaper than
     # the session's transaction bookkeeping, and an anonymous page never opens the session.
-    params = {"limit": size + 1, "offset": (page - 1) * size}
-    if isinstance(stmt, HotQuery):
-        items = stmt.rows(session.get_bind(), params)
-    else:
-        with session.get_bind().connect() as connection:
-            items = list(connection.execute(stmt, params).all())
+    with session.get_bind().connect() as connection:
+        items = list(connection.execute(stmt, {"limit": size + 1, "offset": (page - 1) * size}))
     return Page(items=items[:size], number=page, has_next=len(items) > size)
 
 
-def feed(*, session: Session, page: int = 1) -> Page:
-    """Published posts, newest first: one indexed query however large the table grows."""
-    return _page(session, _FEED, page)
+def feed(*, engine: Engine, page: int = 1) -> Page:
+    """Published posts, newest first: one indexed query however large the table grows.
+
+    Takes the engine, not a session: one plain read, with no ORM state to set up or clean.
+    """
+    page = max(1, min(page, MAX_PAGE))
+    items = _FEED.rows(engine, {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE})
+    return Page(items=items[:PAGE_SIZE], number=page, has_next=len(items) > PAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,7 @@ def by_author(
     *,
     session: Session,
     author: User,
-    viewer: User | None,
+    viewer: User | Viewer | None,
     page: int = 1,
     drafts: bool | None = None,
 ) -> Page:
@@ -329,7 +331,9 @@ def by_author(
     return _page(session, stmt, page)
 
 
-def get_visible(*, session: Session, post_id: int, viewer: User | None) -> tuple[Post, User]:
+def get_visible(
+    *, session: Session, post_id: int, viewer: User | Viewer | None
+) -> tuple[Post, User]:
     """The post and its author if the viewer may see it; drafts are 404 to everyone else."""
     found = session.exec(
         select(Post, User).join(User, User.id == Post.owner_id).where(Post.id == post_id)  # type: ignore[arg-type]
@@ -342,10 +346,29 @@ def get_visible(*, session: Session, post_id: int, viewer: User | None) -> tuple
     return post, author
 
 
-def get_page(*, session: Session, post_id: int, viewer: User | None) -> tuple[Post, User, bool]:
-    """What the post page shows: the post, its author, and whether the viewer voted for it."""
-    post, author = get_visible(session=session, post_id=post_id, viewer=viewer)
-    return post, author, has_voted(session=session, post_id=post_id, user=viewer)
+# The post page in one read: the post, its author's name and whether the viewer voted for it
+# (viewer NULL for visitors, which matches no vote).
+_SHOW = HotQuery(
+    select(*_LISTING, col(Vote.user_id).is_not(None).label("voted"))
+    .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+    .outerjoin(
+        Vote,
+        and_(Vote.post_id == Post.id, Vote.user_id == bindparam("viewer")),  # type: ignore[arg-type]
+    )
+    .where(Post.id == bindparam("post_id"))
+)
+
+
+def get_page(*, engine: Engine, post_id: int, viewer: User | Viewer | None) -> Any:
+    """What the post page shows, as one row: the post's columns, `author` and `voted`.
+
+    Drafts are 404 to everyone but their author, as in `get_visible`.
+    """
+    viewer_id = viewer.id if viewer is not None else None
+    rows = _SHOW.rows(engine, {"post_id": post_id, "viewer": viewer_id})
+    if not rows or (not rows[0].published and rows[0].owner_id != viewer_id):
+        raise NotFound("That post does not exist.")
+    return rows[0]
 
 
 def get_owned(*, session: Session, post_id: int, user: User) -> Post:
@@ -356,7 +379,7 @@ def get_owned(*, session: Session, post_id: int, user: User) -> Post:
     return post
 
 
-def may_moderate(user: User | None) -> bool:
+def may_moderate(user: User | Viewer | None) -> bool:
     """The one permission check for acting on other people's posts (pages, admin and API)."""
     return user is not None and user.is_active and user.is_moderator
 

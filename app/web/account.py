@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.deps import AuthDep, ClientIP, CurrentUser, SessionDep, SettingsDep
-from app.models import AuthSession
+from app.models import AuthSession, User
 from app.security import session_handle
 from app.services import NotFound, Throttled, ValidationFailed, sessions, users
 from app.services.validation import PASSWORD_RULES
@@ -84,16 +84,17 @@ def _render_page(
     request: Request,
     session: SessionDep,
     auth: AuthDep,
+    user: User,
     *,
     password_errors: dict[str, str] | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    assert auth.user is not None and auth.user.id is not None
+    assert user.id is not None
     current_jti = auth.session.jti if auth.session else None
-    rows = sessions.list_for_user(session=session, user_id=auth.user.id)
+    rows = sessions.list_for_user(session=session, user_id=user.id)
     context: dict[str, Any] = {
-        "account": auth.user,
+        "account": user,
         "sessions": _session_rows(rows, current_jti),
         "password_errors": password_errors or {},
         "password_rules": PASSWORD_RULES,
@@ -105,7 +106,7 @@ def _render_page(
 def account_page(
     request: Request, session: SessionDep, user: CurrentUser, auth: AuthDep
 ) -> Response:
-    return _render_page(request, session, auth)
+    return _render_page(request, session, auth, user)
 
 
 @router.post("/password")
@@ -137,12 +138,15 @@ def change_password(
             request,
             session,
             auth,
+            user,
             password_errors={"current_password": exc.message},
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
     except ValidationFailed as exc:
-        return _render_page(request, session, auth, password_errors=exc.errors, status_code=422)
+        return _render_page(
+            request, session, auth, user, password_errors=exc.errors, status_code=422
+        )
     response = RedirectResponse("/account", status_code=303)
     others = (
         f" {ended} other session{'s were' if ended != 1 else ' was'} logged out." if ended else ""

@@ -85,8 +85,6 @@ def _ensure_auth(request: Request) -> None:
     """Errors raised before authentication still show the visitor's login state in the header."""
     if hasattr(request.state, "auth"):
         return
-    from sqlmodel import Session
-
     from app.deps import SESSION_COOKIE, Auth
     from app.security import read_cookie
     from app.services import sessions
@@ -96,10 +94,12 @@ def _ensure_auth(request: Request) -> None:
     if not token:
         return
     try:
-        with Session(request.app.state.engine, expire_on_commit=False) as session:
-            found = sessions.resolve(
-                session=session, settings=request.app.state.settings, token=token, kind="web"
-            )
+        found = sessions.resolve(
+            engine=request.app.state.engine,
+            settings=request.app.state.settings,
+            token=token,
+            kind="web",
+        )
         if found:
             request.state.auth = Auth(*found)
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down

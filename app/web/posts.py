@@ -23,10 +23,9 @@ PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
 
 # The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
 @router.get("/")
-async def feed(
-    request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1
-) -> Response:
-    listing = await run_db(session.get_bind(), posts.feed, session=session, page=page)
+async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
+    engine = request.app.state.engine  # a plain read: no ORM session is opened
+    listing = await run_db(engine, posts.feed, engine=engine, page=page)
     return render(request, "posts/feed.html", {"page": listing, "tab": "latest"})
 
 
@@ -128,13 +127,9 @@ def _preview(
 
 
 @router.get("/posts/{post_id}")
-async def show_post(
-    request: Request, session: SessionDep, user: OptionalUser, post_id: PostId
-) -> Response:
-    post, author, voted = await run_db(
-        session.get_bind(), posts.get_page, session=session, post_id=post_id, viewer=user
-    )
-    assert post.id is not None
+async def show_post(request: Request, user: OptionalUser, post_id: PostId) -> Response:
+    engine = request.app.state.engine  # a plain read: no ORM session is opened
+    post = await run_db(engine, posts.get_page, engine=engine, post_id=post_id, viewer=user)
     html = rendering.cached_post_html(post.id, post.updated_at)
     if html is None:
         # A long post can take a while to render: not on the event loop. Once per revision.
@@ -144,7 +139,7 @@ async def show_post(
     return render(
         request,
         "posts/show.html",
-        {"post": post, "author": author, "voted": voted, "content_html": html},
+        {"post": post, "content_html": html},
     )
 
 
