@@ -4,6 +4,7 @@ import logging
 import re
 import time
 import uuid
+from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
 from sqlmodel import Session
@@ -33,14 +34,25 @@ def add_security_headers(
     headers: MutableHeaders, *, https: bool, path: str, csp: str = CSP
 ) -> None:
     """The headers of SECURITY.md rows 8, 29, 30 and 31; a header a route set itself is kept."""
-    for name, value in STATIC_HEADERS.items():
-        headers.setdefault(name, value)
-    headers.setdefault("content-security-policy", csp)
+    present = {key for key, _ in headers.raw}
+    headers.raw.extend(
+        (key, value)
+        for key, value in _security_headers(https, path.startswith("/static/"), csp)
+        if key not in present
+    )
+
+
+@lru_cache(maxsize=16)
+def _security_headers(
+    https: bool, path_is_static: bool, csp: str
+) -> tuple[tuple[bytes, bytes], ...]:
+    pairs = {**STATIC_HEADERS, "content-security-policy": csp}
     if https:
-        headers.setdefault("strict-transport-security", HSTS)
-    if not path.startswith("/static/"):
+        pairs["strict-transport-security"] = HSTS
+    if not path_is_static:
         # Pages may show a user's own data and carry form tokens: never store them.
-        headers.setdefault("cache-control", "no-store")
+        pairs["cache-control"] = "no-store"
+    return tuple((key.encode("latin-1"), value.encode("latin-1")) for key, value in pairs.items())
 
 
 class SecurityHeadersMiddleware:

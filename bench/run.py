@@ -191,6 +191,9 @@ def login_cookie(url: str, login: str, password: str) -> str:
             "/login", data={"email": login, "password": password, "csrf_token": token}
         )
         assert response.status_code == 303, response.status_code
+        # Follow the redirect as a browser would: the page shows the "welcome" flash and
+        # clears its cookie, so the cookies measured are the ones every later page sends.
+        client.get(response.headers["location"])
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
