@@ -49,7 +49,10 @@ def make_engine(settings: Settings) -> Engine:
             # connection would stall every request until the pool timeout (64 concurrent writers
             # did that). SQLite connections are cheap file handles: never make anyone wait,
             # and keep as many open as the thread pool can use (anyio's default: 40).
-            pool = {"pool_size": 40, "max_overflow": -1}
+            # Last in, first out: each connection has its own page cache, and the one used a
+            # moment ago has the pages the next query wants (a search over the index took
+            # 30% longer on the coldest connection, which is what first-in-first-out hands out).
+            pool = {"pool_size": 40, "max_overflow": -1, "pool_use_lifo": True}
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10}, **pool
         )

@@ -190,6 +190,7 @@ def post_text(post_id: int, updated_at: datetime, content: str) -> str:
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")
 
 
+@lru_cache(maxsize=8192)  # a snippet checks the same few words over and over
 def _root(word: str) -> str:
     # Close enough to the databases' stemmers to mark "gardens" for the query "gardening".
     for _ in range(2):  # "mornings" -> "morning" -> "morn"
@@ -207,34 +208,34 @@ def _candidates(roots: frozenset[str]) -> re.Pattern[str]:
     """Whole words that start with one of the roots: the regex engine finds the few
     candidates, so Python looks at those alone, not at every word of a long post."""
     alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*", re.IGNORECASE)
+    # Not right after "&" or "&#": highlight() marks words in escaped text, where "&amp;" or
+    # "&#39;" must stay whole entities.
+    return re.compile(rf"(?<![^\W_])(?<!&)(?<!&\#)(?:{alternatives})[^\W_]*", re.IGNORECASE)
 
 
 def highlight(text: str, words: Sequence[str], width: int = 220) -> Markup:
     """A window of plain `text` around the first matching word, with matches in <mark>.
 
-    Built from escaped pieces: the user's text is escaped first, and only our own <mark> tags
-    are added around it, so nothing in the text can become markup.
+    The window is escaped first and our own <mark> tags are added around whole words in it
+    (letters and digits only, never part of an entity), so nothing in the text can become
+    markup.
     """
     roots = frozenset(_root(word.lower()) for word in words)
-    found = [m for m in _candidates(roots).finditer(text) if _root(m.group().lower()) in roots]
+    candidates = _candidates(roots)
+    # Only as far into the text as the first match: a long post is not scanned to its end.
+    first = next((m for m in candidates.finditer(text) if _root(m.group().lower()) in roots), None)
     start = 0
-    if found and found[0].start() > width // 3:
-        start = text.rfind(" ", 0, found[0].start() - width // 4) + 1
+    if first and first.start() > width // 3:
+        start = text.rfind(" ", 0, first.start() - width // 4) + 1
     end = min(len(text), start + width)
     if end < len(text) and (space := text.rfind(" ", start, end)) > start + width // 2:
         end = space
-    parts: list[Markup] = [Markup("…")] if start else []
-    position = start
-    for match in found:
-        if match.start() < start:
-            continue
-        if match.end() > end:
-            break
-        parts.append(escape(text[position : match.start()]))
-        parts.append(Markup("<mark>{}</mark>").format(match.group()))
-        position = match.end()
-    parts.append(escape(text[position:end]))
-    if end < len(text):
-        parts.append(Markup("…"))
-    return Markup("").join(parts)
+
+    def mark(match: re.Match[str]) -> str:
+        word = match.group()
+        return f"<mark>{word}</mark>" if _root(word.lower()) in roots else word
+
+    window = str(escape(text[start:end]))
+    if first:
+        window = candidates.sub(mark, window)
+    return Markup(("…" if start else "") + window + ("…" if end < len(text) else ""))  # noqa: S704

@@ -48,6 +48,17 @@ def test_matches_are_highlighted_in_an_escaped_snippet(alice, bob):
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page
 
 
+def test_searching_for_the_letters_of_an_entity_leaves_the_entity_whole(alice, bob):
+    # Marks go into escaped text: "amp", "lt", "quot" or "39" must never split "&amp;" etc.
+    alice.create_post("Ben & Jerry's amp", 'Say "lt" 39 times: <, >, & and \' (amp 39 lt quot)')
+    for word in ("amp", "lt", "quot", "39"):
+        page = bob.get(f"/search?q={word}").text
+        snippet = re.search(r'<p class="excerpt">(.*?)</p>', page, re.S).group(1)
+        assert f"<mark>{word}</mark>" in snippet, word
+        assert "&<mark>" not in page and "&#<mark>" not in page, word
+        assert re.search(r"&(amp|lt|gt|quot|#39|#34);", snippet), word
+
+
 def test_snippet_is_plain_text_near_the_match(alice, bob):
     filler = "Nothing to see here. " * 40
     alice.create_post("Long", f"{filler}Then **the hidden treasure** at last. {filler}")

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
+    and_,
     bindparam,
     column,
     func,
@@ -65,39 +66,61 @@ def _fts5_query(words: list[str]) -> str:
     return " ".join(f'"{word}"' for word in words)
 
 
-def matches(session: Session, words: list[str], author: str = "") -> Any:
+def matches(dialect: str, *, by_author: bool = False) -> Any:
     """A subquery of (id, score) for the newest SEARCH_WINDOW published posts matching every
-    word; a higher score is a better match."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite:
+    word; a higher score is a better match.
+
+    Its parameters are bound when it runs: `fts_query` (SQLite, from `fts5_query`) or
+    `ts_query` (PostgreSQL, the words joined by spaces), and `author` (a username) if
+    `by_author`. The statement is the same for every query, so it can be built once.
+    """
+    if dialect == "sqlite":
         stmt = (
             select(_fts.c.rowid.label("id"), (-_BM25).label("score"))
-            .where(text("post_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(words)))
+            .where(text("post_fts MATCH :fts_query"))
             .order_by(_fts.c.rowid.desc())
         )
         post_id = _fts.c.rowid
     else:
-        query = func.plainto_tsquery("english", bindparam("ts_query", " ".join(words)))
+        query = func.plainto_tsquery("english", bindparam("ts_query"))
         stmt = (
             select(Post.id, func.ts_rank(_vector, query, type_=Float).label("score"))
             .where(col(Post.published).is_(True), _vector.op("@@")(query))
             .order_by(col(Post.id).desc())
         )
         post_id = col(Post.id)
-    if author:
+    if by_author:
         # Only index-lookups by post id: the author's posts are few next to the matches.
-        owner = select(User.id).where(User.username_key == author.lower()).scalar_subquery()
+        owner = select(User.id).where(User.username_key == bindparam("author")).scalar_subquery()
         stmt = stmt.where(
             post_id.in_(select(Post.id).where(Post.owner_id == owner))  # type: ignore[arg-type]
         )
     return stmt.limit(SEARCH_WINDOW).subquery("hits")
 
 
+def query_params(dialect: str, words: list[str], author: str = "") -> dict[str, str]:
+    """The bound values for `matches`."""
+    params = (
+        {"fts_query": _fts5_query(words)} if dialect == "sqlite" else {"ts_query": " ".join(words)}
+    )
+    if author:
+        params["author"] = author.lower()  # as username_key is stored
+    return params
+
+
+def _next_prefix(word: str) -> str:
+    """The first string after every string that starts with `word`."""
+    return word[:-1] + chr(ord(word[-1]) + 1) if ord(word[-1]) < 0x10FFFF else word + "\uffff"
+
+
 def users(*, session: Session, words: list[str]) -> list[User]:
     """Active users whose name starts with one of the words, by name."""
     if not words:
         return []
-    conditions = [col(User.username_key).startswith(word, autoescape=True) for word in words]
+    # A prefix as a range of the unique index on username_key (stored lower-cased), so no
+    # LIKE walks the whole table: "gar" is every key from "gar" up to, not including, "gas".
+    key = col(User.username_key)
+    conditions = [and_(key >= word, key < _next_prefix(word)) for word in words]
     stmt = (
         select(User)
         .where(col(User.is_active).is_(True))
