@@ -86,6 +86,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def _sqlite_param(value: Any) -> Any:
+    """A timestamp as SQLAlchemy stores it in SQLite (UTC, no offset), so comparisons with
+    stored values hold; anything else as it is."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
 class HotQuery:
     """A prebuilt read statement for the hottest pages, compiled once.
 
@@ -113,7 +121,7 @@ class HotQuery:
         if self._compiled is None:
             self._compiled = self.stmt.compile(dialect=engine.dialect)
         compiled = self._compiled
-        values = compiled.construct_params(params)
+        values = {k: _sqlite_param(v) for k, v in compiled.construct_params(params).items()}
         connection = engine.raw_connection()  # from the pool, with its checkout/checkin events
         try:
             cursor = connection.cursor()

@@ -233,22 +233,25 @@ def top(*, session: Session, page: int = 1, now: datetime | None = None) -> Page
     """
     page = max(1, min(page, MAX_PAGE))
     since = (now or datetime.now(UTC)) - timedelta(days=TOP_DAYS)
-    ranked = (
-        select(Post.id, Post.vote_count)
-        .where(col(Post.published).is_(True), Post.created_at >= since)  # type: ignore[arg-type]
-        .order_by(col(Post.vote_count).desc(), col(Post.id).desc())
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE + 1)
-        .subquery("ranked")
-    )
-    stmt = (
-        select(*_CARDS)
-        .join(ranked, ranked.c.id == Post.id)
-        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
-        .order_by(ranked.c.vote_count.desc(), ranked.c.id.desc())
-    )
-    rows = session.connection().execute(stmt).all()
+    params = {"since": since, "offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE + 1}
+    rows = _TOP.rows(session.get_bind(), params)
     return Page(items=rows[:PAGE_SIZE], number=page, has_next=len(rows) > PAGE_SIZE)
+
+
+_TOP_RANKED = (
+    select(Post.id, Post.vote_count)
+    .where(col(Post.published).is_(True), Post.created_at >= bindparam("since"))  # type: ignore[arg-type]
+    .order_by(col(Post.vote_count).desc(), col(Post.id).desc())
+    .offset(bindparam("offset"))
+    .limit(bindparam("limit"))
+    .subquery("ranked")
+)
+_TOP = HotQuery(
+    select(*_CARDS)
+    .join(_TOP_RANKED, _TOP_RANKED.c.id == Post.id)
+    .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+    .order_by(_TOP_RANKED.c.vote_count.desc(), _TOP_RANKED.c.id.desc())
+)
 
 
 def following(
