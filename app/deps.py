@@ -100,7 +100,7 @@ async def get_auth(request: Request) -> Auth:
             token=token,
             kind="web",
         )
-        if found and sessions.is_stale(found[1]):
+        if found and sessions.claim_touch(found[1]):
             # A write may wait on another writer's lock: never on the event loop.
             await run_in_threadpool(sessions.touch, engine=engine, row=found[1])
     auth = Auth(*found) if found else Auth()

@@ -146,6 +146,7 @@ def _verified_claims(token: str, key: str) -> TokenClaims:
 # --- CSRF -----------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # a page with forms asks for its visitor's token on every view
 def csrf_token_for(binding: str, key: str) -> str:
     """A CSRF token bound to one session (its jti) or one pre-session nonce."""
     return hmac.new(key.encode(), b"csrf:" + binding.encode(), hashlib.sha256).hexdigest()

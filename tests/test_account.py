@@ -1,12 +1,14 @@
 """The account page: active sessions and changing the password."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
 from app.models import AuthSession
-from app.security import session_handle, verify_password
+from app.security import decode_token, session_handle, verify_password
 from app.services import sessions
 from app.web.account import describe_agent
 from tests.conftest import PASSWORD, get_user
@@ -179,3 +181,27 @@ def test_change_password_refusals(alice, make_browser, db, current, new, confirm
         assert f'value="{secret}"' not in response.text  # passwords are never echoed
     assert get_user(db, "alice").password_hash == old_hash
     assert "Log out" in other.get("/").text  # nobody was logged out
+
+
+def test_last_seen_is_written_once_a_minute_not_on_every_request(alice, db, settings):
+    # The account page shows when each session was last used; keeping that current must not
+    # turn page views into writes: one write when it is a minute old, none for the requests
+    # right after it (even if they arrive before the write lands).
+    jti = decode_token(session_token(alice), key=settings.signing_key, typ="web").jti
+    old = datetime.now(UTC) - timedelta(minutes=5)
+
+    def age_it() -> None:
+        db.exec(update(AuthSession).where(AuthSession.jti == jti).values(last_seen_at=old))
+        db.commit()
+
+    def last_seen() -> datetime:
+        db.expire_all()
+        return db.get(AuthSession, jti).last_seen_at
+
+    age_it()
+    alice.get("/")
+    assert last_seen() > old + timedelta(minutes=4)
+    age_it()  # stale again in the database, but this process wrote it a moment ago
+    alice.get("/")
+    alice.get("/")
+    assert last_seen() == old

@@ -1,5 +1,6 @@
 """Server-side sessions: each token's `jti` has a row; deleting the row revokes the token."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, update
@@ -87,6 +88,30 @@ def resolve(
 def is_stale(row: SessionInfo) -> bool:
     """Whether `last_seen_at` is old enough to be worth a write (at most once a minute)."""
     return datetime.now(UTC) - row.last_seen_at > LAST_SEEN_RESOLUTION
+
+
+# When this process last wrote each session's last_seen_at (time.monotonic()). A page open in
+# many tabs, or a client with many connections, sends several requests at the moment the
+# session turns stale; without this each of them wrote the same row, queueing on SQLite's
+# write lock (a stall seen as a 3x p99 in the benchmark).
+_touched: dict[str, float] = {}
+
+
+def claim_touch(row: SessionInfo) -> bool:
+    """True for the one request (per process and minute) that should `touch` this session.
+
+    Call from the event loop only: the check and the claim must not interleave.
+    """
+    if not is_stale(row):
+        return False
+    now = time.monotonic()
+    last = _touched.get(row.jti)
+    if last is not None and now - last < LAST_SEEN_RESOLUTION.total_seconds():
+        return False
+    if len(_touched) >= 10_000:  # a bound, not a cache: forgetting only costs a write
+        _touched.clear()
+    _touched[row.jti] = now
+    return True
 
 
 def touch(*, engine: Engine, row: SessionInfo) -> None:
