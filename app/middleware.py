@@ -55,7 +55,24 @@ def _security_headers(
     return tuple((key.encode("latin-1"), value.encode("latin-1")) for key, value in pairs.items())
 
 
-class SecurityHeadersMiddleware:
+class HttpMiddleware:
+    """Pure ASGI middleware for HTTP requests: `handle` sees each one; lifespan and other
+    scopes pass straight through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Adds the security headers to every response this middleware sees.
 
     The 500 page is sent by Starlette's outermost ServerErrorMiddleware, outside this one, so the
@@ -63,13 +80,10 @@ class SecurityHeadersMiddleware:
     """
 
     def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
-        self.app = app
+        super().__init__(app)
         self.csp = csp
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
@@ -86,20 +100,14 @@ class SecurityHeadersMiddleware:
 OPEN_SESSIONS = "agora.sessions"
 
 
-class DbSessionMiddleware:
+class DbSessionMiddleware(HttpMiddleware):
     """Close every ORM session the request opened (app.deps.get_session), whatever happened.
 
     A session with no transaction holds nothing; one that read or wrote gives its connection
     back to the pool here, with any uncommitted work rolled back.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         opened: list[Session] = []
         scope[OPEN_SESSIONS] = opened
         try:
@@ -116,17 +124,14 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, "That request is too large for us to accept.")
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """Refuse bodies over `max_bytes` with 413, whether announced by Content-Length or streamed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
@@ -177,7 +182,7 @@ class BodySizeLimitMiddleware:
         await response(scope, receive, send)
 
 
-class FormEncodingMiddleware:
+class FormEncodingMiddleware(HttpMiddleware):
     """Read urlencoded bodies as UTF-8, as browsers mean them, and refuse ones that are not.
 
     Starlette decodes raw bytes in such a body as Latin-1 and invalid percent-escapes as U+FFFD,
@@ -186,11 +191,8 @@ class FormEncodingMiddleware:
     is already capped by BodySizeLimitMiddleware, which must wrap this one.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"")
@@ -245,17 +247,11 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
 request_log = logging.getLogger("agora.request")
 
 
-class RequestLogMiddleware:
+class RequestLogMiddleware(HttpMiddleware):
     """One log line per request (method, path, status, duration, request id); echoes the id in
     X-Request-ID so a user's report can be matched to the log."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
