@@ -6,6 +6,7 @@ Tables come from the migrations (app/schema.py, `agora migrate`), never from the
 from collections import namedtuple
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -86,6 +87,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@lru_cache(maxsize=8192)  # the same posts' timestamps are read on every view of a page
+def _utc(stored: str) -> datetime:
+    """A timestamp as SQLAlchemy stores it in SQLite, read back as an aware UTC datetime."""
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC)
+
+
 def _sqlite_param(value: Any) -> Any:
     """A timestamp as SQLAlchemy stores it in SQLite (UTC, no offset), so comparisons with
     stored values hold; anything else as it is."""
@@ -136,7 +143,7 @@ class HotQuery:
         values = list(raw)
         for i in self.times:
             if values[i] is not None:
-                values[i] = datetime.fromisoformat(values[i]).replace(tzinfo=UTC)
+                values[i] = _utc(values[i])
         for i in self.bools:
             if values[i] is not None:
                 values[i] = bool(values[i])
