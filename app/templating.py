@@ -37,10 +37,6 @@ def _auth(request: Request) -> Auth:
     return getattr(request.state, "auth", None) or Auth()
 
 
-def current_user(request: Request) -> Any:
-    return _auth(request).user
-
-
 def csrf_token(request: Request) -> str:
     """The form token for this visitor, starting a pre-session for anonymous ones if needed."""
     binding = csrf_binding(request, _auth(request))
@@ -139,7 +135,6 @@ _cached_card = lru_cache(maxsize=4096)(_render_card)
 
 
 env.globals.update(
-    current_user=current_user,
     post_cards=post_cards,
     csrf_field=csrf_field,
     csrf_token=csrf_token,
@@ -160,6 +155,8 @@ def render(
     context = {
         "request": request,
         "site_name": request.app.state.settings.site_name,
+        # Who is looking (an app.models.Viewer, or None): read once here, not per use.
+        "viewer": _auth(request).user,
         **(context or {}),
     }
     # Rendered straight into the response: TemplateResponse would only add debug attributes.
