@@ -1,10 +1,10 @@
-"""The database engine, its SQLite tuning, and the per-request session.
+"""The database engine, its SQLite tuning, and the compiled reads of the hottest pages.
 
 Tables come from the migrations (app/schema.py, `agora migrate`), never from the app.
 """
 
 from collections import namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import create_engine
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
@@ -79,12 +79,6 @@ async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: 
     if engine.dialect.name == "sqlite":
         return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield one session, closed afterwards (the request dependency wraps this)."""
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
 
 
 @lru_cache(maxsize=8192)  # the same posts' timestamps are read on every view of a page
