@@ -107,3 +107,16 @@ def test_flash_message_shows_once(alice):
     alice.create_post()
     assert "Your post is published." in alice.get("/").text
     assert "Your post is published." not in alice.get("/").text
+
+
+def test_pages_answer_head_like_get_without_a_body(alice, make_browser):
+    # Link checkers and uptime monitors ask with HEAD: the same status and headers as GET.
+    post_id = post_id_from(alice.create_post("Hello", "world"))
+    anon = make_browser()
+    for url in ("/", f"/posts/{post_id}", "/users/alice", "/search?q=hello", "/login", "/healthz"):
+        got, head = anon.get(url), anon.client.head(url)
+        assert head.status_code == got.status_code == 200, url
+        assert head.headers["content-type"] == got.headers["content-type"], url
+        assert head.content == b"", url
+    assert anon.client.head("/posts/new").status_code == 303  # still asks for a login
+    assert anon.client.head("/logout").status_code == 405  # a POST-only action stays POST-only

@@ -13,7 +13,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class PageRouter(APIRouter):
-    """The router of an area of pages: every route that changes state checks the CSRF token.
+    """The router of an area of pages: every route that changes state checks the CSRF token,
+    and every page answers HEAD as well as GET (link checkers and uptime monitors send it).
 
     Like `APIRouter(dependencies=[CsrfProtected, *guards])`, but the check is attached only to
     POST (and other unsafe) routes, so a page view does not pay for a dependency that would
@@ -33,7 +34,10 @@ class PageRouter(APIRouter):
         dependencies: Sequence[Depends] | None = None,
         **kwargs: Any,
     ) -> None:
-        csrf = [CsrfProtected] if set(methods or ("GET",)) - SAFE_METHODS else []
+        methods = list(methods or ("GET",))
+        if "GET" in methods and "HEAD" not in methods:
+            methods.append("HEAD")  # the same page; the server sends its headers only
+        csrf = [CsrfProtected] if set(methods) - SAFE_METHODS else []
         super().add_api_route(
             path,
             endpoint,

@@ -17,7 +17,7 @@ def _unavailable(reason: str) -> JSONResponse:
     return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
 
 
-@router.get("/healthz", include_in_schema=False)
+@router.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
 def healthz(request: Request) -> JSONResponse:
     """The process is up and the database answers."""
     try:
@@ -29,7 +29,7 @@ def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/readyz", include_in_schema=False)
+@router.api_route("/readyz", methods=["GET", "HEAD"], include_in_schema=False)
 def readyz(request: Request) -> JSONResponse:
     """Send traffic here: the database answers and has every migration this code needs."""
     try:

@@ -3,7 +3,7 @@
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.responses import Response
 
 from app import rendering
@@ -11,8 +11,9 @@ from app.deps import OptionalUser, SessionDep
 from app.services import posts
 from app.services import search as fulltext
 from app.templating import render
+from app.web import PageRouter
 
-router = APIRouter()
+router = PageRouter()
 
 SEARCH_PAGES = fulltext.SEARCH_WINDOW // posts.PAGE_SIZE
 
