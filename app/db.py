@@ -91,6 +91,8 @@ def _sqlite_param(value: Any) -> Any:
     """A timestamp as SQLAlchemy stores it in SQLite (UTC, no offset), so comparisons with
     stored values hold; anything else as it is."""
     if isinstance(value, datetime):
+        if value.tzinfo is None:  # as UTCDateTime refuses them on the Core's path
+            raise ValueError("naive datetime; use timezone-aware UTC")
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
 

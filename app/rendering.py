@@ -204,13 +204,16 @@ def _root(word: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _candidates(roots: frozenset[str]) -> re.Pattern[str]:
+def _candidates(roots: frozenset[str], escaped: bool = False) -> re.Pattern[str]:
     """Whole words that start with one of the roots: the regex engine finds the few
-    candidates, so Python looks at those alone, not at every word of a long post."""
+    candidates, so Python looks at those alone, not at every word of a long post.
+
+    In `escaped` text a word right after "&" or "&#" is part of an entity ("&amp;", "&#39;"),
+    which must stay whole, so it is no candidate there.
+    """
     alternatives = "|".join(re.escape(root) for root in sorted(roots, key=len, reverse=True))
-    # Not right after "&" or "&#": highlight() marks words in escaped text, where "&amp;" or
-    # "&#39;" must stay whole entities.
-    return re.compile(rf"(?<![^\W_])(?<!&)(?<!&\#)(?:{alternatives})[^\W_]*", re.IGNORECASE)
+    not_entity = r"(?<!&)(?<!&\#)" if escaped else ""
+    return re.compile(rf"(?<![^\W_]){not_entity}(?:{alternatives})[^\W_]*", re.IGNORECASE)
 
 
 def highlight(text: str, words: Sequence[str], width: int = 220) -> Markup:
@@ -237,5 +240,5 @@ def highlight(text: str, words: Sequence[str], width: int = 220) -> Markup:
 
     window = str(escape(text[start:end]))
     if first:
-        window = candidates.sub(mark, window)
+        window = _candidates(roots, escaped=True).sub(mark, window)
     return Markup(("…" if start else "") + window + ("…" if end < len(text) else ""))  # noqa: S704

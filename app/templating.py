@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
@@ -121,12 +122,17 @@ def post_cards(posts: Iterable[Any]) -> Markup:
     """
     # Development: templates may change under us, so no cache.
     card = _render_card if env.auto_reload else _cached_card
-    # A plain tuple as the key: comparing SQLAlchemy rows runs Python code, tuples do not.
-    return Markup("\n".join([card(tuple(post), post._fields) for post in posts]))  # noqa: S704
+    # The key is what the card shows and nothing more (a row may carry a whole post's content),
+    # as a plain tuple: comparing SQLAlchemy rows runs Python code, comparing tuples does not.
+    return Markup("\n".join([card(_card_values(post)) for post in posts]))  # noqa: S704
 
 
-def _render_card(values: tuple[Any, ...], fields: tuple[str, ...]) -> Markup:
-    post = dict(zip(fields, values, strict=True))
+CARD_FIELDS = ("id", "title", "excerpt", "published", "created_at", "vote_count", "author")
+_card_values = attrgetter(*CARD_FIELDS)
+
+
+def _render_card(values: tuple[Any, ...]) -> Markup:
+    post = dict(zip(CARD_FIELDS, values, strict=True))
     return Markup(env.get_template("posts/_card.html").render(post=post))  # noqa: S704 - autoescaped
 
 

@@ -120,3 +120,15 @@ def test_pages_answer_head_like_get_without_a_body(alice, make_browser):
         assert head.content == b"", url
     assert anon.client.head("/posts/new").status_code == 303  # still asks for a login
     assert anon.client.head("/logout").status_code == 405  # a POST-only action stays POST-only
+
+
+def test_every_page_shows_who_is_logged_in(alice, bob):
+    # The header comes from the layout, whatever the route itself asks for.
+    post_id = post_id_from(alice.create_post("Hello", "world"))
+    bob.submit("/users/alice/follow", page="/users/alice")
+    urls = ["/", "/top", "/following", f"/posts/{post_id}", "/search?q=hello", "/users/alice"]
+    urls += ["/users/alice/followers", "/users/bob/following", "/account", "/posts/new"]
+    urls += ["/no/such/page"]
+    for url in urls:
+        page = bob.get(url).text
+        assert 'action="/logout"' in page and ">bob</span>" in page, url

@@ -59,6 +59,14 @@ def test_searching_for_the_letters_of_an_entity_leaves_the_entity_whole(alice, b
         assert re.search(r"&(amp|lt|gt|quot|#39|#34);", snippet), word
 
 
+def test_a_word_right_after_an_ampersand_is_found_and_marked(alice, bob):
+    filler = "Nothing to see here. " * 40
+    alice.create_post("Long", f"{filler}Our Q&Answers page.")
+    page = bob.get("/search?q=answers").text
+    snippet = re.search(r'<p class="excerpt">(.*?)</p>', page, re.S).group(1)
+    assert "Q&amp;<mark>Answers</mark> page." in snippet
+
+
 def test_snippet_is_plain_text_near_the_match(alice, bob):
     filler = "Nothing to see here. " * 40
     alice.create_post("Long", f"{filler}Then **the hidden treasure** at last. {filler}")

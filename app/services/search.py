@@ -117,10 +117,15 @@ def users(*, session: Session, words: list[str]) -> list[User]:
     """Active users whose name starts with one of the words, by name."""
     if not words:
         return []
-    # A prefix as a range of the unique index on username_key (stored lower-cased), so no
-    # LIKE walks the whole table: "gar" is every key from "gar" up to, not including, "gas".
     key = col(User.username_key)
-    conditions = [and_(key >= word, key < _next_prefix(word)) for word in words]
+    if session.get_bind().dialect.name == "sqlite":
+        # A prefix as a range of the unique index on username_key (stored lower-cased), so no
+        # LIKE walks the whole table: "gar" is every key from "gar" up to, not including,
+        # "gas". SQLite compares code points; a PostgreSQL database's collation may not (in
+        # en_US, "li{" sorts before "liz"), so there LIKE it is.
+        conditions = [and_(key >= word, key < _next_prefix(word)) for word in words]
+    else:
+        conditions = [key.startswith(word, autoescape=True) for word in words]
     stmt = (
         select(User)
         .where(col(User.is_active).is_(True))

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
-from fastapi.params import Depends
+from fastapi import APIRouter, Depends, params
 
-from app.deps import CsrfProtected
+from app.deps import CsrfProtected, get_auth
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+Visitor = Depends(get_auth)  # csrf_protect depends on it too
 
 
 class PageRouter(APIRouter):
@@ -21,7 +21,7 @@ class PageRouter(APIRouter):
     return at once. `dependencies` are the area's other guards; they run after the CSRF check.
     """
 
-    def __init__(self, *, dependencies: Sequence[Depends] = (), **kwargs: Any) -> None:
+    def __init__(self, *, dependencies: Sequence[params.Depends] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.guards = list(dependencies)
 
@@ -31,18 +31,20 @@ class PageRouter(APIRouter):
         endpoint: Any,
         *,
         methods: Sequence[str] | None = None,
-        dependencies: Sequence[Depends] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
         **kwargs: Any,
     ) -> None:
         methods = list(methods or ("GET",))
         if "GET" in methods and "HEAD" not in methods:
             methods.append("HEAD")  # the same page; the server sends its headers only
-        csrf = [CsrfProtected] if set(methods) - SAFE_METHODS else []
+        # Every page shows who is logged in (the header), so every route resolves the visitor;
+        # FastAPI solves it once per request however many dependencies ask for it.
+        first = [CsrfProtected] if set(methods) - SAFE_METHODS else [Visitor]
         super().add_api_route(
             path,
             endpoint,
             methods=methods,
-            dependencies=[*csrf, *self.guards, *(dependencies or ())],
+            dependencies=[*first, *self.guards, *(dependencies or ())],
             **kwargs,
         )
 
