@@ -10,9 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, event
+from sqlalchemy import Boolean, Enum, Integer, String, event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import create_engine
+from sqlmodel.sql.sqltypes import AutoString
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
@@ -46,13 +47,10 @@ def make_engine(settings: Settings) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             # Requests take connections on the event loop (run_db) as well as in worker threads,
-            # and give them back on the loop. A checkout that waited on the loop for a free
-            # connection would stall every request until the pool timeout (64 concurrent writers
-            # did that). SQLite connections are cheap file handles: never make anyone wait,
-            # and keep as many open as the thread pool can use (anyio's default: 40).
-            # Last in, first out: each connection has its own page cache, and the one used a
-            # moment ago has the pages the next query wants (a search over the index took
-            # 30% longer on the coldest connection, which is what first-in-first-out hands out).
+            # and give them back on the loop, so a checkout must never wait: SQLite connections
+            # are cheap file handles; keep as many as the thread pool can use (anyio's: 40).
+            # Last in, first out: the connection used a moment ago has a warm page cache.
+            # Why, as measured: docs/performance.md, "The SQLite connection pool".
             pool = {"pool_size": 40, "max_overflow": -1, "pool_use_lifo": True}
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10}, **pool
@@ -97,24 +95,44 @@ def _sqlite_param(value: Any) -> Any:
     return value
 
 
+def _conversion(column: Any) -> str:
+    """How a HotQuery turns `column`'s raw SQLite value into what the Core would return:
+    "time", "bool" or "none"; TypeError for a type it has no conversion for."""
+    kind = column.type
+    if isinstance(kind, UTCDateTime):
+        return "time"
+    if isinstance(kind, Boolean):
+        return "bool"
+    # SQLite hands these back as the Core would. (An Enum is a String the Core converts.)
+    if isinstance(kind, AutoString | Integer) or (
+        isinstance(kind, String) and not isinstance(kind, Enum)
+    ):
+        return "none"
+    raise TypeError(
+        f"HotQuery cannot read column {column.key!r} of type {kind!r}: it converts only "
+        "integers, text, booleans and UTCDateTime timestamps. Convert it in SQL, or read "
+        "this statement through the Core."
+    )
+
+
 class HotQuery:
     """A prebuilt read statement for the hottest pages, compiled once.
 
-    For the feed's 21-row page, SQLAlchemy's per-execution work (building the statement's cache
-    key, processing parameters and each result value) cost more than SQLite takes to answer.
-    On SQLite a HotQuery runs its compiled SQL on a pooled DBAPI cursor, the way the benchmark's
-    reference does, and converts the two types SQLite returns raw: timestamps and booleans.
-    (Cursor events do not see it; tests/test_query_count.py counts what SQLite itself runs.)
-    Other databases run it through the Core as usual.
-    Build one at module level: compiling costs far more than running.
+    On SQLite a HotQuery runs its compiled SQL on a pooled DBAPI cursor, skipping the Core's
+    per-execution work, and converts the two types SQLite returns raw: timestamps and booleans;
+    it refuses, when built, a column of any type it would not convert. (Cursor events do not
+    see it; tests/test_query_count.py counts what SQLite itself runs.) Other databases run it
+    through the Core as usual. Build one at module level: compiling costs far more than running.
+    Why, as measured: docs/performance.md, "Reads of the hottest pages compiled once".
     """
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
         columns = list(stmt.selected_columns)
+        conversions = [_conversion(column) for column in columns]
         self.row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]  # noqa: PYI024
-        self.times = [i for i, c in enumerate(columns) if isinstance(c.type, UTCDateTime)]
-        self.bools = [i for i, c in enumerate(columns) if c.type._type_affinity is Boolean]
+        self.times = [i for i, kind in enumerate(conversions) if kind == "time"]
+        self.bools = [i for i, kind in enumerate(conversions) if kind == "bool"]
         self._compiled: Any = None
 
     def rows(self, engine: Engine, params: dict[str, Any]) -> list[Any]:

@@ -4,7 +4,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Form, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from app.config import Settings
 from app.db import run_db
 from app.middleware import OPEN_SESSIONS
-from app.models import SessionInfo, User, Viewer
+from app.models import MAX_ID, USERNAME_MAX, SessionInfo, User, Viewer
+from app.pagination import MAX_PAGE
 from app.security import (
     PRESESSION_MAX_AGE,
     csrf_token_valid,
@@ -24,9 +25,6 @@ from app.services import posts, sessions
 
 SESSION_COOKIE = "agora_session"
 PRESESSION_COOKIE = "agora_presession"
-# Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
-# the database would be an error there rather than "not found".
-MAX_ID = 2**31 - 1
 
 
 class LoginRequired(Exception):
@@ -72,6 +70,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
+Username = Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")]
+PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1.")]
+FormStr = Annotated[str, Form(max_length=100_000)]  # a form field; each has its own rules past this
 
 
 @dataclass

@@ -16,6 +16,9 @@ TITLE_MAX = 200
 CONTENT_MAX = 20_000
 EXCERPT_MAX = 250  # a card's plain-text start (app.rendering.excerpt stays under this)
 ROLES = ("user", "moderator", "admin")
+# Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
+# the database would be an error there rather than "not found".
+MAX_ID = 2**31 - 1
 
 
 def utcnow() -> datetime:

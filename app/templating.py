@@ -113,7 +113,7 @@ def timetag(value: datetime | None) -> Markup:
 
 
 def post_cards(posts: Iterable[Any]) -> Markup:
-    """The cards of a post list (rows of `posts._CARDS`), as HTML.
+    """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
     A card is a pure function of its row: id, title, excerpt, published, date, votes, author.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key

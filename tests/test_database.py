@@ -96,7 +96,7 @@ def test_sqlite_never_makes_a_request_wait_for_a_connection(settings, tmp_path):
 def test_a_hot_query_reads_the_same_typed_values_as_the_core(alice, db):
     # The feed's fast path must not change what a page shows: same rows, aware UTC timestamps,
     # real booleans, on SQLite (compiled SQL, raw values converted) as on PostgreSQL (the Core).
-    from app.services.posts import _FEED
+    from app.services.feeds import _FEED
 
     alice.create_post("Published", "text")
     alice.create_post("Draft", "text", published=False)

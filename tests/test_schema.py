@@ -16,7 +16,7 @@ from sqlmodel import select as select_model
 from app import schema
 from app.config import Settings
 from app.models import Post, User
-from app.services import posts, sessions, throttle, users
+from app.services import posts, sessions, throttle, users, votes
 from tests.conftest import PASSWORD
 
 MIGRATIONS_DIR = Path(schema.ALEMBIC_INI).parent / "migrations"
@@ -85,7 +85,7 @@ def seed(url: str) -> None:
         )
         post = posts.create(session=session, owner=alice, title="T", content="C", published=True)
         posts.create(session=session, owner=bob, title="Draft", content="D", published=False)
-        posts.add_vote(session=session, post=post, user=bob)
+        votes.add(session=session, post=post, user=bob)
         sessions.start(session=session, settings=settings, user=alice, kind="web")
         throttle.record_failure(session=session, settings=settings, login="bob", ip="192.0.2.9")
     engine.dispose()

@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 
 from app.models import Post, User, Vote
 from app.security import session_handle
-from app.services import posts
+from app.services import votes
 from tests.conftest import PASSWORD, get_post, get_user, post_id_from, set_role
 from tests.sectools import claims_of, fill_path, form_routes, logged_in_as, session_token, snapshot
 
@@ -251,7 +251,7 @@ def test_sec25_one_vote_per_user_per_post_under_concurrency(alice, bob, app, db)
         with Session(app.state.engine, expire_on_commit=False) as session:
             post, user = session.get(Post, post_id), session.get(User, voter_id)
             barrier.wait()
-            results.append(posts.add_vote(session=session, post=post, user=user))
+            results.append(votes.add(session=session, post=post, user=user))
 
     threads = [threading.Thread(target=vote) for _ in range(6)]
     for thread in threads:

@@ -35,15 +35,15 @@ def test_cannot_vote_on_hidden_draft(alice, bob, db):
 
 
 def test_database_enforces_one_vote(alice, bob, db, app):
-    from app.services import posts
+    from app.services import votes
 
     post_id = post_id_from(alice.create_post())
     post = get_post(db, post_id)
     from tests.conftest import get_user
 
     user = get_user(db, "bob")
-    assert posts.add_vote(session=db, post=post, user=user) is True
-    assert posts.add_vote(session=db, post=post, user=user) is False
+    assert votes.add(session=db, post=post, user=user) is True
+    assert votes.add(session=db, post=post, user=user) is False
     assert db.exec(select(func.count()).select_from(Vote)).one() == 1
     assert get_post(db, post_id).vote_count == 1
 

@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from app.pagination import Cursor, decode_cursor
 from app.schemas import Message
 
 _WHY = {
@@ -48,3 +50,20 @@ def error_responses(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
 def operation_id(route: APIRoute) -> str:
     """Route names carry an `api_` prefix to stay unique app-wide; operation ids drop it."""
     return route.name.removeprefix("api_")
+
+
+def invalid_query(name: str, message: str) -> RequestValidationError:
+    """A 422 naming query parameter `name`, as FastAPI's own validation answers."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": None}]
+    )
+
+
+def read_cursor(cursor: str) -> Cursor:
+    """The place a `next_cursor` names; a 422 for any other text."""
+    try:
+        return decode_cursor(cursor)
+    except ValueError:
+        raise invalid_query(
+            "cursor", "Not a cursor from this API; use `next_cursor` as given."
+        ) from None

@@ -3,19 +3,18 @@
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from app.api import error_responses, operation_id
-from app.api.posts import MAX_LIMIT, decode_cursor, encode_cursor, invalid_query
-from app.deps import ApiUser, SessionDep
-from app.models import USERNAME_MAX, User
+from app.api import error_responses, invalid_query, operation_id, read_cursor
+from app.api.posts import MAX_LIMIT
+from app.deps import ApiUser, SessionDep, Username
+from app.models import User
+from app.pagination import encode_cursor
 from app.schemas import FollowOut, PostOut, PostPage
-from app.services import follows, posts
+from app.services import feeds, follows
 
 router = APIRouter(prefix="/api", tags=["follows"], generate_unique_id_function=operation_id)
-
-Username = Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")]
 
 
 @router.post(
@@ -69,10 +68,11 @@ def api_feed(
 
     Read on with `next` (or `cursor=next_cursor`) until it is null; every page costs the same.
     """
-    after = decode_cursor(cursor) if cursor else None
+    after = read_cursor(cursor) if cursor else None
     if isinstance(after, int):
         raise invalid_query("cursor", "That cursor belongs to another listing.")
-    window = posts.following(session=session, user=user, limit=limit, after=after)
+    engine = request.app.state.engine
+    window = feeds.following(engine=engine, user=user, limit=limit, after=after)
     next_cursor = encode_cursor(window.next) if window.next is not None else None
     next_url = None
     if next_cursor:

@@ -4,13 +4,13 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 
-from app.api import error_responses, operation_id
+from app.api import error_responses, invalid_query, operation_id, read_cursor
 from app.deps import ApiUser, OptionalApiUser, PostId, SessionDep
 from app.models import USERNAME_MAX
+from app.pagination import Position, encode_cursor
 from app.schemas import PostCreate, PostOut, PostPage, PostPatch, PostReplace
-from app.services import posts
+from app.services import feeds, posts
 
 router = APIRouter(prefix="/api/posts", tags=["posts"], generate_unique_id_function=operation_id)
 
@@ -21,30 +21,9 @@ MAX_OFFSET = 10_000
 LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "string"}}}
 
 
-def encode_cursor(position: posts.Position | int) -> str:
-    return posts.encode_position(position)
-
-
-def decode_cursor(cursor: str) -> posts.Position | int:
-    """The position a cursor from `encode_cursor` names; a 422 for anything else."""
-    try:
-        return posts.decode_position(cursor)
-    except ValueError:
-        raise invalid_query(
-            "cursor", "Not a cursor from this API; use `next_cursor` as given."
-        ) from None
-
-
-def invalid_query(name: str, message: str) -> RequestValidationError:
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", name), "msg": message, "input": None}]
-    )
-
-
 @router.get("", summary="List and search published posts")
 def api_list_posts(
     request: Request,
-    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per page.")] = 20,
     cursor: Annotated[
         str | None,
@@ -73,18 +52,18 @@ def api_list_posts(
     Read on with `next` (or `cursor=next_cursor`) until it is null.
     """
     text = (search or "").strip()
-    after = decode_cursor(cursor) if cursor else None
+    after = read_cursor(cursor) if cursor else None
     if after is not None and offset:
         raise invalid_query("offset", "Use either cursor or offset, not both.")
     # Searches are ranked and continue by offset; plain listings continue from a position.
     if isinstance(after, int) != bool(text) and after is not None:
         raise invalid_query("cursor", "That cursor belongs to another listing.")
-    window = posts.search(
-        session=session,
+    window = feeds.search(
+        engine=request.app.state.engine,
         text=text,
         author=(author or "").strip(),
         limit=limit,
-        after=after if isinstance(after, posts.Position) else None,
+        after=after if isinstance(after, Position) else None,
         offset=after if isinstance(after, int) else offset,
     )
     next_cursor = encode_cursor(window.next) if window.next else None

@@ -1,12 +1,9 @@
 """Accounts: sign up, and read your own or anyone's public profile."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from app.api import error_responses, operation_id
-from app.deps import ApiUser, SessionDep, SettingsDep
-from app.models import USERNAME_MAX
+from app.deps import ApiUser, SessionDep, SettingsDep, Username
 from app.schemas import UserCreate, UserPrivate, UserPublic
 from app.services import NotFound, users
 
@@ -55,7 +52,7 @@ def api_get_me(user: ApiUser) -> UserPrivate:
 @router.get("/{username}", summary="A public profile", responses=error_responses(404))
 def api_get_user(
     session: SessionDep,
-    username: Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")],
+    username: Username,
 ) -> UserPublic:
     """What anyone may see of an account. Their posts: `GET /api/posts?author=<username>`."""
     user = users.get_by_username(session, username)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from app.api import error_responses, operation_id
 from app.deps import ApiUser, PostId, SessionDep
 from app.schemas import VoteOut
-from app.services import Conflict, NotFound, posts
+from app.services import Conflict, NotFound, posts, votes
 
 router = APIRouter(prefix="/api/posts", tags=["votes"], generate_unique_id_function=operation_id)
 
@@ -22,9 +22,9 @@ router = APIRouter(prefix="/api/posts", tags=["votes"], generate_unique_id_funct
 def api_vote(session: SessionDep, user: ApiUser, post_id: PostId) -> VoteOut:
     """One vote per person per post."""
     post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
-    if not posts.add_vote(session=session, post=post, user=user):
+    if not votes.add(session=session, post=post, user=user):
         raise Conflict("You have already voted for this post.")
-    count = posts.vote_count(session=session, post_id=post_id)
+    count = votes.count(session=session, post_id=post_id)
     return VoteOut(post_id=post_id, voted=True, vote_count=count)
 
 
@@ -38,6 +38,6 @@ def api_vote(session: SessionDep, user: ApiUser, post_id: PostId) -> VoteOut:
 def api_unvote(session: SessionDep, user: ApiUser, post_id: PostId) -> Response:
     """Take back your vote."""
     post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
-    if not posts.remove_vote(session=session, post=post, user=user):
+    if not votes.remove(session=session, post=post, user=user):
         raise NotFound("You have not voted for this post.")
     return Response(status_code=204)

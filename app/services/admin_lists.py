@@ -10,7 +10,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from app.models import AuditLog, Post, User
-from app.services.posts import Page, paginate
+from app.pagination import Page, paginate
 
 PAGE_SIZE = 50
 

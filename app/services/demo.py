@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 
 from app.config import Settings
 from app.models import User
-from app.services import Conflict, admin, posts, users
+from app.services import Conflict, admin, posts, users, votes
 
 # (username, role) — emails are username@example.com, a domain reserved for examples.
 PEOPLE = [("maya", "user"), ("theo", "user"), ("noor", "moderator")]
@@ -88,6 +88,6 @@ def seed(*, session: Session, settings: Settings) -> DemoResult:
             session=session, owner=people[author], title=title, content=content, published=published
         )
     for voter, title in VOTES:
-        posts.add_vote(session=session, post=written[title], user=people[voter])
+        votes.add(session=session, post=written[title], user=people[voter])
     drafts = sum(1 for *_, published in POSTS if not published)
     return DemoResult(logins, posts=len(POSTS) - drafts, drafts=drafts, votes=len(VOTES))

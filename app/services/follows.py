@@ -8,11 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
+from app.pagination import Page, paginate
 from app.services import DomainError, NotFound
 from app.services import users as user_service
 
 LIST_SIZE = 50
-MAX_FOLLOWING = 5_000  # also bounds the work of each Following feed page (posts.following)
+MAX_FOLLOWING = 5_000  # also bounds the work of each Following feed page (feeds.following)
 
 
 class CannotFollow(DomainError):
@@ -91,23 +92,17 @@ def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stat
     return Stats(int(row[0]), int(row[1]), bool(row[2]))
 
 
-def people(
-    *, session: Session, user: User, direction: str, page: int = 1
-) -> tuple[list[User], bool]:
+def people(*, session: Session, user: User, direction: str, page: int = 1) -> Page:
     """`user`'s followers (direction "followers") or the people they follow ("following"),
-    most recent first; and whether there are more."""
+    most recent first."""
     if direction == "followers":
         mine, theirs = Follow.followed_id, Follow.follower_id
     else:
         mine, theirs = Follow.follower_id, Follow.followed_id
-    page = max(1, page)
     stmt = (
         select(User)
         .join(Follow, theirs == User.id)  # type: ignore[arg-type]
         .where(mine == user.id, col(User.is_active).is_(True))
         .order_by(col(Follow.created_at).desc(), col(User.id).desc())
-        .offset((page - 1) * LIST_SIZE)
-        .limit(LIST_SIZE + 1)
     )
-    found = list(session.exec(stmt).all())
-    return found[:LIST_SIZE], len(found) > LIST_SIZE
+    return paginate(session, stmt, page, LIST_SIZE)

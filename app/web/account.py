@@ -3,13 +3,13 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Form, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import AuthDep, ClientIP, CurrentUser, SessionDep, SettingsDep
+from app.deps import AuthDep, ClientIP, CurrentUser, FormStr, SessionDep, SettingsDep
 from app.models import AuthSession, User
 from app.security import session_handle
 from app.services import NotFound, Throttled, ValidationFailed, sessions, users
@@ -19,7 +19,6 @@ from app.web import PageRouter
 
 router = PageRouter(prefix="/account")
 
-FormStr = Annotated[str, Form(max_length=100_000)]
 
 # First match wins, so the browsers that also claim to be Chrome or Safari come first.
 _BROWSERS = (

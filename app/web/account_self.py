@@ -1,21 +1,29 @@
 """Looking after your own account: name and email, your posts, a copy of your data, deletion."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Form, Query, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import SESSION_COOKIE, ClientIP, CurrentUser, SessionDep, SettingsDep
+from app import pagination
+from app.deps import (
+    SESSION_COOKIE,
+    ClientIP,
+    CurrentUser,
+    FormStr,
+    PageNo,
+    SessionDep,
+    SettingsDep,
+)
 from app.security import clear_cookie
-from app.services import Forbidden, Throttled, ValidationFailed, posts, profile, users
+from app.services import Forbidden, Throttled, ValidationFailed, feeds, profile, users
 from app.templating import flash, render
 from app.web import PageRouter
 from app.web.downloads import json_download
 
 router = PageRouter(prefix="/account")
 
-FormStr = Annotated[str, Form(max_length=100_000)]
 POST_STATES = {"all": None, "published": False, "draft": True}  # -> by_author's `drafts`
 
 
@@ -71,12 +79,15 @@ def my_posts(
     session: SessionDep,
     user: CurrentUser,
     status: Literal["all", "published", "draft"] = "all",
-    page: Annotated[int, Query(ge=1, le=posts.MAX_PAGE)] = 1,
+    page: PageNo = 1,
 ) -> Response:
-    listing = posts.by_author(
-        session=session, author=user, viewer=user, page=page, drafts=POST_STATES[status]
+    listing = feeds.by_author(
+        engine=session.get_bind(), author=user, viewer=user, page=page, drafts=POST_STATES[status]
     )
-    return render(request, "account/posts.html", {"page": listing, "status": status})
+    pager = pagination.numbered(listing, "/account/posts", {"status": status})
+    return render(
+        request, "account/posts.html", {"page": listing, "pager": pager, "status": status}
+    )
 
 
 @router.get("/export")

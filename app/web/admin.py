@@ -12,10 +12,12 @@ from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from app import pagination
 from app.deps import (
     MAX_ID,
     AdminUser,
     ModeratorUser,
+    PageNo,
     SessionDep,
     UserId,
     get_moderator,
@@ -23,7 +25,6 @@ from app.deps import (
 from app.models import ROLES
 from app.services import ValidationFailed, admin, admin_lists, audit, users
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
-from app.services.posts import MAX_PAGE
 from app.templating import flash, render
 from app.web import PageRouter
 from app.web.charts import bar_chart
@@ -32,15 +33,26 @@ from app.web.downloads import csv_download, dated
 # The form token is checked first, as on every other router, then the role.
 router = PageRouter(prefix="/admin", dependencies=[Depends(get_moderator)])
 
-PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Search = Annotated[str, Query(max_length=100)]
 Direction = Literal["asc", "desc"]
 
 
-def query_string(filters: Any, **changes: Any) -> str:
-    """The filters as a query string (empty values left out), for links that keep them."""
+def query_params(filters: Any, **changes: Any) -> dict[str, Any]:
+    """The filters as query parameters (empty values left out), for links that keep them."""
     values = asdict(replace(filters, **changes))
-    return urlencode({key: value for key, value in values.items() if value not in ("", None)})
+    return {key: value for key, value in values.items() if value not in ("", None)}
+
+
+def query_string(filters: Any, **changes: Any) -> str:
+    return urlencode(query_params(filters, **changes))
+
+
+def list_pager(
+    request: Request, listing: pagination.Page, filters: Any, *, by_time: bool = False
+) -> pagination.Pager:
+    """The pager of an admin list: this page's path, its filters kept. The tables sort by any
+    column, so their pagers say Previous / Next; the audit log is newest first, by time."""
+    return pagination.numbered(listing, request.url.path, query_params(filters), by_time=by_time)
 
 
 def user_filter(
@@ -80,7 +92,13 @@ def admin_users(
     return render(
         request,
         "admin/users.html",
-        {"page": listing, "filters": filters, "qs": query_string, "roles": ROLES},
+        {
+            "page": listing,
+            "pager": list_pager(request, listing, filters),
+            "filters": filters,
+            "qs": query_string,
+            "roles": ROLES,
+        },
     )
 
 
@@ -219,5 +237,11 @@ def admin_audit(
     return render(
         request,
         "admin/audit.html",
-        {"page": listing, "filters": filters, "qs": query_string, "actions": audit.ACTIONS},
+        {
+            "page": listing,
+            "pager": list_pager(request, listing, filters, by_time=True),
+            "filters": filters,
+            "qs": query_string,
+            "actions": audit.ACTIONS,
+        },
     )

@@ -7,12 +7,12 @@ from fastapi.responses import RedirectResponse
 from pydantic import Field
 from starlette.responses import Response
 
-from app.deps import MAX_ID, ModeratorUser, SessionDep, get_moderator
+from app.deps import MAX_ID, ModeratorUser, PageNo, SessionDep, get_moderator
 from app.services import admin, admin_lists
 from app.services.admin_lists import PostFilter
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
-from app.web.admin import PageNo, Search, query_string
+from app.web.admin import Search, list_pager, query_string
 from app.web.downloads import csv_download, dated
 
 # The form token is checked first, as on every other router, then the role.
@@ -51,6 +51,7 @@ def admin_posts(
         "admin/posts.html",
         {
             "page": listing,
+            "pager": list_pager(request, listing, filters),
             "filters": filters,
             "qs": query_string,
             "here": here,

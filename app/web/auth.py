@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import Form, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -11,6 +11,7 @@ from app.deps import (
     SESSION_COOKIE,
     AuthDep,
     ClientIP,
+    FormStr,
     SessionDep,
     SettingsDep,
 )
@@ -23,7 +24,6 @@ from app.web import PageRouter, safe_next
 
 router = PageRouter()
 
-FormStr = Annotated[str, Form(max_length=100_000)]
 LOGIN_FAILED = "That email and password do not match an account. Check both and try again."
 
 

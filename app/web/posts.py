@@ -2,70 +2,62 @@
 
 from typing import Annotated
 
-from fastapi import Form, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from app import rendering
+from app import pagination, rendering
 from app.db import run_db
-from app.deps import CurrentUser, OptionalUser, PostId, SessionDep
+from app.deps import CurrentUser, FormStr, OptionalUser, PageNo, PostId, SessionDep
 from app.models import Post
-from app.services import ValidationFailed, posts
+from app.services import ValidationFailed, feeds, posts, votes
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
 router = PageRouter()
-
-FormStr = Annotated[str, Form(max_length=100_000)]
-PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
 
 
 # The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
 @router.get("/")
 async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
-    listing = await run_db(engine, posts.feed, engine=engine, page=page)
-    return render(request, "posts/feed.html", {"page": listing, "tab": "latest"})
+    listing = await run_db(engine, feeds.feed, engine=engine, page=page)
+    pager = pagination.numbered(listing, "/")
+    return render(
+        request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "latest"}
+    )
 
 
-# A plain `def`: Top sorts a week of posts (a few ms at 1M posts), too long to hold the event
-# loop, so it runs in the thread pool.
+# A plain `def`: Top sorts a week of posts, too long to hold the event loop (docs/performance.md).
 @router.get("/top")
-def top_feed(
-    request: Request, session: SessionDep, user: OptionalUser, page: PageNo = 1
-) -> Response:
-    listing = posts.top(session=session, page=page)
-    return render(request, "posts/feed.html", {"page": listing, "tab": "top"})
+def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
+    listing = feeds.top(engine=request.app.state.engine, page=page)
+    pager = pagination.numbered(listing, "/top", by_time=False)
+    return render(
+        request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "top"}
+    )
 
 
 @router.get("/following")
 async def following_feed(
     request: Request,
-    session: SessionDep,
     user: CurrentUser,
     before: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     try:
-        after = posts.decode_position(before) if before else None
+        after = pagination.decode_cursor(before) if before else None
     except ValueError:
         after = None
-    if not isinstance(after, posts.Position):
+    if not isinstance(after, pagination.Position):
         after = None  # a damaged link starts again from the newest posts
-    window = await run_db(
-        session.get_bind(), posts.following, session=session, user=user, after=after
-    )
-    older = posts.encode_position(window.next) if window.next is not None else None
+    engine = request.app.state.engine
+    window = await run_db(engine, feeds.following, engine=engine, user=user, after=after)
+    pager = pagination.keyset(window, "/following", param="before", first=after is None)
     return render(
         request,
         "posts/feed.html",
-        {
-            "page": None,
-            "items": window.items,
-            "older": older,
-            "tab": "following",
-            "first": not after,
-        },
+        {"items": window.items, "pager": pager, "tab": "following"},
     )
 
 
@@ -209,7 +201,7 @@ def vote(
     request: Request, session: SessionDep, user: CurrentUser, post_id: PostId, next: FormStr = ""
 ) -> Response:
     post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
-    voted = posts.toggle_vote(session=session, post=post, user=user)
+    voted = votes.toggle(session=session, post=post, user=user)
     response = RedirectResponse(safe_next(next, f"/posts/{post_id}"), status_code=303)
     flash(response, request, "Thanks for your vote." if voted else "Your vote is withdrawn.")
     return response

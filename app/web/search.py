@@ -1,21 +1,21 @@
 """The search page: posts that match, best first, with the words marked, and matching people."""
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from starlette.responses import Response
 
-from app import rendering
+from app import pagination, rendering
 from app.deps import OptionalUser, SessionDep
-from app.services import posts
+from app.pagination import PAGE_SIZE
+from app.services import feeds
 from app.services import search as fulltext
 from app.templating import render
 from app.web import PageRouter
 
 router = PageRouter()
 
-SEARCH_PAGES = fulltext.SEARCH_WINDOW // posts.PAGE_SIZE
+SEARCH_PAGES = fulltext.SEARCH_WINDOW // PAGE_SIZE
 
 
 # A plain `def`: a search reads more than the feed does, so it runs in the thread pool rather
@@ -31,11 +31,11 @@ def search_page(
     # However long the query, only its start is read: a long one is cut, not refused.
     q = q[: fulltext.MAX_QUERY_CHARS]
     words = fulltext.terms(q)
-    window = posts.search(
-        session=session,
+    window = feeds.search(
+        engine=session.get_bind(),
         text=" ".join(words),
-        limit=posts.PAGE_SIZE,
-        offset=(page - 1) * posts.PAGE_SIZE,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )
     results = [
         {
@@ -49,6 +49,7 @@ def search_page(
     ]
     people = fulltext.users(session=session, words=words) if page == 1 else []
     query = q.replace("\x00", "").strip()[:200]
+    listing = pagination.Page(results, number=page, has_next=window.next is not None)
     return render(
         request,
         "search/results.html",
@@ -57,12 +58,6 @@ def search_page(
             "words": words,
             "results": results,
             "people": people,
-            "page": page,
-            "prev_url": _url(query, page - 1) if page > 1 else None,
-            "next_url": _url(query, page + 1) if window.next is not None else None,
+            "pager": pagination.numbered(listing, "/search", {"q": query}, by_time=False),
         },
     )
-
-
-def _url(query: str, page: int) -> str:
-    return "/search?" + urlencode({"q": query, "page": page})

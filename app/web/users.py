@@ -1,20 +1,16 @@
 """Public profiles, and following people from them."""
 
-from typing import Annotated
-
-from fastapi import Path, Query, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import CurrentUser, OptionalUser, SessionDep
-from app.services import NotFound, follows, posts, users
+from app import pagination
+from app.deps import CurrentUser, OptionalUser, PageNo, SessionDep, Username
+from app.services import NotFound, feeds, follows, users
 from app.templating import flash, render
 from app.web import PageRouter
 
 router = PageRouter()
-
-Username = Annotated[str, Path(max_length=100)]
-PageNo = Annotated[int, Query(ge=1, le=posts.MAX_PAGE)]
 
 
 @router.get("/users/{username}")
@@ -28,10 +24,13 @@ def profile(
     author = users.get_by_username(session, username)
     if author is None:
         raise NotFound("There is no user with that name.")
-    listing = posts.by_author(session=session, author=author, viewer=None, page=page)
+    listing = feeds.by_author(engine=session.get_bind(), author=author, viewer=None, page=page)
     stats = follows.stats(session=session, user=author, viewer=viewer)
+    pager = pagination.numbered(listing, f"/users/{author.username}")
     return render(
-        request, "users/profile.html", {"author": author, "page": listing, "stats": stats}
+        request,
+        "users/profile.html",
+        {"author": author, "page": listing, "pager": pager, "stats": stats},
     )
 
 
@@ -53,17 +52,12 @@ def _people(
     request: Request, session: SessionDep, username: str, direction: str, page: int
 ) -> Response:
     user = follows.target(session, username)
-    people, has_next = follows.people(session=session, user=user, direction=direction, page=page)
+    listing = follows.people(session=session, user=user, direction=direction, page=page)
+    pager = pagination.numbered(listing, f"/users/{user.username}/{direction}")
     return render(
         request,
         "users/follows.html",
-        {
-            "author": user,
-            "direction": direction,
-            "people": people,
-            "page": page,
-            "has_next": has_next,
-        },
+        {"author": user, "direction": direction, "page": listing, "pager": pager},
     )
 
 

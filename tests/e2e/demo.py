@@ -5,7 +5,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import make_engine
 from app.models import Post, User
-from app.services import posts, users
+from app.services import posts, users, votes
 
 PASSWORD = "demo passphrase, not a real one"
 
@@ -80,12 +80,12 @@ def seed(settings: Settings) -> dict[str, int]:
                 password=PASSWORD,
             )
         voters = [people[name] for name in READERS + PEOPLE]
-        for author, title, content, votes in POSTS:
+        for author, title, content, vote_count in POSTS:
             post: Post = posts.create(
                 session=session, owner=people[author], title=title, content=content, published=True
             )
-            for voter in [v for v in voters if v.username != author][:votes]:
-                posts.add_vote(session=session, post=post, user=voter)
+            for voter in [v for v in voters if v.username != author][:vote_count]:
+                votes.add(session=session, post=post, user=voter)
             assert post.id is not None
             ids[title] = post.id
     engine.dispose()

@@ -1,0 +1,60 @@
+"""Votes: one per person and post, with the post's counter moved in the same transaction."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.models import Post, User, Vote
+
+
+def add(*, session: Session, post: Post, user: User) -> bool:
+    """Vote once; False if the vote was already there. The counter moves in the same transaction."""
+    try:
+        session.exec(
+            insert(Vote).values(
+                user_id=user.id,
+                post_id=post.id,  # type: ignore[call-overload]
+                created_at=datetime.now(UTC),
+            )
+        )
+    except IntegrityError:
+        session.rollback()
+        return False
+    session.exec(
+        update(Post)
+        .where(Post.id == post.id)  # type: ignore[call-overload,arg-type]
+        .values(vote_count=Post.vote_count + 1)
+    )
+    session.commit()
+    return True
+
+
+def remove(*, session: Session, post: Post, user: User) -> bool:
+    """Withdraw a vote; False if there was none."""
+    result = session.exec(delete(Vote).where(Vote.user_id == user.id, Vote.post_id == post.id))  # type: ignore[call-overload,arg-type]
+    if not result.rowcount:
+        session.rollback()
+        return False
+    session.exec(
+        update(Post)
+        .where(Post.id == post.id)  # type: ignore[call-overload,arg-type]
+        .values(vote_count=Post.vote_count - 1)
+    )
+    session.commit()
+    return True
+
+
+def toggle(*, session: Session, post: Post, user: User) -> bool:
+    """Add the vote if absent, withdraw it if present; returns whether the user now votes."""
+    if remove(session=session, post=post, user=user):
+        return False
+    add(session=session, post=post, user=user)
+    return True
+
+
+def count(*, session: Session, post_id: int) -> int:
+    """The post's count as the database holds it now (0 once the post is gone)."""
+    post = session.get(Post, post_id, populate_existing=True)
+    return post.vote_count if post else 0
