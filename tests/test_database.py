@@ -4,11 +4,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import JSON, DateTime, Enum, Numeric, cast, literal_column
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
-from app.db import make_engine
-from app.models import User
+from app.db import HotQuery, make_engine
+from app.models import Post, User
 from tests.conftest import PASSWORD, get_user
 
 
@@ -110,3 +111,25 @@ def test_a_hot_query_reads_the_same_typed_values_as_the_core(alice, db):
     (row,) = fast
     assert row.published is True
     assert row.created_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("column", "type_name"),
+    [
+        (cast(Post.vote_count, Numeric(10, 2)).label("score"), "Numeric"),
+        (cast(Post.created_at, DateTime()).label("naive_at"), "DateTime"),
+        (cast(Post.title, JSON()).label("data"), "JSON"),
+        (cast(Post.title, Enum("user", "admin")).label("role"), "Enum"),
+        (literal_column("1").label("raw"), "NullType"),
+    ],
+)
+def test_a_hot_query_refuses_a_column_it_would_not_convert(column, type_name):
+    # On SQLite a HotQuery reads raw values: a type it cannot convert would reach pages as
+    # SQLite's raw value (a str for a timestamp, a float for a Decimal), so it fails when built.
+    with pytest.raises(TypeError, match=rf"column '{column.key}' of type {type_name}"):
+        HotQuery(select(Post.id, column))
+
+
+def test_a_hot_query_takes_the_types_it_converts():
+    query = HotQuery(select(Post.id, Post.title, Post.published, Post.created_at, Post.vote_count))
+    assert query.times == [3] and query.bools == [2]
