@@ -161,7 +161,7 @@ def seed(
                     "title": _sentence(rng, rng.randint(3, 9)).capitalize(),
                     "content": content,
                     # Seeded text has no Markdown syntax, so its plain text is itself (a test
-                    # checks this agrees with rendering.excerpt, which costs 100x more).
+                    # checks this agrees with rendering.excerpt; docs/performance.md says why).
                     "excerpt": shorten(" ".join(content.split())),
                     "published": rng.random() > 0.05,
                     "vote_count": counts[i],

@@ -117,8 +117,8 @@ def post_cards(posts: Iterable[Any]) -> Markup:
 
     A card is a pure function of its row: id, title, excerpt, published, date, votes, author.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key
-    and a new card; nothing is ever served stale. Rendering 20 cards (escaping ~300 characters
-    of text each) was the largest cost of the feed.
+    and a new card; nothing is ever served stale. Why: docs/performance.md, "Cards rendered
+    once per row".
     """
     # Development: templates may change under us, so no cache.
     card = _render_card if env.auto_reload else _cached_card

@@ -447,7 +447,7 @@ def feeds_scenario(url: str, db: Path, password: str, rounds: int, seconds: int)
         "Each seeded user follows about 50 others. Following reads at most 21 posts per "
         "followed author, inside an index; Top sorts the last week's posts (about 2% of a "
         "year's) inside an index, so it costs more than Latest but does not grow with the "
-        "table (app/services/posts.py says what bounds each).",
+        "table (app/services/feeds.py says what bounds each).",
     ]
     errors = sum(x.errors for runs in results.values() for x in runs)
     s.verdict = verdict(

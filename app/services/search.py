@@ -13,9 +13,8 @@ What bounds the work: a common word can match most of the posts, and ranking all
 time in proportion. Search ranks only the newest SEARCH_WINDOW matches (the index hands them out
 newest first), and results past that window are not offered; on a site of ordinary size that is
 every match. One cost still grows with the site: to weigh the words, bm25 counts once per query
-how many posts contain each of them, reading that word's entry in the index. For the benchmark's
-words, each in half of all posts, that is ~7 ms at 100k posts and ~30 ms at 1M; ordinary words
-are in far fewer posts and cost far less.
+how many posts contain each of them, reading that word's entry in the index; for very common
+words that shows (docs/performance.md, "Search on very common words").
 """
 
 import re

@@ -93,7 +93,7 @@ def is_stale(row: SessionInfo) -> bool:
 # When this process last wrote each session's last_seen_at (time.monotonic()). A page open in
 # many tabs, or a client with many connections, sends several requests at the moment the
 # session turns stale; without this each of them wrote the same row, queueing on SQLite's
-# write lock (a stall seen as a 3x p99 in the benchmark).
+# write lock (docs/performance.md, "One last-seen write per session and minute").
 _touched: dict[str, float] = {}
 
 
