@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services import posts
+from app.services import feeds
 
 SECURITY_HEADERS = ("x-content-type-options", "x-frame-options", "referrer-policy")
 
@@ -36,7 +36,7 @@ def test_server_error_is_500_json_without_a_trace(app, monkeypatch):
     def broken(**_: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(posts, "search", broken)
+    monkeypatch.setattr(feeds, "search", broken)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/api/posts")
         assert_json_error(response, 500)
@@ -50,7 +50,7 @@ def test_page_server_error_stays_html(app, monkeypatch):
     def broken(**_: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(posts, "feed", broken)
+    monkeypatch.setattr(feeds, "feed", broken)
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/")
     assert response.status_code == 500
