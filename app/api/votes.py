@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response
 
 from app.api import error_responses, operation_id
-from app.deps import ApiUser, PostId, SessionDep
+from app.deps import ApiUser, ApiVisiblePost, SessionDep
 from app.schemas import VoteOut
 from app.services import Conflict, NotFound, posts
 
@@ -19,13 +19,13 @@ router = APIRouter(prefix="/api/posts", tags=["votes"], generate_unique_id_funct
         **error_responses(401, 404, 409, e409="You have already voted for this post."),
     },
 )
-def api_vote(session: SessionDep, user: ApiUser, post_id: PostId) -> VoteOut:
+def api_vote(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> VoteOut:
     """One vote per person per post."""
-    post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
+    assert post.id is not None
     if not posts.add_vote(session=session, post=post, user=user):
         raise Conflict("You have already voted for this post.")
-    count = posts.vote_count(session=session, post_id=post_id)
-    return VoteOut(post_id=post_id, voted=True, vote_count=count)
+    count = posts.vote_count(session=session, post_id=post.id)
+    return VoteOut(post_id=post.id, voted=True, vote_count=count)
 
 
 @router.delete(
@@ -35,9 +35,8 @@ def api_vote(session: SessionDep, user: ApiUser, post_id: PostId) -> VoteOut:
     summary="Withdraw your vote",
     responses=error_responses(401, 404, e404="No such post, or you have not voted for it."),
 )
-def api_unvote(session: SessionDep, user: ApiUser, post_id: PostId) -> Response:
+def api_unvote(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> Response:
     """Take back your vote."""
-    post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
     if not posts.remove_vote(session=session, post=post, user=user):
         raise NotFound("You have not voted for this post.")
     return Response(status_code=204)

@@ -349,19 +349,30 @@ def by_author(
     return _page(session, stmt, page)
 
 
+def is_public(post: Any) -> bool:
+    """Whether everyone may see `post` (a Post or a row with its columns)."""
+    return bool(post.published)
+
+
+def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
+    """The one visibility rule: a post that is not public is its author's alone.
+
+    Nothing tied to such a post (its title, its existence, and later its comments and tags) is
+    shown to anyone else, whatever their role: to them it answers 404, as a post that never was.
+    """
+    return is_public(post) or (viewer is not None and viewer.id == post.owner_id)
+
+
 def get_visible(
     *, session: Session, post_id: int, viewer: User | Viewer | None
 ) -> tuple[Post, User]:
-    """The post and its author if the viewer may see it; drafts are 404 to everyone else."""
+    """The post and its author if the viewer may see it (`visible_to`); 404 otherwise."""
     found = session.exec(
         select(Post, User).join(User, User.id == Post.owner_id).where(Post.id == post_id)  # type: ignore[arg-type]
     ).first()
-    if found is None:
+    if found is None or not visible_to(found[0], viewer):
         raise NotFound("That post does not exist.")
-    post, author = found
-    if not post.published and (viewer is None or viewer.id != post.owner_id):
-        raise NotFound("That post does not exist.")
-    return post, author
+    return found[0], found[1]
 
 
 # The post page in one read: the post, its author's name and whether the viewer voted for it
@@ -380,17 +391,17 @@ _SHOW = HotQuery(
 def get_page(*, engine: Engine, post_id: int, viewer: User | Viewer | None) -> Any:
     """What the post page shows, as one row: the post's columns, `author` and `voted`.
 
-    Drafts are 404 to everyone but their author, as in `get_visible`.
+    The hot read of `get_visible`: the same rule (`visible_to`), on a plain row.
     """
     viewer_id = viewer.id if viewer is not None else None
     rows = _SHOW.rows(engine, {"post_id": post_id, "viewer": viewer_id})
-    if not rows or (not rows[0].published and rows[0].owner_id != viewer_id):
+    if not rows or not visible_to(rows[0], viewer):
         raise NotFound("That post does not exist.")
     return rows[0]
 
 
 def get_owned(*, session: Session, post_id: int, user: User) -> Post:
-    """The post if `user` owns it: 404 if it is hidden from them, 403 if it is someone else's."""
+    """The post if `user` owns it: 404 if they may not see it, 403 if it is someone else's."""
     post, _ = get_visible(session=session, post_id=post_id, viewer=user)
     if post.owner_id != user.id:
         raise Forbidden("Only the author can change this post.")
@@ -403,13 +414,12 @@ def may_moderate(user: User | Viewer | None) -> bool:
 
 
 def get_removable(*, session: Session, post_id: int, user: User) -> Post:
-    """The post if `user` may delete or unpublish it: its owner, or a moderator or admin."""
-    if may_moderate(user):
-        post = session.get(Post, post_id)
-        if post is None:
-            raise NotFound("That post does not exist.")
-        return post
-    return get_owned(session=session, post_id=post_id, user=user)
+    """The post if `user` may delete or unpublish it: their own, or (for moderators and
+    admins) one they may see. Someone else's draft is 404 to moderators too (`visible_to`)."""
+    post, _ = get_visible(session=session, post_id=post_id, viewer=user)
+    if post.owner_id != user.id and not may_moderate(user):
+        raise Forbidden("Only the author can change this post.")
+    return post
 
 
 def check(*, title: str, content: str) -> dict[str, str]:
@@ -463,9 +473,9 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     return post
 
 
-def remove(*, session: Session, post: Post, actor: User | None = None) -> None:
-    """Delete a post; when `actor` is a moderator removing someone else's post, audit it."""
-    if actor is not None and actor.id != post.owner_id:
+def remove(*, session: Session, post: Post, actor: User) -> None:
+    """Delete a post; when `actor` removes someone else's post, the audit log says so."""
+    if actor.id != post.owner_id:
         before = audit.post_values(post)
         audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
     session.delete(post)
