@@ -248,7 +248,7 @@ OptionalApiUser = Annotated[Viewer | None, Depends(get_optional_api_user)]
 ApiUser = Annotated[User, Depends(get_api_user)]
 
 
-# --- post access: "a post this viewer may see", "a post I own", "a post I may remove" --------
+# --- post access: a post this viewer may see, own, remove or vote on ----------------------
 # The rules live in app.services.posts (`visible_to` above all); these only hand every page and
 # API route that takes a post id the same answer. Pages and the API resolve the viewer each
 # their own way (cookie or bearer), hence one dependency per rule and family.
@@ -271,6 +271,10 @@ def get_removable_post(session: SessionDep, user: CurrentUser, post_id: PostId) 
     return posts.get_removable(session=session, post_id=post_id, user=user)
 
 
+def get_votable_post(session: SessionDep, user: CurrentUser, post_id: PostId) -> Post:
+    return posts.get_votable(session=session, post_id=post_id, user=user)
+
+
 def get_api_visible_post(session: SessionDep, user: OptionalApiUser, post_id: PostId) -> Post:
     return _visible(session, user, post_id)
 
@@ -283,9 +287,15 @@ def get_api_removable_post(session: SessionDep, user: ApiUser, post_id: PostId) 
     return posts.get_removable(session=session, post_id=post_id, user=user)
 
 
+def get_api_votable_post(session: SessionDep, user: ApiUser, post_id: PostId) -> Post:
+    return posts.get_votable(session=session, post_id=post_id, user=user)
+
+
 VisiblePost = Annotated[Post, Depends(get_visible_post)]
+VotablePost = Annotated[Post, Depends(get_votable_post)]
 OwnPost = Annotated[Post, Depends(get_own_post)]
 RemovablePost = Annotated[Post, Depends(get_removable_post)]
 ApiVisiblePost = Annotated[Post, Depends(get_api_visible_post)]
 ApiOwnPost = Annotated[Post, Depends(get_api_own_post)]
 ApiRemovablePost = Annotated[Post, Depends(get_api_removable_post)]
+ApiVotablePost = Annotated[Post, Depends(get_api_votable_post)]

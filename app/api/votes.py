@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response
 
 from app.api import error_responses, operation_id
-from app.deps import ApiUser, ApiVisiblePost, SessionDep
+from app.deps import ApiUser, ApiVotablePost, SessionDep
 from app.schemas import VoteOut
 from app.services import Conflict, NotFound, posts
 
@@ -16,10 +16,18 @@ router = APIRouter(prefix="/api/posts", tags=["votes"], generate_unique_id_funct
     summary="Vote for a post",
     responses={
         201: {"description": "Your vote is counted."},
-        **error_responses(401, 404, 409, e409="You have already voted for this post."),
+        **error_responses(
+            401,
+            403,
+            404,
+            409,
+            e403="You cannot vote for your own post.",
+            e404="No such post, or one you may not see.",
+            e409="You have already voted for this post.",
+        ),
     },
 )
-def api_vote(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> VoteOut:
+def api_vote(session: SessionDep, user: ApiUser, post: ApiVotablePost) -> VoteOut:
     """One vote per person per post."""
     assert post.id is not None
     if not posts.add_vote(session=session, post=post, user=user):
@@ -33,9 +41,15 @@ def api_vote(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> VoteOu
     status_code=204,
     response_class=Response,
     summary="Withdraw your vote",
-    responses=error_responses(401, 404, e404="No such post, or you have not voted for it."),
+    responses=error_responses(
+        401,
+        403,
+        404,
+        e403="You cannot vote for your own post.",
+        e404="No such post, or you have not voted for it.",
+    ),
 )
-def api_unvote(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> Response:
+def api_unvote(session: SessionDep, user: ApiUser, post: ApiVotablePost) -> Response:
     """Take back your vote."""
     if not posts.remove_vote(session=session, post=post, user=user):
         raise NotFound("You have not voted for this post.")

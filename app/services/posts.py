@@ -408,6 +408,14 @@ def get_owned(*, session: Session, post_id: int, user: User) -> Post:
     return post
 
 
+def get_votable(*, session: Session, post_id: int, user: User | Viewer) -> Post:
+    """The post if `user` may vote on it: one they may see (404 otherwise), not their own (403)."""
+    post, _ = get_visible(session=session, post_id=post_id, viewer=user)
+    if post.owner_id == user.id:
+        raise Forbidden("You cannot vote for your own post.")
+    return post
+
+
 def may_moderate(user: User | Viewer | None) -> bool:
     """The one permission check for acting on other people's posts (pages, admin and API)."""
     return user is not None and user.is_active and user.is_moderator

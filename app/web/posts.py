@@ -16,7 +16,7 @@ from app.deps import (
     PostId,
     RemovablePost,
     SessionDep,
-    VisiblePost,
+    VotablePost,
 )
 from app.models import Post
 from app.services import ValidationFailed, posts
@@ -205,7 +205,7 @@ def delete_post(
 
 @router.post("/posts/{post_id}/vote")
 def vote(
-    request: Request, session: SessionDep, user: CurrentUser, post: VisiblePost, next: FormStr = ""
+    request: Request, session: SessionDep, user: CurrentUser, post: VotablePost, next: FormStr = ""
 ) -> Response:
     voted = posts.toggle_vote(session=session, post=post, user=user)
     response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
