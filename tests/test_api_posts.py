@@ -43,11 +43,14 @@ def test_list_is_published_posts_newest_first_with_author_and_votes(api, alice_a
         "title",
         "content",
         "published",
+        "status",
+        "hidden_reason",
         "created_at",
         "updated_at",
         "vote_count",
         "author",
     }
+    assert item["status"] == "published" and item["hidden_reason"] is None
     assert "example.com" not in response.text
     assert response.json()["next"] is None and response.json()["next_cursor"] is None
 

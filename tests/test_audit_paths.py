@@ -37,13 +37,21 @@ def _api_delete(ctx: dict[str, Any]) -> int:
 def _bulk(action: str) -> Callable[[dict[str, Any]], int]:
     def run(ctx: dict[str, Any]) -> int:
         post_id = ctx["post_id"]
-        response = ctx["admin"].submit(
-            "/admin/posts/apply", {"action": action, "ids": [post_id]}, page="/admin/posts"
-        )
+        data = {"action": action, "ids": [post_id], "reason": "Spam"}
+        response = ctx["admin"].submit("/admin/posts/apply", data, page="/admin/posts")
         assert response.status_code == 303
         return post_id
 
     return run
+
+
+def _restore(ctx: dict[str, Any]) -> int:
+    _bulk("hide")(ctx)
+    ctx["before"] = len(audit_rows(ctx["db"]))
+    post_id = ctx["post_id"]
+    response = ctx["admin"].submit(f"/admin/posts/{post_id}/restore", page="/admin/posts")
+    assert response.status_code == 303
+    return post_id
 
 
 def _user_action(path: str, data: dict[str, str] | None = None) -> Callable[[dict[str, Any]], int]:
@@ -67,7 +75,8 @@ ACTIONS = {
     "page: delete a post from its page": ("post.delete", _page_delete),
     "api: DELETE /api/posts/{id}": ("post.delete", _api_delete),
     "page: bulk delete": ("post.delete", _bulk("delete")),
-    "page: bulk unpublish": ("post.unpublish", _bulk("unpublish")),
+    "page: hide": ("post.hide", _bulk("hide")),
+    "page: restore": ("post.restore", _restore),
     "page: change a role": ("user.role", _user_action("role", {"role": "moderator"})),
     "page: deactivate": ("user.deactivate", _user_action("deactivate")),
     "page: reactivate": ("user.reactivate", _reactivate),

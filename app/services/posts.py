@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Follow, Post, User, UTCDateTime, Viewer, Vote
-from app.services import Forbidden, NotFound, ValidationFailed, audit
+from app.models import REASON_MAX, Follow, Post, User, UTCDateTime, Viewer, Vote
+from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit
 from app.services import search as fulltext
 from app.services.validation import clean_content, clean_title
 
@@ -43,6 +43,8 @@ _LISTING = (
     Post.content,
     Post.excerpt,
     Post.published,
+    Post.hidden_at,
+    Post.hidden_reason,
     Post.created_at,
     Post.updated_at,
     Post.vote_count,
@@ -421,13 +423,28 @@ def may_moderate(user: User | Viewer | None) -> bool:
     return user is not None and user.is_active and user.is_moderator
 
 
-def get_removable(*, session: Session, post_id: int, user: User) -> Post:
-    """The post if `user` may delete or unpublish it: their own, or (for moderators and
-    admins) one they may see. Someone else's draft is 404 to moderators too (`visible_to`)."""
-    post, _ = get_visible(session=session, post_id=post_id, viewer=user)
-    if post.owner_id != user.id and not may_moderate(user):
-        raise Forbidden("Only the author can change this post.")
+def in_moderation_view(post: Any) -> bool:
+    """What moderators see and act on: public posts and the ones a moderator hid. Never a draft:
+    the exception to `visible_to` is the moderation state itself, which moderators made."""
+    return is_public(post) or post.hidden_at is not None
+
+
+def get_moderated(*, session: Session, post_id: int, user: User) -> Post:
+    """A post a moderator may hide, restore or delete (`in_moderation_view`); 404 otherwise."""
+    post = session.get(Post, post_id)
+    if post is None or not may_moderate(user) or not in_moderation_view(post):
+        raise NotFound("That post does not exist.")
     return post
+
+
+def get_removable(*, session: Session, post_id: int, user: User) -> Post:
+    """The post if `user` may delete it: their own, or (moderators and admins) one in the
+    moderation view. Someone else's draft is 404 to moderators too."""
+    if may_moderate(user):
+        post = session.get(Post, post_id)
+        if post is not None and (post.owner_id == user.id or in_moderation_view(post)):
+            return post
+    return get_owned(session=session, post_id=post_id, user=user)
 
 
 def check(*, title: str, content: str) -> dict[str, str]:
@@ -471,6 +488,9 @@ def create(*, session: Session, owner: User, title: str, content: str, published
 
 
 def edit(*, session: Session, post: Post, title: str, content: str, published: bool) -> Post:
+    """The author changes their post; a hidden post stays hidden (Conflict if asked to publish)."""
+    if published and post.hidden_at is not None:
+        raise Conflict(HIDDEN_REPUBLISH)
     title, content = _clean(title, content)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
@@ -490,20 +510,62 @@ def remove(*, session: Session, post: Post, actor: User) -> None:
     session.commit()
 
 
-def unpublish(*, session: Session, post: Post, actor: User) -> bool:
-    """Take a post out of the feed (it becomes its author's draft); False if it already was one."""
-    if not post.published:
+HIDDEN_REPUBLISH = (
+    "A moderator hid this post, so it cannot be published again. You can still edit or delete "
+    "it; a moderator may restore it."
+)
+
+
+def clean_reason(reason: str) -> str:
+    """A moderator's reason, as the author will read it; ValidationFailed if empty or long."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationFailed({"reason": "Say why, in a few words: the author will read it."})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    return reason
+
+
+def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
+    """A moderator takes someone's public post out of every list, with a reason its author sees.
+
+    False if it was not public (a draft stays its author's business; hidden stays hidden).
+    """
+    if not may_moderate(actor):
+        raise Forbidden("Only moderators and administrators hide posts.")
+    reason = clean_reason(reason)
+    if not is_public(post):
         return False
-    post.published = False
-    if actor.id != post.owner_id:
-        audit.record(
-            session=session,
-            actor=actor,
-            action="post.unpublish",
-            target=post,
-            before={"published": True},
-            after={"published": False},
-        )
+    post.published, post.hidden_at, post.hidden_reason = False, datetime.now(UTC), reason
+    audit.record(
+        session=session,
+        actor=actor,
+        action="post.hide",
+        target=post,
+        before={"status": "published"},
+        after={"status": "hidden", "reason": reason},
+    )
+    session.add(post)
+    session.commit()
+    return True
+
+
+def restore(*, session: Session, post: Post, actor: User) -> bool:
+    """A moderator publishes a hidden post again; False if it was not hidden."""
+    if not may_moderate(actor):
+        raise Forbidden("Only moderators and administrators restore posts.")
+    if post.hidden_at is None:
+        return False
+    reason = post.hidden_reason
+    post.published, post.hidden_at, post.hidden_reason = True, None, None
+    audit.record(
+        session=session,
+        actor=actor,
+        action="post.restore",
+        target=post,
+        before={"status": "hidden", "reason": reason},
+        after={"status": "published"},
+    )
     session.add(post)
     session.commit()
     return True
