@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.config import Settings
 from app.db import run_db
 from app.middleware import OPEN_SESSIONS
-from app.models import MAX_ID, USERNAME_MAX, SessionInfo, User, Viewer
+from app.models import MAX_ID, USERNAME_MAX, Post, SessionInfo, User, Viewer
 from app.pagination import MAX_PAGE
 from app.security import (
     PRESESSION_MAX_AGE,
@@ -247,3 +247,56 @@ def get_api_user(auth: ApiAuth, session: SessionDep) -> User:
 
 OptionalApiUser = Annotated[Viewer | None, Depends(get_optional_api_user)]
 ApiUser = Annotated[User, Depends(get_api_user)]
+
+
+# --- post access: a post this viewer may see, own, remove or vote on ----------------------
+# The rules live in app.services.posts (`visible_to` above all); these only hand every page and
+# API route that takes a post id the same answer. Pages and the API resolve the viewer each
+# their own way (cookie or bearer), hence one dependency per rule and family.
+
+
+def _visible(session: Session, viewer: Viewer | User | None, post_id: int) -> Post:
+    post, _ = posts.get_visible(session=session, post_id=post_id, viewer=viewer)
+    return post
+
+
+def get_visible_post(session: SessionDep, user: OptionalUser, post_id: PostId) -> Post:
+    return _visible(session, user, post_id)
+
+
+def get_own_post(session: SessionDep, user: CurrentUser, post_id: PostId) -> Post:
+    return posts.get_owned(session=session, post_id=post_id, user=user)
+
+
+def get_removable_post(session: SessionDep, user: CurrentUser, post_id: PostId) -> Post:
+    return posts.get_removable(session=session, post_id=post_id, user=user)
+
+
+def get_votable_post(session: SessionDep, user: CurrentUser, post_id: PostId) -> Post:
+    return posts.get_votable(session=session, post_id=post_id, user=user)
+
+
+def get_api_visible_post(session: SessionDep, user: OptionalApiUser, post_id: PostId) -> Post:
+    return _visible(session, user, post_id)
+
+
+def get_api_own_post(session: SessionDep, user: ApiUser, post_id: PostId) -> Post:
+    return posts.get_owned(session=session, post_id=post_id, user=user)
+
+
+def get_api_removable_post(session: SessionDep, user: ApiUser, post_id: PostId) -> Post:
+    return posts.get_removable(session=session, post_id=post_id, user=user)
+
+
+def get_api_votable_post(session: SessionDep, user: ApiUser, post_id: PostId) -> Post:
+    return posts.get_votable(session=session, post_id=post_id, user=user)
+
+
+VisiblePost = Annotated[Post, Depends(get_visible_post)]
+VotablePost = Annotated[Post, Depends(get_votable_post)]
+OwnPost = Annotated[Post, Depends(get_own_post)]
+RemovablePost = Annotated[Post, Depends(get_removable_post)]
+ApiVisiblePost = Annotated[Post, Depends(get_api_visible_post)]
+ApiOwnPost = Annotated[Post, Depends(get_api_own_post)]
+ApiRemovablePost = Annotated[Post, Depends(get_api_removable_post)]
+ApiVotablePost = Annotated[Post, Depends(get_api_votable_post)]

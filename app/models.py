@@ -15,6 +15,7 @@ EMAIL_MAX = 254
 TITLE_MAX = 200
 CONTENT_MAX = 20_000
 EXCERPT_MAX = 250  # a card's plain-text start (app.rendering.excerpt stays under this)
+REASON_MAX = 500  # a moderator's reason, shown to the author
 ROLES = ("user", "moderator", "admin")
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
 # the database would be an error there rather than "not found".
@@ -118,12 +119,31 @@ class Post(SQLModel, table=True):
         default="", max_length=EXCERPT_MAX, sa_column_kwargs={"server_default": ""}
     )
     published: bool = Field(default=True)
+    # Hidden by a moderator (app.services.posts.hide): never published while set, whatever the
+    # author does, until a moderator restores it. Every feed, index and count reads `published`.
+    hidden_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    hidden_reason: str | None = Field(default=None, max_length=REASON_MAX)
     vote_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     owner_id: int = Field(
         sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
     )
+
+    @property
+    def status(self) -> str:
+        return status_of(self)
+
+
+POST_STATUSES = ("published", "draft", "hidden")
+
+
+def status_of(post: Any) -> str:
+    """`published`, `draft` (the author's choice) or `hidden` (a moderator's), for a Post or a
+    row that carries `published` and `hidden_at`."""
+    if post.hidden_at is not None:
+        return "hidden"
+    return "published" if post.published else "draft"
 
 
 class Follow(SQLModel, table=True):

@@ -10,7 +10,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.models import CONTENT_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX, USERNAME_MIN, Post, User
+from app.models import (
+    CONTENT_MAX,
+    EMAIL_MAX,
+    TITLE_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
+    Post,
+    User,
+    status_of,
+)
 from app.security import BCRYPT_MAX_BYTES
 from app.services.validation import PASSWORD_MIN, PASSWORD_RULES
 
@@ -163,6 +172,13 @@ class PostOut(BaseModel):
     title: str
     content: str
     published: bool
+    status: Literal["published", "draft", "hidden"] = Field(
+        description="`hidden`: a moderator took it down (see `hidden_reason`); only its author "
+        "sees it, and it cannot be published again until a moderator restores it."
+    )
+    hidden_reason: str | None = Field(
+        default=None, description="Why a moderator hid it (only when `status` is `hidden`)."
+    )
     created_at: datetime
     updated_at: datetime
     vote_count: int = Field(examples=[3])
@@ -181,7 +197,11 @@ class PostOut(BaseModel):
 
 def _post_fields(post: Any) -> dict[str, Any]:
     names = ("id", "title", "content", "published", "created_at", "updated_at", "vote_count")
-    return {name: getattr(post, name) for name in names}
+    return {
+        **{name: getattr(post, name) for name in names},
+        "status": status_of(post),
+        "hidden_reason": post.hidden_reason,
+    }
 
 
 class PostPage(BaseModel):

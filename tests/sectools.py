@@ -115,7 +115,9 @@ def form_routes() -> list[FormRoute]:
         for route in getattr(router, "routes", []):
             if isinstance(route, APIRoute) and "POST" in route.methods:
                 dependant = route.dependant
-                params = [(p.alias, p.field_info.annotation) for p in dependant.path_params]
+                params = [
+                    (p.alias, p.field_info.annotation) for p in _path_params(dependant).values()
+                ]
                 found.append(
                     FormRoute(
                         path=route.path,
@@ -125,6 +127,14 @@ def form_routes() -> list[FormRoute]:
                     )
                 )
     return sorted(found, key=lambda r: r.path)
+
+
+def _path_params(dependant: Any) -> dict[str, Any]:
+    """The route's path parameters, those its dependencies declare (post access) included."""
+    found = {p.alias: p for p in dependant.path_params}
+    for sub in dependant.dependencies:
+        found.update(_path_params(sub))
+    return found
 
 
 def fill_path(route: FormRoute, post_id: int, username: str = "alice") -> str:

@@ -138,8 +138,9 @@ def test_download_my_data(alice, bob, db):
     alice.create_post("My draft", "Unfinished", published=False)
     bobs = post_id_from(bob.create_post("Bob's", "Bob's words"))
     bobs_later_draft = post_id_from(bob.create_post("Bob's secret later", "x"))
-    for post_id in (bobs, bobs_later_draft, mine):
+    for post_id in (bobs, bobs_later_draft):
         alice.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
+    bob.submit(f"/posts/{mine}/vote", page=f"/posts/{mine}")  # nobody votes for their own
     bob.submit(
         f"/posts/{bobs_later_draft}/edit",
         {"title": "Bob's secret later", "content": "x"},  # unticked: back to a draft
@@ -163,7 +164,7 @@ def test_download_my_data(alice, bob, db):
     assert data["posts"][0]["content"] == "My words"
     votes = {v["post_id"]: v["post_title"] for v in data["votes"]}
     # Bob's post that became a draft is his again: its title is not handed out.
-    assert votes == {bobs: "Bob's", bobs_later_draft: None, mine: "Mine"}
+    assert votes == {bobs: "Bob's", bobs_later_draft: None}
     assert "Bob's words" not in response.text
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.models import AuditLog, Post
-from tests.conftest import get_post, post_id_from
+from tests.conftest import get_post, get_user, post_id_from
 from tests.test_admin import csv_rows
 
 
@@ -35,42 +35,165 @@ def three_posts(alice, bob):  # type: ignore[no-untyped-def]
     return ids
 
 
-def test_posts_list_shows_drafts_and_filters(moderator, three_posts):
+def hide(moderator, post_ids, reason="Spam, plainly", next="/admin/posts"):  # type: ignore[no-untyped-def]
+    return moderator.submit(
+        "/admin/posts/apply",
+        {"action": "hide", "ids": [str(i) for i in post_ids], "reason": reason, "next": next},
+        page="/admin/posts",
+    )
+
+
+def test_posts_list_shows_public_posts_and_filters(moderator, three_posts):
     page = moderator.get("/admin/posts").text
-    assert titles(page) == ["Bob's recipe", "Alice's draft", "Alice's news"]
-    assert f'<a href="/posts/{three_posts["draft"]}">' not in page  # drafts are not linked
-    assert titles(moderator.get("/admin/posts?status=draft").text) == ["Alice's draft"]
+    assert titles(page) == ["Bob's recipe", "Alice's news"]
     assert titles(moderator.get("/admin/posts?status=published&author=ALICE").text) == [
         "Alice's news"
     ]
     # Search looks in titles and text.
     assert titles(moderator.get("/admin/posts?q=news").text) == ["Bob's recipe", "Alice's news"]
     assert titles(moderator.get("/admin/posts?sort=votes&dir=desc").text)[0] == "Bob's recipe"
-    assert titles(moderator.get("/admin/posts?sort=title&dir=asc").text)[0] == "Alice's draft"
+    assert titles(moderator.get("/admin/posts?sort=title&dir=asc").text)[0] == "Alice's news"
     assert "No posts match" in moderator.get("/admin/posts?author=nobody").text
     assert moderator.get("/admin/posts?sort=content").status_code == 400
 
 
-def test_unpublish_one_post(moderator, alice, three_posts, db):
-    post_id = three_posts["news"]
+def test_hole_04_moderators_never_see_drafts(moderator, admin, three_posts, make_api, db):
+    """Drafts are private to their author: no list, search, CSV, confirm page or API shows a
+    moderator or admin a draft's title, or that it exists."""
+    draft = three_posts["draft"]
+    for staff in (moderator, admin):
+        assert "Alice&#39;s draft" not in staff.get("/admin/posts").text
+        assert staff.get("/admin/posts?status=draft").status_code == 400
+        # Draft text is not searchable letter by letter.
+        assert titles(staff.get("/admin/posts?q=secret").text) == []
+        assert "Alice's draft" not in staff.get("/admin/posts.csv").text
+        confirm = staff.get(f"/admin/posts/confirm?action=delete&ids={draft}")
+        assert confirm.status_code == 303  # as if nothing was ticked
+        assert staff.get(f"/posts/{draft}/delete").status_code == 404
+        assert staff.get(f"/posts/{draft}").status_code == 404
+    profile = admin.get(f"/admin/users/{get_user(db, 'alice').id}").text
+    assert "Alice&#39;s news" in profile and "Alice&#39;s draft" not in profile
+    mod_api = make_api().log_in("mod")
+    gone = mod_api.delete(f"/api/posts/{draft}")
+    assert gone.status_code == 404
+    assert gone.json() == mod_api.delete("/api/posts/99999").json()
+
+
+def test_hole_04_deleting_drafts_in_bulk_does_nothing(moderator, three_posts, db):
     response = moderator.submit(
         "/admin/posts/apply",
-        {"action": "unpublish", "ids": str(post_id), "next": "/admin/posts?author=alice"},
+        {"action": "delete", "ids": [str(three_posts["draft"])]},
         page="/admin/posts",
     )
     assert response.status_code == 303
+    assert "0 posts deleted." in moderator.get("/admin/posts").text
+    assert get_post(db, three_posts["draft"]) is not None
+    assert audit_actions(db) == []
+
+
+def test_hide_one_post(moderator, alice, three_posts, db):
+    post_id = three_posts["news"]
+    response = hide(moderator, [post_id], next="/admin/posts?author=alice")
+    assert response.status_code == 303
     assert response.headers["location"] == "/admin/posts?author=alice"
-    assert "1 post unpublished." in moderator.get("/admin/posts").text
-    assert get_post(db, post_id).published is False
-    assert "Alice's news" not in moderator.get("/").text
-    # It is the author's draft now: she still sees it, nobody else does.
-    assert alice.get(f"/posts/{post_id}").status_code == 200
+    assert "1 post hidden." in moderator.get("/admin/posts").text
+    stored = get_post(db, post_id)
+    assert stored.published is False and stored.hidden_reason == "Spam, plainly"
+    assert "Alice&#39;s news" not in moderator.get("/").text
+    # Its author still sees it, marked, with the reason; nobody else does.
+    page = alice.get(f"/posts/{post_id}").text
+    assert "Hidden by a moderator" in page and "Spam, plainly" in page
     assert moderator.get(f"/posts/{post_id}").status_code == 404
-    assert audit_actions(db) == [("post.unpublish", "mod", post_id)]
+    # Moderators find it in the list, to restore it.
+    listed = moderator.get("/admin/posts?status=hidden").text
+    assert titles(listed) == ["Alice's news"] and "Spam, plainly" in listed
+    assert audit_actions(db) == [("post.hide", "mod", post_id)]
     entry = db.exec(select(AuditLog)).one()
-    assert json.loads(entry.before) == {"published": True}
-    assert json.loads(entry.after) == {"published": False}
+    assert json.loads(entry.before) == {"status": "published"}
+    assert json.loads(entry.after) == {"status": "hidden", "reason": "Spam, plainly"}
     assert entry.target_label == "Alice's news"
+
+
+def test_hiding_needs_a_reason_and_changes_nothing_without_one(moderator, three_posts, db):
+    response = hide(moderator, [three_posts["news"]], reason="   ")
+    assert response.status_code == 422
+    assert "Say why, in a few words" in response.text
+    assert get_post(db, three_posts["news"]).published is True
+    assert audit_actions(db) == []
+
+
+def test_hole_05_the_author_cannot_republish_a_hidden_post(moderator, alice, three_posts, db):
+    post_id = three_posts["news"]
+    hide(moderator, [post_id])
+    form = alice.get(f"/posts/{post_id}/edit").text
+    assert 'name="published"' not in form and "A moderator hid this post" in form
+    # Ticking "Publish now" by hand is refused, and changes nothing.
+    forged = alice.submit(
+        f"/posts/{post_id}/edit",
+        {"title": "Alice's news", "content": "Back!", "published": "1"},
+        page=f"/posts/{post_id}/edit",
+    )
+    assert forged.status_code == 409
+    assert "cannot be published again" in forged.text
+    stored = get_post(db, post_id)
+    assert stored.published is False and stored.content == "Big announcement"
+    # Editing without publishing works, and the post stays hidden.
+    saved = alice.submit(
+        f"/posts/{post_id}/edit",
+        {"title": "Alice's news", "content": "Toned down"},
+        page=f"/posts/{post_id}/edit",
+    )
+    assert saved.status_code == 303
+    stored = get_post(db, post_id)
+    assert stored.content == "Toned down" and stored.hidden_at is not None
+    # ...and she may delete it.
+    alice.submit(f"/posts/{post_id}/delete", page=f"/posts/{post_id}")
+    assert get_post(db, post_id) is None
+
+
+def test_hole_05_the_api_shows_hidden_and_refuses_republishing(
+    moderator, three_posts, make_api, db
+):
+    post_id = three_posts["news"]
+    hide(moderator, [post_id])
+    alice_api = make_api().log_in("alice")
+    mine = alice_api.get(f"/api/posts/{post_id}").json()
+    assert mine["status"] == "hidden" and mine["hidden_reason"] == "Spam, plainly"
+    assert mine["published"] is False
+    response = alice_api.patch(f"/api/posts/{post_id}", json={"published": True})
+    assert response.status_code == 409
+    assert "cannot be published again" in response.json()["detail"]
+    replaced = alice_api.put(
+        f"/api/posts/{post_id}", json={"title": "T", "content": "C", "published": True}
+    )
+    assert replaced.status_code == 409
+    assert get_post(db, post_id).published is False
+    assert alice_api.patch(f"/api/posts/{post_id}", json={"title": "Edited"}).status_code == 200
+    assert make_api().get(f"/api/posts/{post_id}").status_code == 404
+    listed = make_api().get("/api/posts").json()["items"]
+    assert post_id not in [p["id"] for p in listed]
+    assert all(p["status"] == "published" for p in listed)
+
+
+def test_hole_05_moderators_restore_hidden_posts(moderator, alice, three_posts, db):
+    post_id = three_posts["news"]
+    hide(moderator, [post_id])
+    response = moderator.submit(f"/admin/posts/{post_id}/restore", page="/admin/posts")
+    assert response.status_code == 303
+    assert "The post is restored" in moderator.get("/admin/posts").text
+    stored = get_post(db, post_id)
+    assert stored.published is True and stored.hidden_at is None and stored.hidden_reason is None
+    assert "Alice&#39;s news" in moderator.get("/").text
+    assert [a for a, _, _ in audit_actions(db)] == ["post.hide", "post.restore"]
+    # Restoring what is not hidden: a public post is a conflict, a draft does not exist.
+    again = moderator.submit(f"/admin/posts/{post_id}/restore", page="/admin/posts")
+    assert again.status_code == 409
+    draft = moderator.submit(f"/admin/posts/{three_posts['draft']}/restore", page="/admin/posts")
+    assert draft.status_code == 404
+    assert len(audit_actions(db)) == 2
+    # Plain members cannot restore.
+    hide(moderator, [post_id])
+    assert alice.submit(f"/admin/posts/{post_id}/restore", page="/").status_code == 403
 
 
 def test_bulk_delete_goes_through_a_confirmation_page(moderator, three_posts, db):
@@ -98,27 +221,26 @@ def test_bulk_delete_goes_through_a_confirmation_page(moderator, three_posts, db
     assert before["title"] == "Bob's recipe" and before["vote_count"] == 1
 
 
-def test_bulk_unpublish_leaves_drafts_alone(admin, three_posts, db):
-    ids = list(three_posts.values())
-    confirm = admin.get(
-        "/admin/posts/confirm?action=unpublish&" + "&".join(f"ids={i}" for i in ids)
+def test_bulk_hide_leaves_hidden_posts_alone(admin, three_posts, db):
+    ids = [three_posts["news"], three_posts["recipe"]]
+    hide(admin, ids[:1])
+    confirm = admin.get("/admin/posts/confirm?action=hide&" + "&".join(f"ids={i}" for i in ids))
+    assert (
+        "Hide 2 posts?" in confirm.text and "Posts already hidden stay as they are" in confirm.text
     )
-    assert "Unpublish 3 posts?" in confirm.text and "Drafts stay as they are" in confirm.text
-    response = admin.client.post(
-        "/admin/posts/apply",
-        data={"action": "unpublish", "ids": [str(i) for i in ids], "csrf_token": admin.token()},
-    )
+    response = hide(admin, ids, reason="Off topic")
     assert response.status_code == 303
-    assert "2 posts unpublished." in admin.get("/admin/posts").text
+    assert "1 post hidden." in admin.get("/admin/posts").text
     db.expire_all()
     assert db.exec(select(func.count()).where(Post.published)).one() == 0
-    assert [a for a, _, _ in audit_actions(db)] == ["post.unpublish", "post.unpublish"]
+    assert [a for a, _, _ in audit_actions(db)] == ["post.hide", "post.hide"]
+    assert get_post(db, ids[0]).hidden_reason == "Spam, plainly"
 
 
 def test_confirm_without_ticked_posts_goes_back(moderator, three_posts):
-    response = moderator.get("/admin/posts/confirm?action=delete&next=/admin/posts?status=draft")
+    response = moderator.get("/admin/posts/confirm?action=delete&next=/admin/posts?status=hidden")
     assert response.status_code == 303
-    assert response.headers["location"] == "/admin/posts?status=draft"
+    assert response.headers["location"] == "/admin/posts?status=hidden"
     assert "Tick at least one post first." in moderator.get("/admin/posts").text
 
 
@@ -191,21 +313,23 @@ def test_posts_csv_holds_exactly_the_filtered_rows(admin, alice, three_posts):
     alice.create_post("-5 reasons", "list")
     alice.create_post("@mention", "hi")
     alice.create_post("+1 to that", "agree")
+    hide(admin, [three_posts["news"]], reason="Spam")
     rows = csv_rows(admin.get("/admin/posts.csv?author=alice&sort=created&dir=asc"))
     assert rows[0] == ["id", "title", "author", "status", "votes", "created"]
     assert [r[1] for r in rows[1:]] == [
         "Alice's news",
-        "Alice's draft",
         '\'=HYPERLINK("https://evil.example")',
         "'-5 reasons",
         "'@mention",
         "'+1 to that",
     ]
-    assert [r[3] for r in rows[1:3]] == ["published", "draft"]
-    drafts = csv_rows(admin.get("/admin/posts.csv?status=draft"))
-    assert [r[1] for r in drafts[1:]] == ["Alice's draft"]
-    page = admin.get("/admin/posts?status=draft&q=secret").text
-    assert 'href="/admin/posts.csv?q=secret&amp;status=draft&amp;sort=created&amp;dir=desc"' in page
-    assert [r[1] for r in csv_rows(admin.get("/admin/posts.csv?status=draft&q=secret"))[1:]] == [
-        "Alice's draft"
+    assert [r[3] for r in rows[1:3]] == ["hidden", "published"]
+    hidden = csv_rows(admin.get("/admin/posts.csv?status=hidden"))
+    assert [r[1] for r in hidden[1:]] == ["Alice's news"]
+    page = admin.get("/admin/posts?status=hidden&q=announce").text
+    assert (
+        'href="/admin/posts.csv?q=announce&amp;status=hidden&amp;sort=created&amp;dir=desc"' in page
+    )
+    assert [r[1] for r in csv_rows(admin.get("/admin/posts.csv?status=hidden&q=announce"))[1:]] == [
+        "Alice's news"
     ]

@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import get_post
 
 
-def test_vote_is_201_then_409(alice_api, bob_api, db):
+def test_vote_is_201_then_409(alice_api, bob_api, make_api, db):
     post = alice_api.create_post()
     response = bob_api.post(f"/api/posts/{post['id']}/vote")
     assert response.status_code == 201
@@ -14,7 +14,8 @@ def test_vote_is_201_then_409(alice_api, bob_api, db):
     assert again.status_code == 409
     assert again.json() == {"detail": "You have already voted for this post."}
     assert get_post(db, post["id"]).vote_count == 1
-    assert alice_api.post(f"/api/posts/{post['id']}/vote").json()["vote_count"] == 2
+    carol_api = make_api("carol")
+    assert carol_api.post(f"/api/posts/{post['id']}/vote").json()["vote_count"] == 2
 
 
 def test_withdraw_is_204_then_404(alice_api, bob_api, db):
@@ -66,3 +67,12 @@ def test_votes_from_the_page_and_the_api_are_the_same_vote(alice_api, bob, make_
     bob_api = make_api().log_in("bob")
     assert bob_api.post(f"/api/posts/{post['id']}/vote").status_code == 409
     assert get_post(db, post["id"]).vote_count == 1
+
+
+@pytest.mark.parametrize("method", ["post", "delete"])
+def test_hole_11_nobody_votes_for_their_own_post(alice_api, db, method):
+    post = alice_api.create_post()
+    response = getattr(alice_api, method)(f"/api/posts/{post['id']}/vote")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You cannot vote for your own post."}
+    assert get_post(db, post["id"]).vote_count == 0

@@ -151,7 +151,9 @@ def test_sec21_next_only_redirects_to_local_paths(alice, make_browser, target):
     location = b.login(next=target).headers["location"]
     assert location == "/"
     post_id = post_id_from(alice.create_post())
-    response = alice.submit(f"/posts/{post_id}/vote", {"next": target})
+    voter = make_browser()
+    voter.register("bob")  # nobody votes for their own post
+    response = voter.submit(f"/posts/{post_id}/vote", {"next": target})
     assert response.headers["location"] == f"/posts/{post_id}"
 
 

@@ -69,3 +69,16 @@ def test_concurrent_double_vote_gives_one_row(alice, bob, db):
     rows = db.exec(select(func.count()).select_from(Vote)).one()
     assert rows in (0, 1)
     assert get_post(db, post_id).vote_count == rows
+
+
+def test_hole_11_the_author_sees_the_count_but_cannot_vote(alice, bob, db):
+    post_id = post_id_from(alice.create_post("Mine", "text"))
+    page = f"/posts/{post_id}"
+    bob.submit(f"/posts/{post_id}/vote", page=page)
+    html = alice.get(page).text
+    assert f'action="/posts/{post_id}/vote"' not in html
+    assert "1 vote (you cannot vote for your own post)" in html
+    response = alice.submit(f"/posts/{post_id}/vote", page="/")
+    assert response.status_code == 403
+    assert "You cannot vote for your own post." in response.text
+    assert get_post(db, post_id).vote_count == 1

@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api import error_responses, invalid_query, operation_id, read_cursor
-from app.deps import ApiUser, OptionalApiUser, PostId, SessionDep
-from app.models import USERNAME_MAX
+from app.deps import ApiOwnPost, ApiRemovablePost, ApiUser, ApiVisiblePost, SessionDep
+from app.models import USERNAME_MAX, User
 from app.pagination import Position, encode_cursor
 from app.schemas import PostCreate, PostOut, PostPage, PostPatch, PostReplace
 from app.services import feeds, posts
@@ -107,9 +107,11 @@ def api_create_post(
     summary="Read a post",
     responses=error_responses(401, 404, e404="No such post, or a draft that is not yours."),
 )
-def api_get_post(session: SessionDep, user: OptionalApiUser, post_id: PostId) -> PostOut:
+def api_get_post(session: SessionDep, post: ApiVisiblePost) -> PostOut:
     """A published post, or your own draft."""
-    post, author = posts.get_visible(session=session, post_id=post_id, viewer=user)
+    # No query: the access check read the author into the session with the post.
+    author = session.get(User, post.owner_id)
+    assert author is not None
     return PostOut.of(post, author)
 
 
@@ -118,10 +120,9 @@ _EDIT_ERRORS = error_responses(400, 401, 403, 404, 413, e403="Only the author ca
 
 @router.put("/{post_id}", summary="Replace a post", responses=_EDIT_ERRORS)
 def api_replace_post(
-    session: SessionDep, user: ApiUser, post_id: PostId, data: PostReplace
+    session: SessionDep, user: ApiUser, post: ApiOwnPost, data: PostReplace
 ) -> PostOut:
     """Replace the title, content and published state of your post."""
-    post = posts.get_owned(session=session, post_id=post_id, user=user)
     post = posts.edit(
         session=session,
         post=post,
@@ -134,10 +135,9 @@ def api_replace_post(
 
 @router.patch("/{post_id}", summary="Change part of a post", responses=_EDIT_ERRORS)
 def api_update_post(
-    session: SessionDep, user: ApiUser, post_id: PostId, data: PostPatch
+    session: SessionDep, user: ApiUser, post: ApiOwnPost, data: PostPatch
 ) -> PostOut:
     """Change only the fields you send."""
-    post = posts.get_owned(session=session, post_id=post_id, user=user)
     if (data.title, data.content, data.published) != (None, None, None):
         post = posts.edit(
             session=session,
@@ -158,8 +158,7 @@ def api_update_post(
         401, 403, 404, e403="Only the author, a moderator or an administrator can delete it."
     ),
 )
-def api_delete_post(session: SessionDep, user: ApiUser, post_id: PostId) -> Response:
-    """Delete your post (moderators and administrators may delete any post)."""
-    post = posts.get_removable(session=session, post_id=post_id, user=user)
-    posts.remove(session=session, post=post)
+def api_delete_post(session: SessionDep, user: ApiUser, post: ApiRemovablePost) -> Response:
+    """Delete your post (moderators and administrators may delete any published post)."""
+    posts.remove(session=session, post=post, actor=user)
     return Response(status_code=204)

@@ -14,7 +14,7 @@ from app.services import Forbidden, NotFound, ValidationFailed, audit, posts, se
 
 DASHBOARD_DAYS = 30
 # What moderators may do to posts from the admin pages, with the words the pages use.
-POST_ACTIONS = {"unpublish": "Unpublish", "delete": "Delete"}
+POST_ACTIONS = {"hide": "Hide", "delete": "Delete"}
 
 
 @dataclass(frozen=True)
@@ -140,22 +140,26 @@ def delete_user(*, session: Session, actor: User, user: User) -> dict[str, int]:
     return gone
 
 
-def moderate_posts(*, session: Session, actor: User, post_ids: list[int], action: str) -> int:
-    """Unpublish or delete each listed post `actor` may remove; returns how many changed.
+def moderate_posts(
+    *, session: Session, actor: User, post_ids: list[int], action: str, reason: str = ""
+) -> int:
+    """Hide (with `reason`) or delete each listed post `actor` may remove; how many changed.
 
     Posts deleted meanwhile (by another moderator, say) are skipped rather than failing the rest.
     """
     if action not in POST_ACTIONS:
-        raise ValidationFailed({"action": "Choose unpublish or delete."})
+        raise ValidationFailed({"action": "Choose hide or delete."})
+    if action == "hide":
+        reason = posts.clean_reason(reason)  # refused before anything changes
     changed = 0
     for post_id in dict.fromkeys(post_ids):
         try:
-            post = posts.get_removable(session=session, post_id=post_id, user=actor)
+            post = posts.get_moderated(session=session, post_id=post_id, user=actor)
         except NotFound:
             continue
         if action == "delete":
             posts.remove(session=session, post=post, actor=actor)
             changed += 1
-        elif posts.unpublish(session=session, post=post, actor=actor):
+        elif posts.hide(session=session, post=post, actor=actor, reason=reason):
             changed += 1
     return changed

@@ -50,7 +50,7 @@ class UserFilter:
 @dataclass(frozen=True)
 class PostFilter:
     q: str = ""
-    status: str = ""  # "", "published" or "draft"
+    status: str = ""  # "", "published" or "hidden" (drafts are their authors' alone)
     author: str = ""  # a username
     sort: str = "created"  # a key of POST_SORTS
     dir: str = "desc"
@@ -91,11 +91,16 @@ def _posts(f: PostFilter) -> Any:
         col(Post.id),
         col(Post.title),
         col(Post.published),
+        col(Post.hidden_at),
+        col(Post.hidden_reason),
         col(Post.vote_count),
         col(Post.created_at),
         col(Post.owner_id),
         col(User.username).label("author"),
     ).join(User, col(User.id) == col(Post.owner_id))
+    # posts.in_moderation_view as SQL: public posts and hidden ones, never a draft (not even
+    # its title, nor that it exists).
+    stmt = stmt.where(or_(col(Post.published).is_(True), col(Post.hidden_at).is_not(None)))
     if needle := f.q.strip().lower():
         stmt = stmt.where(
             or_(
@@ -120,7 +125,8 @@ def users_all(*, session: Session, filters: UserFilter) -> list[Any]:
 
 
 def posts_page(*, session: Session, filters: PostFilter, page: int) -> Page:
-    """Rows with id, title, published, vote_count, created_at, owner_id and author."""
+    """Rows with id, title, published, hidden_at, hidden_reason, vote_count, created_at,
+    owner_id and author: public and hidden posts, never drafts."""
     return paginate(session, _posts(filters), page, PAGE_SIZE)
 
 

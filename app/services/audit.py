@@ -14,7 +14,10 @@ ACTIONS = {
     "user.deactivate": "deactivated user",
     "user.reactivate": "reactivated user",
     "user.delete": "deleted user",
+    # Kept for entries written before posts had a hidden state (unpublishing was hiding).
     "post.unpublish": "unpublished post",
+    "post.hide": "hid post",
+    "post.restore": "restored post",
     "post.delete": "deleted post",
 }
 TARGET_TYPES = ("user", "post")

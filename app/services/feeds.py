@@ -26,6 +26,8 @@ LISTING = (
     Post.content,
     Post.excerpt,
     Post.published,
+    Post.hidden_at,
+    Post.hidden_reason,
     Post.created_at,
     Post.updated_at,
     Post.vote_count,

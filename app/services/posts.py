@@ -12,25 +12,36 @@ from sqlmodel import Session, col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Post, User, Viewer, Vote
-from app.services import Forbidden, NotFound, ValidationFailed, audit
+from app.models import REASON_MAX, Post, User, Viewer, Vote
+from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit
 from app.services.feeds import LISTING
 from app.services.validation import clean_content, clean_title
+
+
+def is_public(post: Any) -> bool:
+    """Whether everyone may see `post` (a Post or a row with its columns)."""
+    return bool(post.published)
+
+
+def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
+    """The one visibility rule: a post that is not public is its author's alone.
+
+    Nothing tied to such a post (its title, its existence, and later its comments and tags) is
+    shown to anyone else, whatever their role: to them it answers 404, as a post that never was.
+    """
+    return is_public(post) or (viewer is not None and viewer.id == post.owner_id)
 
 
 def get_visible(
     *, session: Session, post_id: int, viewer: User | Viewer | None
 ) -> tuple[Post, User]:
-    """The post and its author if the viewer may see it; drafts are 404 to everyone else."""
+    """The post and its author if the viewer may see it (`visible_to`); 404 otherwise."""
     found = session.exec(
         select(Post, User).join(User, User.id == Post.owner_id).where(Post.id == post_id)  # type: ignore[arg-type]
     ).first()
-    if found is None:
+    if found is None or not visible_to(found[0], viewer):
         raise NotFound("That post does not exist.")
-    post, author = found
-    if not post.published and (viewer is None or viewer.id != post.owner_id):
-        raise NotFound("That post does not exist.")
-    return post, author
+    return found[0], found[1]
 
 
 # The post page in one read: the post, its author's name and whether the viewer voted for it
@@ -49,20 +60,28 @@ _SHOW = HotQuery(
 def get_page(*, engine: Engine, post_id: int, viewer: User | Viewer | None) -> Any:
     """What the post page shows, as one row: the post's columns, `author` and `voted`.
 
-    Drafts are 404 to everyone but their author, as in `get_visible`.
+    The hot read of `get_visible`: the same rule (`visible_to`), on a plain row.
     """
     viewer_id = viewer.id if viewer is not None else None
     rows = _SHOW.rows(engine, {"post_id": post_id, "viewer": viewer_id})
-    if not rows or (not rows[0].published and rows[0].owner_id != viewer_id):
+    if not rows or not visible_to(rows[0], viewer):
         raise NotFound("That post does not exist.")
     return rows[0]
 
 
 def get_owned(*, session: Session, post_id: int, user: User) -> Post:
-    """The post if `user` owns it: 404 if it is hidden from them, 403 if it is someone else's."""
+    """The post if `user` owns it: 404 if they may not see it, 403 if it is someone else's."""
     post, _ = get_visible(session=session, post_id=post_id, viewer=user)
     if post.owner_id != user.id:
         raise Forbidden("Only the author can change this post.")
+    return post
+
+
+def get_votable(*, session: Session, post_id: int, user: User | Viewer) -> Post:
+    """The post if `user` may vote on it: one they may see (404 otherwise), not their own (403)."""
+    post, _ = get_visible(session=session, post_id=post_id, viewer=user)
+    if post.owner_id == user.id:
+        raise Forbidden("You cannot vote for your own post.")
     return post
 
 
@@ -71,13 +90,27 @@ def may_moderate(user: User | Viewer | None) -> bool:
     return user is not None and user.is_active and user.is_moderator
 
 
+def in_moderation_view(post: Any) -> bool:
+    """What moderators see and act on: public posts and the ones a moderator hid. Never a draft:
+    the exception to `visible_to` is the moderation state itself, which moderators made."""
+    return is_public(post) or post.hidden_at is not None
+
+
+def get_moderated(*, session: Session, post_id: int, user: User) -> Post:
+    """A post a moderator may hide, restore or delete (`in_moderation_view`); 404 otherwise."""
+    post = session.get(Post, post_id)
+    if post is None or not may_moderate(user) or not in_moderation_view(post):
+        raise NotFound("That post does not exist.")
+    return post
+
+
 def get_removable(*, session: Session, post_id: int, user: User) -> Post:
-    """The post if `user` may delete or unpublish it: its owner, or a moderator or admin."""
+    """The post if `user` may delete it: their own, or (moderators and admins) one in the
+    moderation view. Someone else's draft is 404 to moderators too."""
     if may_moderate(user):
         post = session.get(Post, post_id)
-        if post is None:
-            raise NotFound("That post does not exist.")
-        return post
+        if post is not None and (post.owner_id == user.id or in_moderation_view(post)):
+            return post
     return get_owned(session=session, post_id=post_id, user=user)
 
 
@@ -122,6 +155,9 @@ def create(*, session: Session, owner: User, title: str, content: str, published
 
 
 def edit(*, session: Session, post: Post, title: str, content: str, published: bool) -> Post:
+    """The author changes their post; a hidden post stays hidden (Conflict if asked to publish)."""
+    if published and post.hidden_at is not None:
+        raise Conflict(HIDDEN_REPUBLISH)
     title, content = _clean(title, content)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
@@ -132,29 +168,71 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     return post
 
 
-def remove(*, session: Session, post: Post, actor: User | None = None) -> None:
-    """Delete a post; when `actor` is a moderator removing someone else's post, audit it."""
-    if actor is not None and actor.id != post.owner_id:
+def remove(*, session: Session, post: Post, actor: User) -> None:
+    """Delete a post; when `actor` removes someone else's post, the audit log says so."""
+    if actor.id != post.owner_id:
         before = audit.post_values(post)
         audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
     session.delete(post)
     session.commit()
 
 
-def unpublish(*, session: Session, post: Post, actor: User) -> bool:
-    """Take a post out of the feed (it becomes its author's draft); False if it already was one."""
-    if not post.published:
+HIDDEN_REPUBLISH = (
+    "A moderator hid this post, so it cannot be published again. You can still edit or delete "
+    "it; a moderator may restore it."
+)
+
+
+def clean_reason(reason: str) -> str:
+    """A moderator's reason, as the author will read it; ValidationFailed if empty or long."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationFailed({"reason": "Say why, in a few words: the author will read it."})
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    return reason
+
+
+def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
+    """A moderator takes someone's public post out of every list, with a reason its author sees.
+
+    False if it was not public (a draft stays its author's business; hidden stays hidden).
+    """
+    if not may_moderate(actor):
+        raise Forbidden("Only moderators and administrators hide posts.")
+    reason = clean_reason(reason)
+    if not is_public(post):
         return False
-    post.published = False
-    if actor.id != post.owner_id:
-        audit.record(
-            session=session,
-            actor=actor,
-            action="post.unpublish",
-            target=post,
-            before={"published": True},
-            after={"published": False},
-        )
+    post.published, post.hidden_at, post.hidden_reason = False, datetime.now(UTC), reason
+    audit.record(
+        session=session,
+        actor=actor,
+        action="post.hide",
+        target=post,
+        before={"status": "published"},
+        after={"status": "hidden", "reason": reason},
+    )
+    session.add(post)
+    session.commit()
+    return True
+
+
+def restore(*, session: Session, post: Post, actor: User) -> bool:
+    """A moderator publishes a hidden post again; False if it was not hidden."""
+    if not may_moderate(actor):
+        raise Forbidden("Only moderators and administrators restore posts.")
+    if post.hidden_at is None:
+        return False
+    reason = post.hidden_reason
+    post.published, post.hidden_at, post.hidden_reason = True, None, None
+    audit.record(
+        session=session,
+        actor=actor,
+        action="post.restore",
+        target=post,
+        before={"status": "hidden", "reason": reason},
+        after={"status": "published"},
+    )
     session.add(post)
     session.commit()
     return True

@@ -1,14 +1,15 @@
-"""The admin posts pages, open to moderators: find posts, unpublish or delete them, in bulk too."""
+"""The admin posts pages, open to moderators: find posts, hide, restore or delete them."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import Field
 from starlette.responses import Response
 
-from app.deps import MAX_ID, ModeratorUser, PageNo, SessionDep, get_moderator
-from app.services import admin, admin_lists
+from app.deps import MAX_ID, ModeratorUser, PageNo, PostId, SessionDep, get_moderator
+from app.models import REASON_MAX, status_of
+from app.services import Conflict, ValidationFailed, admin, admin_lists, posts
 from app.services.admin_lists import PostFilter
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
@@ -20,12 +21,12 @@ router = PageRouter(prefix="/admin", dependencies=[Depends(get_moderator)])
 
 MAX_BULK = 200
 PostIds = list[Annotated[int, Field(ge=1, le=MAX_ID)]]
-Action = Literal["unpublish", "delete"]
+Action = Literal["hide", "delete"]
 
 
 def post_filter(
     q: Search = "",
-    status: Literal["", "published", "draft"] = "",
+    status: Literal["", "published", "hidden"] = "",
     author: Annotated[str, Query(max_length=100)] = "",
     sort: Literal["title", "author", "status", "votes", "created"] = "created",
     dir: Literal["asc", "desc"] = "desc",
@@ -71,7 +72,7 @@ def admin_posts_csv(session: SessionDep, user: ModeratorUser, filters: PostFilte
                 p.id,
                 p.title,
                 p.author,
-                "published" if p.published else "draft",
+                status_of(p),
                 p.vote_count,
                 p.created_at,
             )
@@ -95,6 +96,18 @@ def admin_posts_confirm(
         response = RedirectResponse(back, status_code=303)
         flash(response, request, "Tick at least one post first.", category="error")
         return response
+    return _confirm_page(request, action, found, back)
+
+
+def _confirm_page(
+    request: Request,
+    action: str,
+    found: list[Any],
+    back: str,
+    errors: dict[str, str] | None = None,
+    reason: str = "",
+    status_code: int = 200,
+) -> Response:
     return render(
         request,
         "admin/posts_confirm.html",
@@ -104,7 +117,10 @@ def admin_posts_confirm(
             "posts": found,
             "votes": sum(p.vote_count for p in found),
             "back": back,
+            "errors": errors or {},
+            "reason": reason,
         },
+        status_code=status_code,
     )
 
 
@@ -116,9 +132,34 @@ def admin_posts_apply(
     action: Annotated[Action, Form()],
     ids: Annotated[PostIds, Form(max_length=MAX_BULK)],
     next: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[str, Form(max_length=REASON_MAX * 2)] = "",
 ) -> Response:
-    changed = admin.moderate_posts(session=session, actor=user, post_ids=ids, action=action)
-    done = "deleted" if action == "delete" else "unpublished"
-    response = RedirectResponse(safe_next(next, "/admin/posts"), status_code=303)
+    back = safe_next(next, "/admin/posts")
+    try:
+        changed = admin.moderate_posts(
+            session=session, actor=user, post_ids=ids, action=action, reason=reason
+        )
+    except ValidationFailed as exc:
+        found = admin_lists.posts_by_id(session=session, post_ids=ids)
+        return _confirm_page(request, action, found, back, exc.errors, reason, status_code=422)
+    done = "deleted" if action == "delete" else "hidden"
+    response = RedirectResponse(back, status_code=303)
     flash(response, request, f"{changed} post{'' if changed == 1 else 's'} {done}.")
+    return response
+
+
+@router.post("/posts/{post_id}/restore")
+def admin_post_restore(
+    request: Request,
+    session: SessionDep,
+    user: ModeratorUser,
+    post_id: PostId,
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Publish a hidden post again (audited); drafts and public posts answer 404 and 409."""
+    post = posts.get_moderated(session=session, post_id=post_id, user=user)
+    if not posts.restore(session=session, post=post, actor=user):
+        raise Conflict("That post is not hidden, so there is nothing to restore.")
+    response = RedirectResponse(safe_next(next, "/admin/posts"), status_code=303)
+    flash(response, request, "The post is restored and public again.")
     return response

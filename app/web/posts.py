@@ -9,7 +9,17 @@ from starlette.responses import Response
 
 from app import pagination, rendering
 from app.db import run_db
-from app.deps import CurrentUser, FormStr, OptionalUser, PageNo, PostId, SessionDep
+from app.deps import (
+    CurrentUser,
+    FormStr,
+    OptionalUser,
+    OwnPost,
+    PageNo,
+    PostId,
+    RemovablePost,
+    SessionDep,
+    VotablePost,
+)
 from app.models import Post
 from app.services import ValidationFailed, feeds, posts, votes
 from app.templating import flash, render
@@ -136,10 +146,7 @@ async def show_post(request: Request, user: OptionalUser, post_id: PostId) -> Re
 
 
 @router.get("/posts/{post_id}/edit")
-def edit_post_form(
-    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
-) -> Response:
-    post = posts.get_owned(session=session, post_id=post_id, user=user)
+def edit_post_form(request: Request, post: OwnPost) -> Response:
     form = {"title": post.title, "content": post.content, "published": post.published}
     return render(request, "posts/edit.html", {"form": form, "errors": {}, "post": post})
 
@@ -148,14 +155,12 @@ def edit_post_form(
 def edit_post(
     request: Request,
     session: SessionDep,
-    user: CurrentUser,
-    post_id: PostId,
+    post: OwnPost,
     title: FormStr = "",
     content: FormStr = "",
     published: FormStr = "",
     preview: FormStr = "",
 ) -> Response:
-    post = posts.get_owned(session=session, post_id=post_id, user=user)
     if preview:
         return _preview(request, post, title, content, published)
     try:
@@ -171,24 +176,20 @@ def edit_post(
             {"form": form, "errors": exc.errors, "post": post},
             status_code=422,
         )
-    response = RedirectResponse(f"/posts/{post_id}", status_code=303)
+    response = RedirectResponse(f"/posts/{post.id}", status_code=303)
     flash(response, request, "Your changes are saved.")
     return response
 
 
 @router.get("/posts/{post_id}/delete")
-def delete_post_confirm(
-    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
-) -> Response:
-    post = posts.get_removable(session=session, post_id=post_id, user=user)
+def delete_post_confirm(request: Request, post: RemovablePost) -> Response:
     return render(request, "posts/delete.html", {"post": post})
 
 
 @router.post("/posts/{post_id}/delete")
 def delete_post(
-    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId
+    request: Request, session: SessionDep, user: CurrentUser, post: RemovablePost
 ) -> Response:
-    post = posts.get_removable(session=session, post_id=post_id, user=user)
     own = post.owner_id == user.id
     posts.remove(session=session, post=post, actor=user)
     response = RedirectResponse("/", status_code=303)
@@ -198,10 +199,9 @@ def delete_post(
 
 @router.post("/posts/{post_id}/vote")
 def vote(
-    request: Request, session: SessionDep, user: CurrentUser, post_id: PostId, next: FormStr = ""
+    request: Request, session: SessionDep, user: CurrentUser, post: VotablePost, next: FormStr = ""
 ) -> Response:
-    post, _ = posts.get_visible(session=session, post_id=post_id, viewer=user)
     voted = votes.toggle(session=session, post=post, user=user)
-    response = RedirectResponse(safe_next(next, f"/posts/{post_id}"), status_code=303)
+    response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
     flash(response, request, "Thanks for your vote." if voted else "Your vote is withdrawn.")
     return response
