@@ -244,11 +244,11 @@ def test_hole_07_a_deleted_posts_id_is_not_reused(alice):
     gone = post_id_from(alice.create_post("Gone", "goes"))
     alice.submit(f"/posts/{gone}/delete", page=f"/posts/{gone}/delete")
     new = post_id_from(alice.create_post("Newer", "written after the delete"))
-    assert new > gone > kept
     # The deleted post's address stays dead; it does not show the new post.
     old_address = alice.get(f"/posts/{gone}")
     assert old_address.status_code == 404 and "Newer" not in old_address.text
     assert "Newer" in alice.get(f"/posts/{new}").text
+    assert new > gone > kept
 
 
 def test_hole_07_a_deleted_accounts_id_history_and_lock_stay_with_it(admin, make_browser, db):
@@ -264,12 +264,12 @@ def test_hole_07_a_deleted_accounts_id_history_and_lock_stay_with_it(admin, make
 
     carol = make_browser()
     assert carol.register("carol").status_code == 303
-    carol_id = get_user(db, "carol").id
-    assert carol_id > bob_id
-    page = admin.get(f"/admin/users/{carol_id}").text
-    assert "No admin has changed this account yet." in page
     carol.logout()
     assert carol.login("carol@example.com").status_code == 303  # bob's lock is not hers
+    carol_id = get_user(db, "carol").id
+    page = admin.get(f"/admin/users/{carol_id}").text
+    assert "No admin has changed this account yet." in page  # nor is his history
+    assert carol_id > bob_id
 
 
 def rows_at_the_revision_before_ids(url: str) -> dict[str, int]:
