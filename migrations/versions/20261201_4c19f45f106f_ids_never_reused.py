@@ -85,7 +85,8 @@ def highest_ids(conn: Connection) -> dict[str, int]:
     )
     for row in rows:
         for values in (row.before, row.after):
-            owner = json.loads(values).get("owner_id") if values else None
+            parsed = json.loads(values) if values else None
+            owner = parsed.get("owner_id") if isinstance(parsed, dict) else None
             if isinstance(owner, int):
                 ids["user"] = max(ids["user"], owner)
     throttle = sa.table("login_throttle", sa.column("key", sa.String))
