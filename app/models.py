@@ -5,7 +5,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -43,6 +54,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def _has_surrogate_id(table: Table) -> bool:
+    """One integer primary key that is not another row's key: the database numbers it."""
+    keys = list(table.primary_key.columns)
+    return len(keys) == 1 and isinstance(keys[0].type, Integer) and not keys[0].foreign_keys
+
+
+@event.listens_for(Table, "after_parent_attach")
+def _never_reuse_ids(table: Table, metadata: MetaData) -> None:
+    """Every table's ids are numbered past the highest ever used, even after deletes.
+
+    SQLite alone would hand a deleted row's id (the highest) to the next row: a new post would
+    answer a deleted post's URL, a new account inherit another's audit history and login lock.
+    PostgreSQL's sequences never go back. Applied here, so no table can forget it.
+    """
+    if metadata is SQLModel.metadata and _has_surrogate_id(table):
+        table.dialect_kwargs["sqlite_autoincrement"] = True
 
 
 def _ts(**kwargs: Any) -> Any:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Connection, Engine
 
 from app.models import Follow, Post, User, Vote
 from app.rendering import shorten
@@ -95,6 +95,31 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
+def _claim_ids(conn: Connection, table: type[User] | type[Post], count: int) -> int:
+    """The first of `count` ids for rows inserted with explicit ids.
+
+    Past every id the table ever handed out, deleted rows' too (ids are never reused); on
+    PostgreSQL the range is taken from the table's sequence, so the site's next insert neither
+    collides with it nor goes back below it.
+    """
+    top = conn.execute(select(func.max(table.id))).scalar() or 0  # type: ignore[arg-type]
+    if conn.dialect.name == "postgresql":
+        name = conn.dialect.identifier_preparer.quote(str(table.__tablename__))
+        sequence = conn.execute(select(func.pg_get_serial_sequence(name, "id"))).scalar_one()
+        used = conn.execute(
+            text("SELECT COALESCE(pg_sequence_last_value(CAST(:seq AS regclass)), 0)"),
+            {"seq": sequence},
+        ).scalar_one()
+        first = max(top, used) + 1
+        if count:
+            conn.execute(select(func.setval(sequence, first + count - 1)))
+        return int(first)
+    used = conn.execute(
+        text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.__tablename__}
+    ).scalar()
+    return int(max(top, used or 0)) + 1
+
+
 def seed(
     engine: Engine,
     *,
@@ -118,8 +143,8 @@ def seed(
     now = datetime.now(UTC)
 
     with engine.begin() as conn:
-        first_user = (conn.execute(select(func.max(User.id))).scalar() or 0) + 1
-        first_post = (conn.execute(select(func.max(Post.id))).scalar() or 0) + 1
+        first_user = _claim_ids(conn, User, users)
+        first_post = _claim_ids(conn, Post, posts)
         tag = first_user  # keeps usernames unique when seeding a database twice
 
         def user_rows() -> Iterator[dict[str, Any]]:
@@ -198,12 +223,5 @@ def seed(
         for chunk in _chunks(follow_rows, BATCH):
             conn.execute(insert(Follow), chunk)
         progress(f"{follows} follows")
-
-        if conn.dialect.name == "postgresql":
-            # Rows went in with explicit ids: move the id sequences past them, or the site's
-            # next insert would collide.
-            for table, name in ((User, '"user"'), (Post, "post")):
-                top = select(func.max(table.id)).scalar_subquery()  # type: ignore[arg-type]
-                conn.execute(select(func.setval(func.pg_get_serial_sequence(name, "id"), top)))
 
     return SeedReport(users, posts, votes, time.perf_counter() - started, follows)

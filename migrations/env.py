@@ -1,12 +1,15 @@
 """Alembic's entry point: Agora's models are the target, Agora's settings give the database URL."""
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, event, text
+from sqlalchemy.engine import Connection, Inspector
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -70,6 +73,52 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_table_sql(connection: Connection, name: str) -> str:
+    sql = connection.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).scalar()
+    return sql or ""
+
+
+def _sqlite_autoincrement(connection: Connection, name: str) -> bool:
+    return re.search(r"\bAUTOINCREMENT\b", _sqlite_table_sql(connection, name), re.I) is not None
+
+
+def _sqlite_sequences(connection: Connection) -> dict[str, int]:
+    if not _sqlite_table_sql(connection, "sqlite_sequence"):
+        return {}
+    return dict(connection.exec_driver_sql("SELECT name, seq FROM sqlite_sequence").all())
+
+
+@contextmanager
+def sqlite_ids_kept(connection: Connection) -> Iterator[None]:
+    """Keep ids never reused across every revision's batch operations on SQLite.
+
+    Batch mode rebuilds a table by copying it, which would lose both halves of AUTOINCREMENT:
+    the keyword (SQLite reflection does not report it, so the copy is made without) and the
+    table's sequence (the copy starts past its highest remaining id, not past deleted ones).
+    """
+
+    def keep_keyword(inspector: Inspector, table: Table, column_info: dict[str, Any]) -> None:
+        if _sqlite_autoincrement(connection, table.name):
+            table.dialect_kwargs["sqlite_autoincrement"] = True
+
+    before = _sqlite_sequences(connection)
+    event.listen(Table, "column_reflect", keep_keyword)
+    try:
+        yield
+    finally:
+        event.remove(Table, "column_reflect", keep_keyword)
+    after = _sqlite_sequences(connection)
+    for name, seq in before.items():
+        if after.get(name, 0) >= seq or not _sqlite_autoincrement(connection, name):
+            continue  # kept, or the table is gone or numbers its rows another way now
+        connection.exec_driver_sql("DELETE FROM sqlite_sequence WHERE name = ?", (name,))
+        connection.exec_driver_sql(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (name, seq)
+        )
+
+
 def run_in(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
@@ -80,7 +129,8 @@ def run_in(connection: Connection) -> None:
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
-        context.run_migrations()
+        with sqlite_ids_kept(connection) if sqlite else nullcontext():
+            context.run_migrations()
     if sqlite:
         problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if problems:
