@@ -5,7 +5,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -218,3 +227,14 @@ class AuditLog(SQLModel, table=True):
     @property
     def after_values(self) -> dict[str, Any]:
         return json.loads(self.after) if self.after else {}
+
+
+class Heartbeat(SQLModel, table=True):
+    """The row /readyz rewrites to prove the database still takes writes (app.db.check_writes).
+
+    A fixed key, not a surrogate id: there is one row, and the probe's scratch row never commits.
+    """
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    beat_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    pad: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
