@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,13 +26,23 @@ APP_FACTORY = "app.main:create_app"
 
 
 def server_options(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
-    """uvicorn options shared by both servers: address, our JSON logs, and no access log (the
-    request-log middleware writes one line per request, with its id)."""
+    """uvicorn options shared by both servers: address, bounded request heads, our JSON logs,
+    and no access log (the request-log middleware writes one line per request, with its id)."""
     from app.logs import log_config
+    from app.serving import BoundedHead
 
     return {
         "host": args.host or settings.host,
         "port": args.port or settings.port,
+        # uvloop, in processes that stop when their master dies (workers, the reloader's child).
+        "loop": "app.serving:worker_loop",
+        # uvicorn's httptools protocol with a size and a time limit on each request's head
+        # (uvicorn has neither for httptools): safe without a proxy in front.
+        "http": partial(
+            BoundedHead,
+            max_head_bytes=settings.max_header_bytes,
+            head_timeout=settings.head_timeout,
+        ),
         "log_config": log_config(),
         "access_log": False,
         "server_header": False,

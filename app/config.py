@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     api_token_hours: float = Field(default=1.0, gt=0, le=24 * 30)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # A request's line and headers: at most this many bytes, fully arrived within this many
+    # seconds (uvicorn itself bounds neither; see app/serving.py).
+    max_header_bytes: int = Field(default=32_768, ge=4096, le=1_048_576)
+    head_timeout: float = Field(default=10.0, gt=0, le=300)
 
     # Empty means "any host"; set it in production (e.g. "agora.example,www.agora.example").
     allowed_hosts: Annotated[list[str], NoDecode] = []

@@ -10,14 +10,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Enum, Integer, String, event
+from sqlalchemy import Boolean, Enum, Integer, String, event, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import create_engine
 from sqlmodel.sql.sqltypes import AutoString
 from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
-from app.models import UTCDateTime
+from app.models import Heartbeat, UTCDateTime, utcnow
 
 T = TypeVar("T")
 
@@ -65,6 +67,30 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=20,
         connect_args={"connect_timeout": 5},
     )
+
+
+PROBE_PAD = bytes(8192)  # two pages of SQLite's default size: room for a post-sized write
+
+
+def check_writes(engine: Engine) -> None:
+    """Raise unless the database takes a write now; cheap enough for a readiness probe.
+
+    Two short transactions. The first adds a scratch row needing fresh pages and rolls it back:
+    it fails when the file may not grow (SQLite's max_page_count, a quota) and writes nothing.
+    The second commits the heartbeat row, as every write commits: it fails on a full disk, a
+    read-only file, a read-only PostgreSQL (a standby), or a write lock held too long.
+    """
+    table = Heartbeat.__table__
+    with engine.connect() as conn:
+        conn.execute(insert(table).values(id=0, beat_at=utcnow(), pad=PROBE_PAD))
+        conn.rollback()
+        upsert = (sqlite_insert if engine.dialect.name == "sqlite" else pg_insert)(table)
+        conn.execute(
+            upsert.values(id=1, beat_at=utcnow()).on_conflict_do_update(
+                index_elements=[table.c.id], set_={"beat_at": upsert.excluded.beat_at}
+            )
+        )
+        conn.commit()
 
 
 async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -57,9 +58,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def _has_surrogate_id(table: Table) -> bool:
-    """One integer primary key that is not another row's key: the database numbers it."""
+    """One integer primary key that is not another row's key, nor a fixed one the code names
+    (`autoincrement=False`, as the readiness heartbeat's): the database numbers it."""
     keys = list(table.primary_key.columns)
-    return len(keys) == 1 and isinstance(keys[0].type, Integer) and not keys[0].foreign_keys
+    return (
+        len(keys) == 1
+        and isinstance(keys[0].type, Integer)
+        and not keys[0].foreign_keys
+        and keys[0].autoincrement is not False
+    )
 
 
 @event.listens_for(Table, "after_parent_attach")
@@ -270,3 +277,14 @@ class AuditLog(SQLModel, table=True):
     @property
     def after_values(self) -> dict[str, Any]:
         return json.loads(self.after) if self.after else {}
+
+
+class Heartbeat(SQLModel, table=True):
+    """The row /readyz rewrites to prove the database still takes writes (app.db.check_writes).
+
+    A fixed key, not a surrogate id: there is one row, and the probe's scratch row never commits.
+    """
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    beat_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    pad: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

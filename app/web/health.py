@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import schema
+from app.db import check_writes
 
 router = APIRouter()
 log = logging.getLogger("agora.health")
@@ -31,13 +32,20 @@ def healthz(request: Request) -> JSONResponse:
 
 @router.api_route("/readyz", methods=["GET", "HEAD"], include_in_schema=False)
 def readyz(request: Request) -> JSONResponse:
-    """Send traffic here: the database answers and has every migration this code needs."""
+    """Send traffic here: the database answers, has every migration this code needs, and takes
+    writes. "read-only" (reads work, writes fail: a full disk) is told apart from "unreachable"."""
+    engine = request.app.state.engine
     try:
-        behind = schema.pending(request.app.state.engine)
+        behind = schema.pending(engine)
     except SQLAlchemyError:
         log.warning("readiness check: the database does not answer", exc_info=True)
         return _unavailable("database unreachable")
     if behind:
         log.warning("readiness check: migrations are pending; run `agora migrate`")
         return _unavailable("migrations pending")
+    try:
+        check_writes(engine)
+    except SQLAlchemyError:
+        log.warning("readiness check: the database refuses writes", exc_info=True)
+        return _unavailable("read-only")
     return JSONResponse({"status": "ready"})

@@ -14,7 +14,7 @@ PostgreSQL's id sequences never go back, so nothing there is rebuilt. A sequence
 forward, past the same ids, if it is behind them (rows copied in from elsewhere with their ids).
 
 Revision ID: 4c19f45f106f
-Revises: 5b1e7d4c9a20
+Revises: 3d7c2a9e6f10
 Create Date: 2026-12-01 10:00:00.000000
 """
 
@@ -27,7 +27,7 @@ from alembic import op
 from sqlalchemy.engine import Connection
 
 revision: str = "4c19f45f106f"
-down_revision: str | Sequence[str] | None = "5b1e7d4c9a20"
+down_revision: str | Sequence[str] | None = "3d7c2a9e6f10"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
