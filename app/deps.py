@@ -1,7 +1,6 @@
 """Request dependencies, one `Annotated` alias per concern."""
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -9,10 +8,19 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.auth import (
+    PRESESSION_COOKIE,
+    SESSION_COOKIE,
+    Auth,
+    CsrfFailed,
+    LoginRequired,
+    PermissionDenied,
+    TokenRejected,
+)
 from app.config import Settings
 from app.db import run_db
 from app.middleware import OPEN_SESSIONS
-from app.models import SessionInfo, User, Viewer
+from app.models import User, Viewer
 from app.security import (
     PRESESSION_MAX_AGE,
     csrf_token_valid,
@@ -22,31 +30,9 @@ from app.security import (
 )
 from app.services import posts, sessions
 
-SESSION_COOKIE = "agora_session"
-PRESESSION_COOKIE = "agora_presession"
 # Ids are 32-bit INTEGER columns on PostgreSQL; a larger number names no row, and sending it to
 # the database would be an error there rather than "not found".
 MAX_ID = 2**31 - 1
-
-
-class LoginRequired(Exception):
-    """Raised by page dependencies for anonymous visitors; answered with a redirect to /login."""
-
-
-class TokenRejected(LoginRequired):
-    """An API bearer token was sent but is forged, expired, revoked or a page cookie's token."""
-
-
-class PermissionDenied(Exception):
-    """The user is logged in but may not do this; answered with the 403 page."""
-
-    def __init__(self, message: str = "You do not have permission to do that.") -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class CsrfFailed(Exception):
-    """The form's CSRF token or the request's origin is wrong; answered with a 403 page."""
 
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
@@ -74,12 +60,23 @@ PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 
 
-@dataclass
-class Auth:
-    """Who is asking: the viewer and their session, or both None for anonymous visitors."""
-
-    user: Viewer | None = None
-    session: SessionInfo | None = None
+async def _resolve(request: Request, token: str, kind: str) -> Auth | None:
+    """The live session behind a page cookie or a bearer token, its last use recorded."""
+    engine = request.app.state.engine
+    found = await run_db(
+        engine,
+        sessions.resolve,
+        engine=engine,
+        settings=request.app.state.settings,
+        token=token,
+        kind=kind,
+    )
+    if found is None:
+        return None
+    if sessions.claim_touch(found[1]):
+        # A write may wait on another writer's lock: never on the event loop.
+        await run_in_threadpool(sessions.touch, engine=engine, row=found[1])
+    return Auth(*found)
 
 
 async def get_auth(request: Request) -> Auth:
@@ -89,21 +86,7 @@ async def get_auth(request: Request) -> Auth:
     anonymous one, solves this, and each dependency FastAPI solves costs time.
     """
     token = read_cookie(request, SESSION_COOKIE)
-    found = None
-    if token:
-        engine = request.app.state.engine
-        found = await run_db(
-            engine,
-            sessions.resolve,
-            engine=engine,
-            settings=request.app.state.settings,
-            token=token,
-            kind="web",
-        )
-        if found and sessions.claim_touch(found[1]):
-            # A write may wait on another writer's lock: never on the event loop.
-            await run_in_threadpool(sessions.touch, engine=engine, row=found[1])
-    auth = Auth(*found) if found else Auth()
+    auth = (await _resolve(request, token, "web") if token else None) or Auth()
     request.state.auth = auth
     return auth
 
@@ -219,24 +202,20 @@ api_bearer = OAuth2PasswordBearer(
 )
 
 
-def get_api_auth(
-    session: SessionDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(api_bearer)],
-) -> Auth:
+async def get_api_auth(request: Request, token: Annotated[str | None, Depends(api_bearer)]) -> Auth:
     """The bearer token's user and session; a token that is sent but not valid gets 401."""
     if token is None:
         return Auth()
-    found = sessions.resolve(engine=session.get_bind(), settings=settings, token=token, kind="api")
-    if found is None:
+    auth = await _resolve(request, token, "api")
+    if auth is None:
         raise TokenRejected()
-    return Auth(*found)
+    return auth
 
 
 ApiAuth = Annotated[Auth, Depends(get_api_auth)]
 
 
-def get_optional_api_user(auth: ApiAuth) -> Viewer | None:
+async def get_optional_api_user(auth: ApiAuth) -> Viewer | None:
     return auth.user
 
 

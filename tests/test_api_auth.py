@@ -10,7 +10,7 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 from sqlmodel import select
 
-from app.deps import SESSION_COOKIE
+from app.auth import SESSION_COOKIE
 from app.models import Post
 from app.services import sessions
 from tests.conftest import PASSWORD, get_user

@@ -6,7 +6,8 @@ from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import SESSION_COOKIE, ClientIP, CurrentUser, SessionDep, SettingsDep
+from app.auth import SESSION_COOKIE
+from app.deps import ClientIP, CurrentUser, SessionDep, SettingsDep
 from app.security import clear_cookie
 from app.services import Forbidden, Throttled, ValidationFailed, posts, profile, users
 from app.templating import flash, render
@@ -101,7 +102,7 @@ def delete_account(
     current_password: FormStr = "",
 ) -> Response:
     try:
-        profile.confirm_password(
+        users.confirm_password(
             session=session, settings=settings, user=user, password=current_password, ip=ip
         )
         users.remove(session=session, user=user)

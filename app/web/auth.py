@@ -6,14 +6,8 @@ from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import (
-    PRESESSION_COOKIE,
-    SESSION_COOKIE,
-    AuthDep,
-    ClientIP,
-    SessionDep,
-    SettingsDep,
-)
+from app.auth import PRESESSION_COOKIE, SESSION_COOKIE
+from app.deps import AuthDep, ClientIP, SessionDep, SettingsDep
 from app.models import User
 from app.security import clear_cookie, set_cookie
 from app.services import LoginFailed, Throttled, ValidationFailed, sessions, users
