@@ -161,6 +161,16 @@ async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -
 CsrfProtected = Depends(csrf_protect)
 
 
+def _plain(address: str) -> str:
+    """An IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) as the IPv4 address it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
+
+
 def _trusted(address: str, settings: Settings) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -171,7 +181,7 @@ def _trusted(address: str, settings: Settings) -> bool:
 
 async def client_ip(request: Request, settings: SettingsDep) -> str:
     """The client's address; X-Forwarded-For is believed only from a configured trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
+    peer = _plain(request.client.host) if request.client else "unknown"
     if not _trusted(peer, settings):
         return peer
     forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
@@ -179,7 +189,7 @@ async def client_ip(request: Request, settings: SettingsDep) -> str:
     # further left was written by the client itself and proves nothing.
     for hop in reversed(forwarded):
         try:
-            address = str(ipaddress.ip_address(hop))
+            address = _plain(str(ipaddress.ip_address(hop)))
         except ValueError:
             # A hop that is not an address: stop at the last one a trusted proxy vouched for.
             return peer

@@ -362,3 +362,85 @@ def test_sec20_ipv6_clients_are_counted_per_64(app, db, settings):
         keys = throttle.keys(identifier=suffix, account_id=None, ip=f"2001:db8:1:2::{suffix}")
         throttle.reserve(session=db, settings=settings, keys=keys)
     assert counter(db, "ip:2001:db8:1:2::/64").failures == 3
+
+
+def test_hole_03_ipv4_clients_of_a_dual_stack_socket_are_counted_per_address(make_app):
+    # Behind `HOST=::` every IPv4 client arrives as ::ffff:a.b.c.d.
+    strict = make_app(login_max_failures_ip=3, login_max_failures_account=100)
+
+    def client(address: str) -> Browser:
+        return Browser(TestClient(strict, follow_redirects=False, client=(address, 1)))
+
+    attacker = client("::ffff:198.51.100.7")
+    for name in ("ann", "ben", "cat"):
+        assert fail_login(attacker, f"{name}@example.com").status_code == 400
+    assert fail_login(attacker, "dan@example.com").status_code == 429
+    # Its IPv4 neighbour is someone else; the same address without the prefix is the attacker.
+    assert fail_login(client("::ffff:198.51.100.8"), "dan@example.com").status_code == 400
+    assert fail_login(client("198.51.100.7"), "eve@example.com").status_code == 429
+
+
+def test_hole_03_a_proxy_on_a_dual_stack_socket_is_still_trusted(make_app, db):
+    proxied = make_app(trusted_proxies="127.0.0.1")
+    proxy = Browser(TestClient(proxied, follow_redirects=False, client=("::ffff:127.0.0.1", 1)))
+    proxy.client.headers["X-Forwarded-For"] = "203.0.113.5"
+    fail_login(proxy)
+    assert ip_keys(db) == {"ip:203.0.113.5"}
+
+
+def test_hole_06_a_locked_account_does_not_tell_which_email_is_its(alice, make_browser, settings):
+    make_browser().register("bob")
+    attacker = make_browser()
+    # Usernames are public (profiles); emails are not. Lock alice's account by her username...
+    for _ in range(settings.login_max_failures_account):
+        assert fail_login(attacker, "alice").status_code == 400
+    assert fail_login(attacker, "alice").status_code == 429
+    # ...then probe candidate emails: hers answers exactly as anybody else's, or nobody's.
+    answers = {}
+    for email in ("alice@example.com", "bob@example.com", "nobody@example.com"):
+        response = fail_login(attacker, email)
+        answers[email] = (response.status_code, normalise(response.text), response.headers.keys())
+    assert len({(status, body) for status, body, _ in answers.values()}) == 1
+    assert {status for status, _, _ in answers.values()} == {400}
+    assert not any("retry-after" in headers for _, _, headers in answers.values())
+    # Her own right password, typed as her email, is not checked while the account is locked.
+    owner = make_browser().login("alice@example.com")
+    assert owner.status_code == 400 and GENERIC_FAILURE in owner.text
+
+
+def test_hole_17_retry_after_reports_the_longer_of_the_account_and_ip_locks(make_app, clock):
+    strict = make_app(login_max_failures_account=2, login_max_failures_ip=4, login_lock_seconds=60)
+
+    def client(address: str) -> Browser:
+        return Browser(TestClient(strict, follow_redirects=False, client=(address, 1)))
+
+    client("192.0.2.100").register("alice")
+    first = client("198.51.100.1")
+    for login in ("alice@example.com", "alice@example.com"):  # the account: locked for 60 s
+        fail_login(first, login)
+    clock.advance(30)
+    for login in ("x@example.com", "y@example.com"):  # the address: locked for 60 s from now
+        fail_login(first, login)
+    locked = first.login()
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "60"  # not 30
+
+    clock.advance(61)  # both locks are over; the account's next one lasts twice as long
+    second = client("198.51.100.2")
+    assert fail_login(second, "alice@example.com").status_code == 400  # locked for 120 s
+    for login in ("p@example.com", "q@example.com", "r@example.com"):  # this address: 60 s
+        fail_login(second, login)
+    locked = second.login()
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "120"  # not 60
+
+
+def test_hole_17_failures_are_forgotten_once_the_window_has_passed(
+    alice, make_browser, settings, clock
+):
+    b = make_browser()
+    almost = settings.login_max_failures_account - 1
+    for _ in range(almost):
+        assert fail_login(b).status_code == 400
+    clock.advance(throttle.WINDOW.total_seconds() + 1)
+    for _ in range(almost):  # counted afresh: together they would have locked the account
+        assert fail_login(b).status_code == 400
+    assert b.login().status_code == 303
