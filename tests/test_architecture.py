@@ -8,20 +8,21 @@ from app.config import PROJECT_DIR
 APP = PROJECT_DIR / "app"
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PROJECT_DIR).with_suffix("").parts)
+def module_name(path: Path, package: Path) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Every app module and the app modules it imports, anywhere in its body (functions too).
+def import_graph(package: Path = APP) -> dict[str, set[str]]:
+    """Every module of `package` and the ones of its modules it imports, anywhere in its body
+    (functions too).
 
     `from package import name` counts as importing the submodule when `name` is one, else the
     package; relative imports are resolved against the importing module.
     """
-    modules = {module_name(path): path for path in APP.rglob("*.py")}
+    modules = {module_name(path, package): path for path in package.rglob("*.py")}
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
@@ -74,9 +75,16 @@ def test_app_has_no_import_cycles() -> None:
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-def test_the_cycle_finder_sees_function_level_and_relative_imports() -> None:
+def test_the_cycle_finder_sees_function_level_and_relative_imports(tmp_path: Path) -> None:
     # The check above is only as good as the graph: make sure it reads what we rely on.
     graph = import_graph()
     assert "app.services.sessions" in graph["app.deps"]  # `from app.services import sessions`
     assert "app.logs" in graph["app.cli"]  # imported inside a function
-    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from . import b\n")
+    (pkg / "b.py").write_text("def later():\n    from .sub import c\n")
+    (pkg / "sub" / "__init__.py").write_text("")
+    (pkg / "sub" / "c.py").write_text("from .. import a\n")
+    assert find_cycle(import_graph(pkg)) == ["pkg.a", "pkg.b", "pkg.sub.c", "pkg.a"]

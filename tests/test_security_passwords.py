@@ -444,3 +444,18 @@ def test_hole_17_failures_are_forgotten_once_the_window_has_passed(
     for _ in range(almost):  # counted afresh: together they would have locked the account
         assert fail_login(b).status_code == 400
     assert b.login().status_code == 303
+
+
+def test_sec20_successful_logins_do_not_use_up_their_address(make_app):
+    # Each attempt is counted before its password is checked; a right one gives it back, so an
+    # office behind one address can log in all day.
+    strict = make_app(login_max_failures_ip=3)
+    office = Browser(TestClient(strict, follow_redirects=False, client=("198.51.100.20", 1)))
+    office.register("alice")
+    for _ in range(6):
+        office.logout()
+        assert office.login().status_code == 303
+    office.logout()
+    for _ in range(3):  # the address has its whole allowance left
+        assert fail_login(office, "nobody@example.com").status_code == 400
+    assert fail_login(office, "nobody2@example.com").status_code == 429
