@@ -56,6 +56,7 @@ def change_profile(
             "account/profile.html",
             {"form": {"username": username, "email": email}, "errors": errors},
             status_code=exc.status_code,
+            headers=exc.headers,
         )
     response = RedirectResponse("/account/profile", status_code=303)
     if changed:
@@ -113,6 +114,7 @@ def delete_account(
             "account/delete.html",
             {"footprint": footprint, "error": exc.message},
             status_code=exc.status_code,
+            headers=exc.headers,
         )
     response = RedirectResponse("/", status_code=303)
     clear_cookie(response, request, SESSION_COOKIE)

@@ -117,7 +117,7 @@ def login(
             "auth/login.html",
             {**context, "error": exc.message},
             status_code=429,
-            headers={"Retry-After": str(exc.retry_after)},
+            headers=exc.headers,
         )
     except LoginFailed:
         return render(
