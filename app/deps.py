@@ -1,7 +1,6 @@
 """Request dependencies, one `Annotated` alias per concern."""
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Form, Path, Query, Request
@@ -9,10 +8,19 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.auth import (
+    PRESESSION_COOKIE,
+    SESSION_COOKIE,
+    Auth,
+    CsrfFailed,
+    LoginRequired,
+    PermissionDenied,
+    TokenRejected,
+)
 from app.config import Settings
 from app.db import run_db
 from app.middleware import OPEN_SESSIONS
-from app.models import MAX_ID, USERNAME_MAX, Post, SessionInfo, User, Viewer
+from app.models import MAX_ID, USERNAME_MAX, Post, User, Viewer
 from app.pagination import MAX_PAGE
 from app.security import (
     PRESESSION_MAX_AGE,
@@ -22,30 +30,6 @@ from app.security import (
     unsign_value,
 )
 from app.services import posts, sessions
-
-SESSION_COOKIE = "agora_session"
-PRESESSION_COOKIE = "agora_presession"
-
-
-class LoginRequired(Exception):
-    """Raised by page dependencies for anonymous visitors; answered with a redirect to /login."""
-
-
-class TokenRejected(LoginRequired):
-    """An API bearer token was sent but is forged, expired, revoked or a page cookie's token."""
-
-
-class PermissionDenied(Exception):
-    """The user is logged in but may not do this; answered with the 403 page."""
-
-    def __init__(self, message: str = "You do not have permission to do that.") -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class CsrfFailed(Exception):
-    """The form's CSRF token or the request's origin is wrong; answered with a 403 page."""
-
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
@@ -75,12 +59,23 @@ PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1."
 FormStr = Annotated[str, Form(max_length=100_000)]  # a form field; each has its own rules past this
 
 
-@dataclass
-class Auth:
-    """Who is asking: the viewer and their session, or both None for anonymous visitors."""
-
-    user: Viewer | None = None
-    session: SessionInfo | None = None
+async def _resolve(request: Request, token: str, kind: str) -> Auth | None:
+    """The live session behind a page cookie or a bearer token, its last use recorded."""
+    engine = request.app.state.engine
+    found = await run_db(
+        engine,
+        sessions.resolve,
+        engine=engine,
+        settings=request.app.state.settings,
+        token=token,
+        kind=kind,
+    )
+    if found is None:
+        return None
+    if sessions.claim_touch(found[1]):
+        # A write may wait on another writer's lock: never on the event loop.
+        await run_in_threadpool(sessions.touch, engine=engine, row=found[1])
+    return Auth(*found)
 
 
 async def get_auth(request: Request) -> Auth:
@@ -90,21 +85,7 @@ async def get_auth(request: Request) -> Auth:
     anonymous one, solves this, and each dependency FastAPI solves costs time.
     """
     token = read_cookie(request, SESSION_COOKIE)
-    found = None
-    if token:
-        engine = request.app.state.engine
-        found = await run_db(
-            engine,
-            sessions.resolve,
-            engine=engine,
-            settings=request.app.state.settings,
-            token=token,
-            kind="web",
-        )
-        if found and sessions.claim_touch(found[1]):
-            # A write may wait on another writer's lock: never on the event loop.
-            await run_in_threadpool(sessions.touch, engine=engine, row=found[1])
-    auth = Auth(*found) if found else Auth()
+    auth = (await _resolve(request, token, "web") if token else None) or Auth()
     request.state.auth = auth
     return auth
 
@@ -179,6 +160,16 @@ async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -
 CsrfProtected = Depends(csrf_protect)
 
 
+def _plain(address: str) -> str:
+    """An IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) as the IPv4 address it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
+
+
 def _trusted(address: str, settings: Settings) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -189,7 +180,7 @@ def _trusted(address: str, settings: Settings) -> bool:
 
 async def client_ip(request: Request, settings: SettingsDep) -> str:
     """The client's address; X-Forwarded-For is believed only from a configured trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
+    peer = _plain(request.client.host) if request.client else "unknown"
     if not _trusted(peer, settings):
         return peer
     forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
@@ -197,7 +188,7 @@ async def client_ip(request: Request, settings: SettingsDep) -> str:
     # further left was written by the client itself and proves nothing.
     for hop in reversed(forwarded):
         try:
-            address = str(ipaddress.ip_address(hop))
+            address = _plain(str(ipaddress.ip_address(hop)))
         except ValueError:
             # A hop that is not an address: stop at the last one a trusted proxy vouched for.
             return peer
@@ -220,24 +211,20 @@ api_bearer = OAuth2PasswordBearer(
 )
 
 
-def get_api_auth(
-    session: SessionDep,
-    settings: SettingsDep,
-    token: Annotated[str | None, Depends(api_bearer)],
-) -> Auth:
+async def get_api_auth(request: Request, token: Annotated[str | None, Depends(api_bearer)]) -> Auth:
     """The bearer token's user and session; a token that is sent but not valid gets 401."""
     if token is None:
         return Auth()
-    found = sessions.resolve(engine=session.get_bind(), settings=settings, token=token, kind="api")
-    if found is None:
+    auth = await _resolve(request, token, "api")
+    if auth is None:
         raise TokenRejected()
-    return Auth(*found)
+    return auth
 
 
 ApiAuth = Annotated[Auth, Depends(get_api_auth)]
 
 
-def get_optional_api_user(auth: ApiAuth) -> Viewer | None:
+async def get_optional_api_user(auth: ApiAuth) -> Viewer | None:
     return auth.user
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
-from app import __version__, schema
+from app import __version__, schema, templating
 from app.api import auth as api_auth
 from app.api import docs as api_docs
 from app.api import follows as api_follows
@@ -27,7 +27,6 @@ from app.middleware import (
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
-from app.templating import templates
 from app.web import account as web_account
 from app.web import account_self as web_account_self
 from app.web import admin as web_admin
@@ -71,15 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.openapi = partial(api_docs.openapi_document, app)  # type: ignore[method-assign]
     app.state.settings = settings
-    # Checking template files for changes costs a stat() per template per request.
-    templates.env.auto_reload = settings.env == "development"
+    app.state.templates = templating.environment(reload=settings.env == "development")
     app.state.engine = make_engine(settings)
 
     # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
     # for a bad Host has them, and the size cap applies before the form encoding check buffers.
     app.add_middleware(DbSessionMiddleware)  # innermost: sessions close before the log line
-    app.add_middleware(FormEncodingMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(FormEncodingMiddleware, render_error=errors.error_page)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, render_error=errors.error_page
+    )
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware)

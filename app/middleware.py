@@ -4,6 +4,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
 
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.logs import request_id_var
@@ -28,6 +30,10 @@ STATIC_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 HSTS = "max-age=63072000; includeSubDomains"
+
+# How a middleware answers a request it refuses: the site's error page (or JSON under /api),
+# handed in by create_app, so middleware never imports the view layer.
+ErrorRenderer = Callable[[Request, int, str], Awaitable[Response]]
 
 
 def add_security_headers(
@@ -127,9 +133,10 @@ class BodyTooLarge(HTTPException):
 class BodySizeLimitMiddleware(HttpMiddleware):
     """Refuse bodies over `max_bytes` with 413, whether announced by Content-Length or streamed."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, render_error: ErrorRenderer) -> None:
         super().__init__(app)
         self.max_bytes = max_bytes
+        self.render_error = render_error
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
@@ -168,11 +175,9 @@ class BodySizeLimitMiddleware(HttpMiddleware):
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from app.web.errors import error_response
-
         request = Request(scope, receive)
         limit_kb = self.max_bytes // 1000
-        response = error_response(
+        response = await self.render_error(
             request,
             413,
             f"That request is larger than the {limit_kb:,} kB we accept. "
@@ -190,6 +195,10 @@ class FormEncodingMiddleware(HttpMiddleware):
     here so it decodes right; bytes that are not UTF-8 at all get a 400 that says why. The body
     is already capped by BodySizeLimitMiddleware, which must wrap this one.
     """
+
+    def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
+        super().__init__(app)
+        self.render_error = render_error
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -212,9 +221,7 @@ class FormEncodingMiddleware(HttpMiddleware):
         try:
             unquote_to_bytes(body).decode("utf-8")
         except UnicodeDecodeError:
-            from app.web.errors import error_response
-
-            response = error_response(
+            response = await self.render_error(
                 Request(scope),
                 400,
                 "The form did not arrive as UTF-8 text, so nothing was saved. Please try again.",

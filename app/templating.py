@@ -2,18 +2,20 @@
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from operator import attrgetter
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, pass_environment
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from app import __version__
+from app.auth import PRESESSION_COOKIE, Auth
 from app.config import PROJECT_DIR
-from app.deps import PRESESSION_COOKIE, Auth, csrf_binding
+from app.deps import csrf_binding
 from app.security import (
     PRESESSION_MAX_AGE,
     clear_cookie,
@@ -32,6 +34,8 @@ templates = Jinja2Templates(directory=PROJECT_DIR / "templates")
 env = templates.env
 env.trim_blocks = True
 env.lstrip_blocks = True
+# Checking template files for changes costs a stat() per template per request: see _reloading.
+env.auto_reload = False
 
 
 def _auth(request: Request) -> Auth:
@@ -112,7 +116,8 @@ def timetag(value: datetime | None) -> Markup:
     return Markup(f'<time datetime="{isodate(value)}">{datefmt(value)}</time>')  # noqa: S704
 
 
-def post_cards(posts: Iterable[Any]) -> Markup:
+@pass_environment
+def post_cards(environment: Environment, posts: Iterable[Any]) -> Markup:
     """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
     A card is a pure function of its row: id, title, excerpt, published, date, votes, author.
@@ -121,7 +126,7 @@ def post_cards(posts: Iterable[Any]) -> Markup:
     once per row".
     """
     # Development: templates may change under us, so no cache.
-    card = _render_card if env.auto_reload else _cached_card
+    card = partial(_render_card, environment) if environment.auto_reload else _cached_card
     # The key is what the card shows and nothing more (a row may carry a whole post's content),
     # as a plain tuple: comparing SQLAlchemy rows runs Python code, comparing tuples does not.
     return Markup("\n".join([card(_card_values(post)) for post in posts]))  # noqa: S704
@@ -131,13 +136,14 @@ CARD_FIELDS = ("id", "title", "excerpt", "published", "created_at", "vote_count"
 _card_values = attrgetter(*CARD_FIELDS)
 
 
-def _render_card(values: tuple[Any, ...]) -> Markup:
+def _render_card(environment: Environment, values: tuple[Any, ...]) -> Markup:
     post = dict(zip(CARD_FIELDS, values, strict=True))
-    return Markup(env.get_template("posts/_card.html").render(post=post))  # noqa: S704 - autoescaped
+    card = environment.get_template("posts/_card.html").render(post=post)
+    return Markup(card)  # noqa: S704 - autoescaped
 
 
 # ~1 kB a card: a few MB for the cards of every page people are reading.
-_cached_card = lru_cache(maxsize=4096)(_render_card)
+_cached_card = lru_cache(maxsize=4096)(partial(_render_card, env))
 
 
 env.globals.update(
@@ -148,6 +154,15 @@ env.globals.update(
     static_url=static_url,
 )
 env.filters.update(datefmt=datefmt, isodate=isodate, timetag=timetag)
+
+# The same templates, checked for changes on disk at each use (a stat() per template per
+# request: development only). An overlay shares the globals and filters, not the cache.
+_reloading = env.overlay(auto_reload=True)
+
+
+def environment(*, reload: bool) -> Environment:
+    """The environment an app renders with; each app keeps its choice in `app.state`."""
+    return _reloading if reload else env
 
 
 def render(
@@ -166,9 +181,8 @@ def render(
         **(context or {}),
     }
     # Rendered straight into the response: TemplateResponse would only add debug attributes.
-    response = HTMLResponse(
-        env.get_template(name).render(context), status_code=status_code, headers=headers
-    )
+    template = request.app.state.templates.get_template(name)
+    response = HTMLResponse(template.render(context), status_code=status_code, headers=headers)
     nonce = getattr(request.state, "new_presession", None)
     if nonce:
         signed = sign_value(nonce, key=request.app.state.settings.signing_key, salt="presession")

@@ -10,6 +10,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from app import schema
 from app.config import Settings
 from app.main import create_app
 from app.models import Post, User
+from app.services import throttle
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery"
@@ -115,6 +117,27 @@ def make_app(settings: Settings) -> Iterator:  # type: ignore[type-arg]
     yield factory
     for application in built:
         application.state.engine.dispose()
+
+
+class Clock:
+    """A stopped clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The login throttle's clock, stopped, for tests that move time past a lock or a window."""
+    stopped = Clock()
+    monkeypatch.setattr(throttle, "utcnow", stopped)
+    return stopped
 
 
 @pytest.fixture

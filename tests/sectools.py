@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
 import app.web
-from app.deps import SESSION_COOKIE
+from app.auth import SESSION_COOKIE
 
 SIGNED_IN_RE = re.compile(r"Signed in as <strong>([^<]+)</strong>")
 

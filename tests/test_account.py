@@ -205,3 +205,15 @@ def test_last_seen_is_written_once_a_minute_not_on_every_request(alice, db, sett
     alice.get("/")
     alice.get("/")
     assert last_seen() == old
+
+
+def test_the_right_current_password_clears_the_failures_even_if_the_new_one_is_refused(
+    alice, settings
+):
+    for _ in range(settings.login_max_failures_account - 1):
+        assert change(alice, "a wrong guess", NEW_PASSWORD).status_code == 422
+    # Right current password, unusable new one: the owner proved who they are.
+    assert change(alice, PASSWORD, "short").status_code == 422
+    # One more slip is then the first of a new count, not the one that locks them out.
+    assert change(alice, "another slip", NEW_PASSWORD).status_code == 422
+    assert change(alice, PASSWORD, NEW_PASSWORD).status_code == 303

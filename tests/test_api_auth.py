@@ -10,8 +10,8 @@ import pytest
 from jwt.warnings import InsecureKeyLengthWarning
 from sqlmodel import select
 
-from app.deps import SESSION_COOKIE
-from app.models import Post
+from app.auth import SESSION_COOKIE
+from app.models import AuthSession, Post
 from app.services import sessions
 from tests.conftest import PASSWORD, get_user
 
@@ -257,3 +257,16 @@ def test_deactivated_users_token_stops_working(alice_api, db):
     db.commit()
     assert alice_api.get("/api/users/me").status_code == 401
     assert alice_api.get_token().status_code == 401
+
+
+def test_api_sessions_record_when_they_were_last_used(alice_api, db):
+    # The account page lists API sessions with their last use, as it does for browsers.
+    jti = claims_of(alice_api.token)["jti"]
+    row = db.get(AuthSession, jti)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    row.created_at = row.last_seen_at = an_hour_ago
+    db.add(row)
+    db.commit()
+    assert alice_api.get("/api/users/me").status_code == 200
+    db.expire_all()
+    assert datetime.now(UTC) - db.get(AuthSession, jti).last_seen_at < timedelta(minutes=1)

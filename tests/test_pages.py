@@ -1,10 +1,16 @@
 """Error pages, health, headers and the CSRF refusals every form shares."""
 
+import asyncio
+
 import pytest
 from fastapi.testclient import TestClient
+from jinja2 import Environment
 from sqlmodel import func, select
+from starlette.concurrency import run_in_threadpool
 
+from app import deps
 from app.models import Post
+from app.services import sessions
 from tests.conftest import post_id_from
 
 
@@ -132,3 +138,46 @@ def test_every_page_shows_who_is_logged_in(alice, bob):
     for url in urls:
         page = bob.get(url).text
         assert 'action="/logout"' in page and ">bob</span>" in page, url
+
+
+def test_error_pages_read_the_visitor_off_the_event_loop(alice, monkeypatch):
+    # On SQLite, run_db answers inline on purpose (a read costs microseconds); every other
+    # database is across a network and must never be read from the loop. Force that path.
+    async def in_a_thread(engine, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    monkeypatch.setattr(deps, "run_db", in_a_thread)
+    on_loop: list[bool] = []
+    resolve = sessions.resolve
+
+    def watched(**kwargs):  # type: ignore[no-untyped-def]
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        return resolve(**kwargs)
+
+    monkeypatch.setattr(sessions, "resolve", watched)
+    page = alice.get("/no/such/page")
+    assert page.status_code == 404 and "alice" in page.text  # the header knows who is looking
+    assert on_loop == [False]
+
+
+def test_each_app_keeps_its_own_template_reloading(make_app, monkeypatch):
+    # A development app reloads templates from disk; building one must not make another app in
+    # the same process (a test run, a second mount) pay for that.
+    production, development = make_app(env="test"), make_app(env="development")
+    seen: list[bool] = []
+    get_template = Environment.get_template
+
+    def watched(self, name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(self.auto_reload)
+        return get_template(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "get_template", watched)
+    assert TestClient(production).get("/login").status_code == 200
+    assert seen and not any(seen)
+    seen.clear()
+    assert TestClient(development).get("/login").status_code == 200
+    assert seen and all(seen)

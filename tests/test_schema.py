@@ -106,7 +106,8 @@ def seed(url: str) -> None:
         posts.create(session=session, owner=bob, title="Draft", content="D", published=False)
         votes.add(session=session, post=post, user=bob)
         sessions.start(session=session, settings=settings, user=alice, kind="web")
-        throttle.record_failure(session=session, settings=settings, login="bob", ip="192.0.2.9")
+        keys = throttle.keys(identifier="bob", account_id=None, ip="192.0.2.9")
+        throttle.reserve(session=session, settings=settings, keys=keys)
     engine.dispose()
 
 

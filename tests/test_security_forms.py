@@ -1,7 +1,7 @@
 """SECURITY.md rows 9, 11-13, 21, 22, 24 and 25: forms, their tokens and who may change what."""
 
 import threading
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from sqlmodel import Session, func, select
@@ -285,3 +285,19 @@ def test_sec25_concurrent_vote_toggles_keep_the_count_right(alice, bob, db):
     rows = db.exec(select(func.count()).select_from(Vote)).one()
     assert rows in (0, 1)
     assert get_post(db, post_id).vote_count == rows
+
+
+def test_a_form_posted_after_the_session_ended_comes_back_with_its_query_string(
+    alice, make_browser
+):
+    b = make_browser()
+    token = b.token("/login")
+    response = b.client.post(
+        "/posts",
+        data={"csrf_token": token},
+        headers={"Referer": "http://testserver/account/posts?status=draft&page=2"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/account/posts%3Fstatus%3Ddraft%26page%3D2"
+    back = b.login(next=unquote(response.headers["location"].partition("next=")[2]))
+    assert back.headers["location"] == "/account/posts?status=draft&page=2"

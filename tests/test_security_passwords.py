@@ -13,7 +13,7 @@ from sqlmodel import Session, func, select
 from app.config import ConfigError, Settings
 from app.models import LoginThrottle, User
 from app.security import hash_password, verify_password
-from app.services import throttle
+from app.services import Throttled, throttle
 from app.services import users as users_service
 from app.services.validation import check_password, common_passwords
 from tests.conftest import PASSWORD, Browser, get_user
@@ -189,10 +189,8 @@ def test_sec20_account_is_locked_after_repeated_failures(alice, make_browser, db
     alice_id = get_user(db, "alice").id
     b = make_browser()
     limit = settings.login_max_failures_account
-    # Email and username are the same account: trying both shares one counter.
-    for i in range(limit):
-        login = "alice@example.com" if i % 2 else "ALICE"
-        assert fail_login(b, login).status_code == 400
+    for _ in range(limit):
+        assert fail_login(b).status_code == 400
     row = counter(db, f"acct:id:{alice_id}")
     assert row is not None and row.failures == limit and row.locked_until is not None
 
@@ -207,17 +205,33 @@ def test_sec20_account_is_locked_after_repeated_failures(alice, make_browser, db
     assert make_browser().login("bob@example.com").status_code == 303
 
 
-def test_sec20_the_lock_is_temporary(alice, make_browser, db, settings):
+def test_sec20_every_name_of_an_account_counts_towards_its_lock(alice, make_browser, db, settings):
+    alice_id = get_user(db, "alice").id
+    b = make_browser()
+    limit = settings.login_max_failures_account
+    # Email and username are the same account: trying both shares one counter.
+    for i in range(limit):
+        login = "alice@example.com" if i % 2 else "ALICE"
+        assert fail_login(b, login).status_code == 400
+    row = counter(db, f"acct:id:{alice_id}")
+    assert row is not None and row.failures == limit and row.locked_until is not None
+    # Neither name is locked by itself, so the answer is the plain failure (see test_hole_06),
+    # but even the right password is not checked while the account is locked.
+    response = b.login()
+    assert response.status_code == 400 and GENERIC_FAILURE in response.text
+    assert "agora_session" not in response.headers.get("set-cookie", "")
+
+
+def test_sec20_the_lock_is_temporary(alice, make_browser, db, settings, clock):
     b = make_browser()
     for _ in range(settings.login_max_failures_account):
         fail_login(b)
     assert b.login().status_code == 429
-    row = counter(db, f"acct:id:{get_user(db, 'alice').id}")
-    row.locked_until = datetime.now(UTC) - timedelta(seconds=1)
-    db.add(row)
-    db.commit()
+    clock.advance(settings.login_lock_seconds + 1)
     assert b.login().status_code == 303
-    assert counter(db, row.key) is None  # a successful login clears the account's counter
+    # A successful login clears the account's counter and the name's.
+    assert counter(db, f"acct:id:{get_user(db, 'alice').id}") is None
+    assert counter(db, "login:alice@example.com") is None
 
 
 def test_sec20_a_short_lock_expires_by_itself(make_app, db):
@@ -238,9 +252,10 @@ def test_sec20_a_short_lock_expires_by_itself(make_app, db):
 
 def test_sec20_locks_grow_but_stay_bounded(app, db, settings):
     waits = []
+    keys = throttle.keys(identifier="victim", account_id=None, ip="192.0.2.1")
     for _ in range(12):
-        throttle.record_failure(session=db, settings=settings, login="victim", ip="192.0.2.1")
-        row = counter(db, "acct:name:victim")
+        throttle.reserve(session=db, settings=settings, keys=keys)
+        row = counter(db, "login:victim")
         if row.locked_until:
             waits.append(round((row.locked_until - datetime.now(UTC)).total_seconds()))
             row.locked_until = datetime.now(UTC) - timedelta(seconds=1)  # wait it out
@@ -275,22 +290,30 @@ def test_sec20_counters_are_shared_by_every_worker(make_app):
     assert workers[1].login().status_code == 429
 
 
-def test_sec20_parallel_failures_are_all_counted(app, settings):
+def test_sec20_parallel_attempts_are_all_counted_and_none_past_the_limit(app, settings):
     barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+    keys = throttle.keys(identifier="x", account_id=None, ip="192.0.2.9")
 
-    def fail() -> None:
+    def attempt() -> None:
         with Session(app.state.engine) as session:
             barrier.wait()
-            throttle.record_failure(session=session, settings=settings, login="x", ip="192.0.2.9")
+            try:
+                throttle.reserve(session=session, settings=settings, keys=keys)
+                outcomes.append("reserved")
+            except Throttled:
+                outcomes.append("throttled")
 
-    threads = [threading.Thread(target=fail) for _ in range(8)]
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    limit = settings.login_max_failures_account
+    assert sorted(outcomes) == ["reserved"] * limit + ["throttled"] * (8 - limit)
     with Session(app.state.engine) as session:
-        assert session.get(LoginThrottle, "ip:192.0.2.9").failures == 8
-        assert session.get(LoginThrottle, "acct:name:x").failures == 8
+        assert session.get(LoginThrottle, "ip:192.0.2.9").failures == limit
+        assert session.get(LoginThrottle, "login:x").failures == limit
 
 
 def test_sec20_guessing_the_current_password_on_the_account_page_is_throttled(alice, db, settings):
@@ -336,7 +359,103 @@ def test_sec20_no_trusted_proxies_means_the_peer_address(make_app, db):
 
 def test_sec20_ipv6_clients_are_counted_per_64(app, db, settings):
     for suffix in ("1", "2", "ffff:1"):
-        throttle.record_failure(
-            session=db, settings=settings, login="x", ip=f"2001:db8:1:2::{suffix}"
-        )
+        keys = throttle.keys(identifier=suffix, account_id=None, ip=f"2001:db8:1:2::{suffix}")
+        throttle.reserve(session=db, settings=settings, keys=keys)
     assert counter(db, "ip:2001:db8:1:2::/64").failures == 3
+
+
+def test_hole_03_ipv4_clients_of_a_dual_stack_socket_are_counted_per_address(make_app):
+    # Behind `HOST=::` every IPv4 client arrives as ::ffff:a.b.c.d.
+    strict = make_app(login_max_failures_ip=3, login_max_failures_account=100)
+
+    def client(address: str) -> Browser:
+        return Browser(TestClient(strict, follow_redirects=False, client=(address, 1)))
+
+    attacker = client("::ffff:198.51.100.7")
+    for name in ("ann", "ben", "cat"):
+        assert fail_login(attacker, f"{name}@example.com").status_code == 400
+    assert fail_login(attacker, "dan@example.com").status_code == 429
+    # Its IPv4 neighbour is someone else; the same address without the prefix is the attacker.
+    assert fail_login(client("::ffff:198.51.100.8"), "dan@example.com").status_code == 400
+    assert fail_login(client("198.51.100.7"), "eve@example.com").status_code == 429
+
+
+def test_hole_03_a_proxy_on_a_dual_stack_socket_is_still_trusted(make_app, db):
+    proxied = make_app(trusted_proxies="127.0.0.1")
+    proxy = Browser(TestClient(proxied, follow_redirects=False, client=("::ffff:127.0.0.1", 1)))
+    proxy.client.headers["X-Forwarded-For"] = "203.0.113.5"
+    fail_login(proxy)
+    assert ip_keys(db) == {"ip:203.0.113.5"}
+
+
+def test_hole_06_a_locked_account_does_not_tell_which_email_is_its(alice, make_browser, settings):
+    make_browser().register("bob")
+    attacker = make_browser()
+    # Usernames are public (profiles); emails are not. Lock alice's account by her username...
+    for _ in range(settings.login_max_failures_account):
+        assert fail_login(attacker, "alice").status_code == 400
+    assert fail_login(attacker, "alice").status_code == 429
+    # ...then probe candidate emails: hers answers exactly as anybody else's, or nobody's.
+    answers = {}
+    for email in ("alice@example.com", "bob@example.com", "nobody@example.com"):
+        response = fail_login(attacker, email)
+        answers[email] = (response.status_code, normalise(response.text), response.headers.keys())
+    assert len({(status, body) for status, body, _ in answers.values()}) == 1
+    assert {status for status, _, _ in answers.values()} == {400}
+    assert not any("retry-after" in headers for _, _, headers in answers.values())
+    # Her own right password, typed as her email, is not checked while the account is locked.
+    owner = make_browser().login("alice@example.com")
+    assert owner.status_code == 400 and GENERIC_FAILURE in owner.text
+
+
+def test_hole_17_retry_after_reports_the_longer_of_the_account_and_ip_locks(make_app, clock):
+    strict = make_app(login_max_failures_account=2, login_max_failures_ip=4, login_lock_seconds=60)
+
+    def client(address: str) -> Browser:
+        return Browser(TestClient(strict, follow_redirects=False, client=(address, 1)))
+
+    client("192.0.2.100").register("alice")
+    first = client("198.51.100.1")
+    for login in ("alice@example.com", "alice@example.com"):  # the account: locked for 60 s
+        fail_login(first, login)
+    clock.advance(30)
+    for login in ("x@example.com", "y@example.com"):  # the address: locked for 60 s from now
+        fail_login(first, login)
+    locked = first.login()
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "60"  # not 30
+
+    clock.advance(61)  # both locks are over; the account's next one lasts twice as long
+    second = client("198.51.100.2")
+    assert fail_login(second, "alice@example.com").status_code == 400  # locked for 120 s
+    for login in ("p@example.com", "q@example.com", "r@example.com"):  # this address: 60 s
+        fail_login(second, login)
+    locked = second.login()
+    assert locked.status_code == 429 and locked.headers["retry-after"] == "120"  # not 60
+
+
+def test_hole_17_failures_are_forgotten_once_the_window_has_passed(
+    alice, make_browser, settings, clock
+):
+    b = make_browser()
+    almost = settings.login_max_failures_account - 1
+    for _ in range(almost):
+        assert fail_login(b).status_code == 400
+    clock.advance(throttle.WINDOW.total_seconds() + 1)
+    for _ in range(almost):  # counted afresh: together they would have locked the account
+        assert fail_login(b).status_code == 400
+    assert b.login().status_code == 303
+
+
+def test_sec20_successful_logins_do_not_use_up_their_address(make_app):
+    # Each attempt is counted before its password is checked; a right one gives it back, so an
+    # office behind one address can log in all day.
+    strict = make_app(login_max_failures_ip=3)
+    office = Browser(TestClient(strict, follow_redirects=False, client=("198.51.100.20", 1)))
+    office.register("alice")
+    for _ in range(6):
+        office.logout()
+        assert office.login().status_code == 303
+    office.logout()
+    for _ in range(3):  # the address has its whole allowance left
+        assert fail_login(office, "nobody@example.com").status_code == 400
+    assert fail_login(office, "nobody2@example.com").status_code == 429

@@ -77,6 +77,44 @@ def test_two_servers_share_sessions_and_login_throttling(production_env, tmp_pat
         assert "Secure" not in untrusted.headers["set-cookie"]
 
 
+def burst(servers: list, passwords: list[str]) -> list[httpx.Response]:  # type: ignore[type-arg]
+    """POST /api/token once per password, all at the same moment, spread over `servers`."""
+    start = threading.Barrier(len(passwords))
+    answers: list[httpx.Response] = []
+
+    def attempt(i: int, password: str) -> None:
+        with httpx.Client(timeout=60) as client:
+            start.wait()
+            url = servers[i % len(servers)].url + "/api/token"
+            answers.append(client.post(url, data={"username": "alice", "password": password}))
+
+    threads = [threading.Thread(target=attempt, args=item) for item in enumerate(passwords)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def test_hole_01_parallel_guesses_get_at_most_the_limit_checked(production_env, tmp_path: Path):
+    # Each server checks passwords in its thread pool, so a burst really runs in parallel.
+    env = {**production_env, "LOGIN_MAX_FAILURES_ACCOUNT": "5", "LOGIN_MAX_FAILURES_IP": "1000"}
+    with running(ServerConfig(env, tmp_path / "a"), ServerConfig(env, tmp_path / "b")) as servers:
+        user = {"username": "alice", "email": "alice@example.com", "password": PASSWORD}
+        assert httpx.post(servers[0].url + "/api/users", json=user).status_code == 201
+
+        answers = burst(servers, ["not the password"] * 30)
+        statuses = sorted(answer.status_code for answer in answers)
+        checked = statuses.count(401)  # a 401 is a password that bcrypt looked at
+        assert 1 <= checked <= 5 and statuses == [401] * checked + [429] * (30 - checked)
+        assert all(int(a.headers["retry-after"]) > 0 for a in answers if a.status_code == 429)
+
+        # Locked now: the right password inside the next burst does not get in either.
+        answers = burst(servers, ["not the password"] * 9 + [PASSWORD])
+        assert [answer.status_code for answer in answers] == [429] * 10
+        assert not any("access_token" in answer.text for answer in answers)
+
+
 def test_production_server_logs_each_request_and_finishes_them_on_sigterm(
     production_env, tmp_path: Path
 ):

@@ -1,15 +1,28 @@
 """The domain: rules and transactions, shared by the HTML pages and the JSON API."""
 
+from typing import Any, ClassVar
+
 
 class DomainError(Exception):
-    """A rule refused the request. `field` names the form field it concerns, if any."""
+    """A rule refused the request. `field` names the form field it concerns, if any.
 
-    status_code = 400
+    The error handlers answer with `status_code`, `message` and `headers`, and give API clients
+    `api_detail()` when it is not None: each refusal says how it is answered.
+    """
+
+    status_code: ClassVar[int] = 400
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def api_detail(self) -> Any:
+        return None
 
 
 class NotFound(DomainError):
@@ -33,17 +46,31 @@ class ValidationFailed(DomainError):
         super().__init__("; ".join(errors.values()))
         self.errors = errors
 
+    def api_detail(self) -> Any:
+        # The same shape as FastAPI's own 422s, so clients read one format.
+        return [
+            {"loc": ["body", field], "msg": message, "type": "value_error"}
+            for field, message in self.errors.items()
+        ]
+
 
 class AlreadyExists(ValidationFailed):
     """A unique value (username, email) is taken: a field error on pages, 409 in the API."""
 
     status_code = 409
 
+    def api_detail(self) -> Any:
+        return None  # one message, like every other conflict
+
 
 class LoginFailed(DomainError):
     """The credentials match no active account (one answer for every reason, on purpose)."""
 
     status_code = 401
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Throttled(DomainError):
@@ -52,3 +79,7 @@ class Throttled(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

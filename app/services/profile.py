@@ -8,24 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import Post, User, Vote
-from app.security import verify_password
-from app.services import ValidationFailed, throttle, users
-
-NOT_CURRENT_MESSAGE = "That is not your current password."
-
-
-def confirm_password(
-    *, session: Session, settings: Settings, user: User, password: str, ip: str
-) -> None:
-    """Raise unless `password` is the user's; guesses count towards the login throttle.
-
-    Without the throttle, a stolen session could try passwords here without limit.
-    """
-    throttle.check(session=session, login=user.email, ip=ip)
-    if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
-        throttle.record_failure(session=session, settings=settings, login=user.email, ip=ip)
-        raise ValidationFailed({"current_password": NOT_CURRENT_MESSAGE})
-    throttle.record_success(session=session, login=user.email)
+from app.services import ValidationFailed, users
 
 
 def change_identity(
@@ -41,7 +24,9 @@ def change_identity(
     """Change username and/or email after checking the current password; returns what changed."""
     clean, errors = users.clean_identity(username, email)
     try:
-        confirm_password(session=session, settings=settings, user=user, password=password, ip=ip)
+        users.confirm_password(
+            session=session, settings=settings, user=user, password=password, ip=ip
+        )
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if not errors:

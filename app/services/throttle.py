@@ -1,123 +1,175 @@
-"""Login throttling per account and per client IP, counted in the database.
+"""Login throttling per identifier, per account and per client address, counted in the database.
 
 Keeping the counters in the database (not process memory) means every worker process, and
 every machine behind a load balancer, sees the same count. Locks are temporary and grow with
 repeated failures, so an attacker can slow an account down but never lock its owner out for good.
+
+Each attempt counts against the identifier typed (normalised), the account it names and the
+client's address. It is counted *before* the password is checked, in one transaction that holds
+the counters locked, so however many requests arrive at once, at most the limit of them are ever
+checked per window; a success gives its count back. A lock on the identifier typed or on the
+address answers 429. A lock on the account reached through another identifier answers exactly
+as a wrong password would, without checking it: a 429 there would tell which identifiers (an
+email, a username) belong to one account.
 """
 
 import ipaddress
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import LoginThrottle
-from app.services import Throttled, users
+from app.services import Throttled
 
 WINDOW = timedelta(minutes=15)
-# Unlocked counters untouched this long are forgotten (swept on the next failure).
+# Unlocked counters untouched this long are forgotten (swept on the next attempt).
 FORGET_AFTER = timedelta(days=1)
 
 
-def _account_key(session: Session, login: str) -> str:
-    """One counter per account, whichever name it is tried under (email or username)."""
-    # NUL cannot be stored in PostgreSQL text; dropping it also keeps "alice\0" counting as alice.
-    login = login.replace("\x00", "")
-    user = users.get_by_login(session, login)
-    if user is not None:
-        return f"acct:id:{user.id}"
-    # Unknown names get counters too, so a lock says nothing about whether an account exists.
-    return "acct:name:" + login.strip().lower()[:250]
+def utcnow() -> datetime:
+    """The throttle's clock (tests replace it to move time past a window or a lock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The counters one attempt counts against; `identifier` is None when nothing was typed
+    (the owner confirming their password on their own account pages)."""
+
+    identifier: str | None
+    account: str | None
+    ip: str
+
+
+def keys(*, identifier: str | None, account_id: int | None, ip: str) -> Keys:
+    return Keys(
+        identifier=None if identifier is None else "login:" + normalise(identifier),
+        account=None if account_id is None else f"acct:id:{account_id}",
+        ip=_ip_key(ip),
+    )
+
+
+def normalise(identifier: str) -> str:
+    """One counter per name however it is typed; NUL cannot be stored in PostgreSQL text."""
+    return identifier.replace("\x00", "").strip().lower()[:250]
 
 
 def _ip_key(ip: str) -> str:
-    """One counter per IPv4 address, or per IPv6 /64 (one household or server holds a whole /64)."""
+    """One counter per IPv4 address, or per IPv6 /64 (one household or server holds a whole /64).
+
+    An IPv4 client of a dual-stack socket arrives as `::ffff:a.b.c.d`: it counts as IPv4, or
+    every IPv4 client would share the bucket of `::/64`.
+    """
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return "ip:" + ip.replace("\x00", "")[:64]
-    if address.version == 6:
-        return "ip:" + str(ipaddress.ip_network(f"{address}/64", strict=False))
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is None:
+            return "ip:" + str(ipaddress.ip_network(f"{address}/64", strict=False))
+        return "ip:" + str(address.ipv4_mapped)
     return "ip:" + str(address)
 
 
-def _keys(session: Session, login: str, ip: str) -> list[tuple[str, str]]:
-    return [("acct", _account_key(session, login)), ("ip", _ip_key(ip))]
+@dataclass(frozen=True)
+class Reservation:
+    """An attempt counted in advance. `check` is False when the account is locked: answer as
+    for a wrong password without checking it. `locked` holds the keys this attempt locked."""
+
+    keys: Keys
+    check: bool
+    locked: frozenset[str]
 
 
-def check(*, session: Session, login: str, ip: str) -> None:
-    """Raise Throttled if the account or the IP is locked right now."""
-    now = datetime.now(UTC)
-    keys = [key for _, key in _keys(session, login, ip)]
-    rows = session.exec(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))  # type: ignore[attr-defined]
-    waits = [
-        (row.locked_until - now).total_seconds()
-        for row in rows
-        if row.locked_until and row.locked_until > now
-    ]
-    if waits:
-        retry = math.ceil(max(waits))
+def reserve(*, session: Session, settings: Settings, keys: Keys) -> Reservation:
+    """Count one attempt before its password is checked; raise Throttled if it may not be made."""
+    now = utcnow()
+    names = sorted(k for k in (keys.identifier, keys.account, keys.ip) if k is not None)
+    insert = (sqlite if session.get_bind().dialect.name == "sqlite" else postgresql).insert
+    # Writing first takes SQLite's write lock before anything is read, and gives PostgreSQL a
+    # row to lock for each key; the sorted order keeps two attempts from deadlocking.
+    session.exec(
+        insert(LoginThrottle)
+        .values([{"key": name, "failures": 0, "window_start": now} for name in names])
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    rows = {
+        row.key: row
+        for row in session.exec(
+            select(LoginThrottle)
+            .where(col(LoginThrottle.key).in_(names))
+            .order_by(col(LoginThrottle.key))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+
+    def wait(key: str | None) -> float:
+        until = rows[key].locked_until if key is not None else None
+        return (until - now).total_seconds() if until and until > now else 0.0
+
+    # The owner confirming their own password has no identifier to hide: their lock is a 429.
+    visible = (keys.identifier, keys.ip) if keys.identifier else (keys.account, keys.ip)
+    refusals = [seconds for seconds in map(wait, visible) if seconds > 0]
+    if refusals:
+        session.commit()
+        retry = math.ceil(max(refusals))
         raise Throttled(
             f"Too many failed logins. For your safety, try again in {_human(retry)}.", retry
         )
-
-
-def record_failure(*, session: Session, settings: Settings, login: str, ip: str) -> None:
-    """Count one failed login against the account and the IP, locking either past its limit."""
-    keys = _keys(session, login, ip)
-    for attempt in range(2):
-        try:
-            _count_failure(session, settings, keys)
-            return
-        except IntegrityError:
-            # Another worker created the same counter first (PostgreSQL); count again on it.
-            session.rollback()
-            if attempt:
-                raise
-
-
-def _count_failure(session: Session, settings: Settings, keys: list[tuple[str, str]]) -> None:
-    now = datetime.now(UTC)
-    limits = {"acct": settings.login_max_failures_account, "ip": settings.login_max_failures_ip}
-    names = [key for _, key in keys]
-    # Take the write lock before reading, so concurrent failures from several workers are all
-    # counted (a plain read-then-write would let parallel guesses overwrite each other's count).
-    session.exec(
-        update(LoginThrottle)
-        .where(LoginThrottle.key.in_(names))  # type: ignore[attr-defined]
-        .values(failures=LoginThrottle.failures)
-    )
-    session.exec(
-        delete(LoginThrottle).where(
-            LoginThrottle.window_start < now - FORGET_AFTER,  # type: ignore[arg-type]
-            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),  # type: ignore[union-attr,operator]
-        )
-    )
-    for scope, key in keys:
-        row = session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, window_start=now)
-            session.add(row)
-        elif now - row.window_start > WINDOW and not (row.locked_until and row.locked_until > now):
+    check = wait(keys.account) == 0
+    counted = [
+        (keys.identifier, settings.login_max_failures_account),
+        # A locked account is not charged more: its lock would grow with every probe of it.
+        (keys.account if check else None, settings.login_max_failures_account),
+        (keys.ip, settings.login_max_failures_ip),
+    ]
+    locked = set()
+    for key, limit in counted:
+        if key is None:
+            continue
+        row = rows[key]
+        if now - row.window_start > WINDOW:
             row.failures, row.window_start = 0, now
         row.failures += 1
-        over = row.failures - limits[scope]
+        over = row.failures - limit
         if over >= 0:
             seconds = min(
                 settings.login_lock_seconds * 2 ** min(over, 20), settings.login_lock_max_seconds
             )
             row.locked_until = now + timedelta(seconds=seconds)
             row.window_start = now
-        session.flush()
+            locked.add(key)
+        session.add(row)
+    session.exec(
+        delete(LoginThrottle).where(
+            col(LoginThrottle.window_start) < now - FORGET_AFTER,
+            or_(col(LoginThrottle.locked_until).is_(None), col(LoginThrottle.locked_until) < now),
+        )
+    )
     session.commit()
+    return Reservation(keys=keys, check=check, locked=frozenset(locked))
 
 
-def record_success(*, session: Session, login: str) -> None:
-    key = _account_key(session, login)
-    session.exec(delete(LoginThrottle).where(LoginThrottle.key == key))  # type: ignore[call-overload,arg-type]
+def release(*, session: Session, reservation: Reservation) -> None:
+    """The password was right: forget the identifier's and the account's failures, and give
+    the address back the attempt it was charged (with any lock that attempt set)."""
+    keys = reservation.keys
+    own = [key for key in (keys.identifier, keys.account) if key is not None]
+    session.exec(delete(LoginThrottle).where(col(LoginThrottle.key).in_(own)))
+    values: dict[str, object] = {"failures": LoginThrottle.failures - 1}
+    if keys.ip in reservation.locked:
+        values["locked_until"] = None
+    session.exec(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.key) == keys.ip, col(LoginThrottle.failures) > 0)
+        .values(values)
+    )
     session.commit()
 
 

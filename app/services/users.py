@@ -10,6 +10,8 @@ from app.security import dummy_hash, hash_password, verify_password
 from app.services import AlreadyExists, Forbidden, LoginFailed, ValidationFailed, sessions, throttle
 from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
 
+NOT_CURRENT_MESSAGE = "That is not your current password."  # noqa: S105 (a message)
+
 
 def _unstorable(value: str) -> bool:
     """No stored name holds NUL, and PostgreSQL refuses it even in a lookup."""
@@ -97,32 +99,61 @@ def register(
     return user
 
 
-def authenticate(*, session: Session, settings: Settings, login: str, password: str) -> User | None:
-    """The active user with these credentials, or None; unknown logins cost a hash check too."""
-    user = get_by_login(session, login)
-    if user is None:
+def password_matches(
+    *,
+    session: Session,
+    settings: Settings,
+    user: User | None,
+    password: str,
+    ip: str,
+    login: str | None = None,
+) -> bool:
+    """Whether `password` is active `user`'s, checked behind the login throttle: the one way
+    every form that asks for a password (login, token, confirmations) checks it.
+
+    `login` is what was typed to name the account, if anything. The attempt is counted before
+    the hash is checked; raises Throttled when it may not be made. Every attempt costs one hash
+    check, whether or not there is a user to check against.
+    """
+    keys = throttle.keys(identifier=login, account_id=user.id if user else None, ip=ip)
+    reservation = throttle.reserve(session=session, settings=settings, keys=keys)
+    if user is None or not reservation.check:
         verify_password(password, dummy_hash(settings.bcrypt_rounds), settings.bcrypt_rounds)
-        return None
+        return False
     if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
-        return None
+        return False
     if not user.is_active:
-        return None
-    return user
+        return False
+    throttle.release(session=session, reservation=reservation)
+    return True
 
 
 def log_in(*, session: Session, settings: Settings, login: str, password: str, ip: str) -> User:
-    """Check credentials behind the per-account and per-IP throttle (pages and API alike).
+    """The active user these credentials name (pages and API alike).
 
-    Raises Throttled while the account or the IP is locked, LoginFailed (and counts the failure)
-    when the credentials match no active account.
+    Raises Throttled while the login typed or the IP is locked, and LoginFailed, one answer
+    for every reason, when the credentials match no active account.
     """
-    throttle.check(session=session, login=login, ip=ip)
-    user = authenticate(session=session, settings=settings, login=login, password=password)
-    if user is None:
-        throttle.record_failure(session=session, settings=settings, login=login, ip=ip)
+    user = get_by_login(session, login)
+    if not password_matches(
+        session=session, settings=settings, user=user, password=password, ip=ip, login=login
+    ):
         raise LoginFailed("Incorrect login or password.")
-    throttle.record_success(session=session, login=login)
+    assert user is not None
     return user
+
+
+def confirm_password(
+    *, session: Session, settings: Settings, user: User, password: str, ip: str
+) -> None:
+    """Raise ValidationFailed unless `password` is the logged-in user's own.
+
+    Throttled like a login: without it, a stolen session could try passwords here without limit.
+    """
+    if not password_matches(
+        session=session, settings=settings, user=user, password=password, ip=ip
+    ):
+        raise ValidationFailed({"current_password": NOT_CURRENT_MESSAGE})
 
 
 def ensure_admin_left(session: Session, user: User, actor: User | None = None) -> None:
@@ -192,14 +223,16 @@ def change_password(
 ) -> int:
     """Replace the password and end every other session of the user; returns how many ended.
 
-    Needs the current password, and guessing it is throttled like guessing it at login
-    (Throttled). Raises ValidationFailed with per-field errors and then changes nothing.
+    Needs the current password (see confirm_password). Raises ValidationFailed with
+    per-field errors and then changes nothing.
     """
-    throttle.check(session=session, login=user.email, ip=ip)
     errors: dict[str, str] = {}
-    if not verify_password(current_password, user.password_hash, settings.bcrypt_rounds):
-        errors["current_password"] = "That is not your current password."  # noqa: S105 (a message)
-        throttle.record_failure(session=session, settings=settings, login=user.email, ip=ip)
+    try:
+        confirm_password(
+            session=session, settings=settings, user=user, password=current_password, ip=ip
+        )
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
     try:
         check_password(new_password, username=user.username, email=user.email)
     except ValueError as exc:
@@ -208,7 +241,6 @@ def change_password(
         errors["confirm_password"] = "The two new passwords differ."  # noqa: S105 (a message)
     if errors:
         raise ValidationFailed(errors)
-    throttle.record_success(session=session, login=user.email)
     assert user.id is not None
     user.password_hash = hash_password(new_password, settings.bcrypt_rounds)
     session.add(user)

@@ -140,7 +140,7 @@ def change_password(
             user,
             password_errors={"current_password": exc.message},
             status_code=429,
-            headers={"Retry-After": str(exc.retry_after)},
+            headers=exc.headers,
         )
     except ValidationFailed as exc:
         return _render_page(

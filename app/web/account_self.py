@@ -7,15 +7,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app import pagination
-from app.deps import (
-    SESSION_COOKIE,
-    ClientIP,
-    CurrentUser,
-    FormStr,
-    PageNo,
-    SessionDep,
-    SettingsDep,
-)
+from app.auth import SESSION_COOKIE
+from app.deps import ClientIP, CurrentUser, FormStr, PageNo, SessionDep, SettingsDep
 from app.security import clear_cookie
 from app.services import Forbidden, Throttled, ValidationFailed, feeds, profile, users
 from app.templating import flash, render
@@ -63,6 +56,7 @@ def change_profile(
             "account/profile.html",
             {"form": {"username": username, "email": email}, "errors": errors},
             status_code=exc.status_code,
+            headers=exc.headers,
         )
     response = RedirectResponse("/account/profile", status_code=303)
     if changed:
@@ -112,7 +106,7 @@ def delete_account(
     current_password: FormStr = "",
 ) -> Response:
     try:
-        profile.confirm_password(
+        users.confirm_password(
             session=session, settings=settings, user=user, password=current_password, ip=ip
         )
         users.remove(session=session, user=user)
@@ -123,6 +117,7 @@ def delete_account(
             "account/delete.html",
             {"footprint": footprint, "error": exc.message},
             status_code=exc.status_code,
+            headers=exc.headers,
         )
     response = RedirectResponse("/", status_code=303)
     clear_cookie(response, request, SESSION_COOKIE)

@@ -6,15 +6,8 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
-from app.deps import (
-    PRESESSION_COOKIE,
-    SESSION_COOKIE,
-    AuthDep,
-    ClientIP,
-    FormStr,
-    SessionDep,
-    SettingsDep,
-)
+from app.auth import PRESESSION_COOKIE, SESSION_COOKIE
+from app.deps import AuthDep, ClientIP, FormStr, SessionDep, SettingsDep
 from app.models import User
 from app.security import clear_cookie, set_cookie
 from app.services import LoginFailed, Throttled, ValidationFailed, sessions, users
@@ -123,7 +116,7 @@ def login(
             "auth/login.html",
             {**context, "error": exc.message},
             status_code=429,
-            headers={"Retry-After": str(exc.retry_after)},
+            headers=exc.headers,
         )
     except LoginFailed:
         return render(

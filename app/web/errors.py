@@ -1,6 +1,7 @@
 """One way to answer an error: an HTML page in the site's layout, or JSON under /api."""
 
 import logging
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -10,10 +11,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.deps import CsrfFailed, LoginRequired, PermissionDenied, TokenRejected
+from app.auth import Auth, CsrfFailed, LoginRequired, PermissionDenied
+from app.deps import get_auth
 from app.logs import request_id_var
 from app.middleware import add_security_headers
-from app.services import AlreadyExists, DomainError, Throttled, ValidationFailed
+from app.services import DomainError
+from app.templating import render
 from app.web import safe_next
 
 log = logging.getLogger("agora.errors")
@@ -54,13 +57,14 @@ def is_api(request: Request) -> bool:
     return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
-def error_response(
+async def error_page(
     request: Request,
     status: int,
     message: str | None = None,
     headers: dict[str, str] | None = None,
     detail: Any = None,
 ) -> Response:
+    """The answer for `status`: JSON under /api, else the error page in the site's layout."""
     if is_api(request):
         message = message or API_MESSAGES.get(status) or TITLES.get(status, "Error")
         return JSONResponse(
@@ -68,10 +72,8 @@ def error_response(
             status_code=status,
             headers=headers,
         )
-    from app.templating import render
-
     message = message or MESSAGES.get(status) or TITLES.get(status, "Error")
-    _ensure_auth(request)
+    await _ensure_auth(request)
     return render(
         request,
         "errors/error.html",
@@ -81,28 +83,14 @@ def error_response(
     )
 
 
-def _ensure_auth(request: Request) -> None:
+async def _ensure_auth(request: Request) -> None:
     """Errors raised before authentication still show the visitor's login state in the header."""
     if hasattr(request.state, "auth"):
         return
-    from app.deps import SESSION_COOKIE, Auth
-    from app.security import read_cookie
-    from app.services import sessions
-
-    request.state.auth = Auth()
-    token = read_cookie(request, SESSION_COOKIE)
-    if not token:
-        return
     try:
-        found = sessions.resolve(
-            engine=request.app.state.engine,
-            settings=request.app.state.settings,
-            token=token,
-            kind="web",
-        )
-        if found:
-            request.state.auth = Auth(*found)
+        await get_auth(request)  # the same read as every page's, off the event loop
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
+        request.state.auth = Auth()
         log.warning("could not resolve the visitor for an error page", exc_info=True)
 
 
@@ -119,11 +107,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) and exc.status_code < 500 else None
-        if message in ("Not Found", "Method Not Allowed"):
-            message = None
-        return error_response(
-            request, exc.status_code, message, headers=getattr(exc, "headers", None)
+        return await error_page(
+            request, exc.status_code, _public_detail(exc), headers=getattr(exc, "headers", None)
         )
 
     @app.exception_handler(RequestValidationError)
@@ -132,63 +117,27 @@ def install(app: FastAPI) -> None:
             errors = exc.errors()
             if errors and all(error.get("type") == "json_invalid" for error in errors):
                 # Not JSON at all is a malformed request (400), not invalid content (422).
-                return error_response(request, 400, "The request body is not valid JSON.")
+                return await error_page(request, 400, "The request body is not valid JSON.")
             return JSONResponse({"detail": _jsonable(errors)}, status_code=422)
-        return error_response(request, 400, _validation_message(exc))
+        return await error_page(request, 400, _validation_message(exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         if is_api(request):
-            if isinstance(exc, TokenRejected):
-                return error_response(
-                    request,
-                    401,
-                    "The bearer token is invalid, expired or revoked. Get a new one from "
-                    "POST /api/token.",
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                )
-            return error_response(
-                request,
-                401,
-                "Not authenticated. Send Authorization: Bearer <token>, with a token from "
-                "POST /api/token.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.method != "GET":
-            # A form posted after the session ended: come back to the page the form was on.
-            referer = urlsplit(request.headers.get("referer", ""))
-            same_site = referer.netloc == request.url.netloc
-            target = safe_next(referer.path if same_site else "/")
-        return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
+            return await error_page(request, exc.status_code, exc.message, headers=exc.headers)
+        return RedirectResponse(f"/login?next={quote(_come_back_to(request))}", status_code=303)
 
     @app.exception_handler(PermissionDenied)
-    async def permission_denied(request: Request, exc: PermissionDenied) -> Response:
-        return error_response(request, 403, exc.message)
-
     @app.exception_handler(CsrfFailed)
-    async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
-        return error_response(
-            request,
-            403,
-            "This form has expired or did not come from this site. Go back, reload the page and "
-            "try again.",
-        )
+    async def refused(request: Request, exc: PermissionDenied | CsrfFailed) -> Response:
+        return await error_page(request, exc.status_code, exc.message, headers=exc.headers)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
-        detail = None
-        if is_api(request):
-            if exc.status_code == 401:
-                headers = {"WWW-Authenticate": "Bearer"}
-            if isinstance(exc, ValidationFailed) and not isinstance(exc, AlreadyExists):
-                # The same shape as FastAPI's own 422s, so clients read one format.
-                detail = [
-                    {"loc": ["body", field], "msg": message, "type": "value_error"}
-                    for field, message in exc.errors.items()
-                ]
-        return error_response(request, exc.status_code, exc.message, headers=headers, detail=detail)
+        detail = exc.api_detail() if is_api(request) else None
+        return await error_page(
+            request, exc.status_code, exc.message, headers=exc.headers, detail=detail
+        )
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -202,13 +151,40 @@ def install(app: FastAPI) -> None:
         )
         # This answer bypasses the middleware stack, so the request id and the security headers
         # are added here.
-        response = error_response(
+        response = await error_page(
             request, 500, headers={"X-Request-ID": request_id} if request_id else None
         )
         add_security_headers(
             response.headers, https=request.url.scheme == "https", path=request.url.path
         )
         return response
+
+
+def _public_detail(exc: StarletteHTTPException) -> str | None:
+    """The message the raiser wrote for people, if any.
+
+    Starlette fills `detail` with the status phrase ("Not Found") when the raiser gave none:
+    that is not a message, so the status's own wording is used instead. Server errors never
+    show theirs.
+    """
+    if not isinstance(exc.detail, str) or exc.status_code >= 500:
+        return None
+    try:
+        default = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        default = None
+    return None if exc.detail == default else exc.detail
+
+
+def _come_back_to(request: Request) -> str:
+    """Where to return after logging in: this page, or for a form posted after the session
+    ended, the page the form was on (with its query string)."""
+    if request.method == "GET":
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return "/"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""))
 
 
 def _jsonable(errors: Any) -> Any:
