@@ -17,7 +17,6 @@ ACTIONS = {
     "post.unpublish": "unpublished post",
     "post.delete": "deleted post",
 }
-TARGET_TYPES = ("user", "post")
 CONSOLE = "console"  # the actor name for changes made with the `agora` command
 
 
