@@ -7,9 +7,11 @@ from operator import attrgetter
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import Template
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from app import __version__
 from app.config import PROJECT_DIR
@@ -136,7 +138,7 @@ _card_values = attrgetter(*CARD_FIELDS)
 
 def _render_card(values: tuple[Any, ...]) -> Markup:
     post = dict(zip(CARD_FIELDS, values, strict=True))
-    return env.get_template("posts/_card.html").module.card(post)  # type: ignore[attr-defined,no-any-return]
+    return env.get_template("posts/_card.html").module.card(post)  # type: ignore[attr-defined]
 
 
 # ~1 kB a card: a few MB for the cards of every page people are reading.
@@ -153,13 +155,36 @@ env.globals.update(
 env.filters.update(timetag=timetag)
 
 
+class PageResponse(HTMLResponse):
+    """A rendered page that, like Starlette's TemplateResponse, tells the test client its
+    template and context (`response.template`, `response.context`)."""
+
+    def __init__(
+        self,
+        template: Template,
+        context: dict[str, Any],
+        status_code: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.template = template
+        self.context = context
+        super().__init__(template.render(context), status_code=status_code, headers=headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Only the test client asks for this extension; servers never do.
+        if "http.response.debug" in (scope.get("extensions") or ()):
+            info = {"template": self.template, "context": self.context}
+            await send({"type": "http.response.debug", "info": info})
+        await super().__call__(scope, receive, send)
+
+
 def render(
     request: Request,
     name: str,
     context: dict[str, Any] | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
-) -> HTMLResponse:
+) -> PageResponse:
     """Render a page, then attach any cookie the render needed (pre-session, spent flash)."""
     context = {
         "request": request,
@@ -168,10 +193,7 @@ def render(
         "viewer": _auth(request).user,
         **(context or {}),
     }
-    # Rendered straight into the response: TemplateResponse would only add debug attributes.
-    response = HTMLResponse(
-        env.get_template(name).render(context), status_code=status_code, headers=headers
-    )
+    response = PageResponse(env.get_template(name), context, status_code, headers)
     nonce = getattr(request.state, "new_presession", None)
     if nonce:
         signed = sign_value(nonce, key=request.app.state.settings.signing_key, salt="presession")
