@@ -117,6 +117,11 @@ def timetag(value: date | None) -> Markup:
     return Markup(f'<time datetime="{isodate(value)}">{datefmt(value)}</time>')  # noqa: S704
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`one` for a count of 1, else `many` (by default `one` + "s"): `{{ n|plural("vote") }}`."""
+    return one if count == 1 else (one + "s" if many is None else many)
+
+
 def post_cards(posts: Iterable[Any]) -> Markup:
     """The cards of a post list (rows of `posts._CARDS`), as HTML.
 
@@ -152,7 +157,7 @@ env.globals.update(
     get_flashed_messages=_flashes,
     static_url=static_url,
 )
-env.filters.update(timetag=timetag)
+env.filters.update(plural=plural, timetag=timetag)
 
 
 class PageResponse(HTMLResponse):

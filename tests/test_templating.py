@@ -5,7 +5,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from app.config import PROJECT_DIR
-from app.templating import PageResponse, env, timetag
+from app.templating import PageResponse, env, plural, timetag
 from tests.conftest import post_id_from
 
 TEMPLATES = PROJECT_DIR / "templates"
@@ -53,6 +53,12 @@ def test_timetag_shows_a_moment_in_utc_and_a_day_as_a_day():
     assert timetag(date(2026, 3, 1)) == '<time datetime="2026-03-01">1 Mar 2026</time>'
 
 
+def test_plural_takes_the_word_for_the_count():
+    assert [plural(n, "vote") for n in (0, 1, 2)] == ["votes", "vote", "votes"]
+    assert plural(1, "This post", "These posts") == "This post"
+    assert plural(3, "it", "them") == "them"
+
+
 def test_search_results_are_the_feed_s_cards_with_the_words_marked(alice, bob):
     post_id = post_id_from(alice.create_post("Garden notes", "The garden in spring."))
     bob.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
@@ -70,10 +76,12 @@ def test_search_results_are_the_feed_s_cards_with_the_words_marked(alice, bob):
     assert in_search[0] == marked
 
 
-def test_dates_and_icons_are_drawn_one_way():
-    # A <time> comes from the timetag filter, an icon from the icon macro.
+def test_dates_icons_and_plurals_are_written_one_way():
+    # A <time> comes from the timetag filter, an icon from the icon macro, "1 vote, 2 votes"
+    # from the plural filter.
     for template in TEMPLATES.rglob("*.html"):
         text = template.read_text()
         assert "<time" not in text, template.name
+        assert not re.search(r"[=!]= 1 else|!= 1 %}", text), template.name
         if template.name != "_macros.html" or template.parent != TEMPLATES:
             assert not re.search(r'<svg class="icon"', text), template.name
