@@ -84,6 +84,11 @@ def static_url(path: str) -> str:
     return f"/static/{path}?v={__version__}"
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`one` for a count of 1, else `many` (by default `one` + "s"): `{{ n|plural("vote") }}`."""
+    return one if count == 1 else (one + "s" if many is None else many)
+
+
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -115,11 +120,6 @@ def timetag(value: date | None) -> Markup:
     # Both parts are digits, month names and punctuation we format ourselves: no user text.
     # (Markup.format would escape them anyway, at the cost of the whole feed's escaping.)
     return Markup(f'<time datetime="{isodate(value)}">{datefmt(value)}</time>')  # noqa: S704
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """`one` for a count of 1, else `many` (by default `one` + "s"): `{{ n|plural("vote") }}`."""
-    return one if count == 1 else (one + "s" if many is None else many)
 
 
 def post_cards(posts: Iterable[Any]) -> Markup:
