@@ -85,10 +85,6 @@ class TokenClaims:
     expires_at: datetime
 
 
-def new_jti() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def session_handle(jti: str) -> str:
     """A public name for a session, used by the forms that end one; the jti stays in the token."""
     return hashlib.sha256(b"session:" + jti.encode()).hexdigest()[:32]
@@ -189,6 +185,7 @@ def unsign_value(signed: str | None, *, key: str, salt: str, max_age: int) -> An
 
 
 def new_nonce() -> str:
+    """A fresh unguessable value: a session's jti, a pre-session's id."""
     return secrets.token_urlsafe(24)
 
 

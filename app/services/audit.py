@@ -20,7 +20,6 @@ ACTIONS = {
     "post.restore": "restored post",
     "post.delete": "deleted post",
 }
-TARGET_TYPES = ("user", "post")
 CONSOLE = "console"  # the actor name for changes made with the `agora` command
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.db import HotQuery
 from app.models import AuthSession, SessionInfo, User, Viewer
-from app.security import decode_token, encode_token, new_jti, session_handle
+from app.security import decode_token, encode_token, new_nonce, session_handle
 
 # Writing last_seen on every request would turn each page view into a write; a minute is plenty.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -25,7 +25,7 @@ def start(
     lifetime = timedelta(hours=hours)
     now = datetime.now(UTC)
     row = AuthSession(
-        jti=new_jti(),
+        jti=new_nonce(),
         user_id=user.id,
         kind=kind,
         user_agent=user_agent[:200],

@@ -1,0 +1,86 @@
+"""The template layer: what `render` hands the test client, dates, and one way to draw each part."""
+
+import asyncio
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from app.config import PROJECT_DIR
+from app.templating import PageResponse, env, plural, timetag
+from tests.conftest import post_id_from
+
+TEMPLATES = PROJECT_DIR / "templates"
+
+
+def test_a_page_tells_the_test_client_its_template_and_context(alice):
+    response = alice.get("/top")
+    assert response.template.name == "posts/feed.html"
+    assert response.context["tab"] == "top"
+    assert response.context["viewer"].username == "alice"
+
+
+def _messages(scope: dict) -> list[dict]:  # type: ignore[type-arg]
+    sent: list[dict] = []  # type: ignore[type-arg]
+
+    async def receive() -> dict:  # type: ignore[type-arg]
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:  # type: ignore[type-arg]
+        sent.append(message)
+
+    response = PageResponse(env.from_string("<p>{{ word }}</p>"), {"word": "hi"})
+    asyncio.run(response(scope, receive, send))
+    return sent
+
+
+def test_a_server_gets_the_page_alone_and_only_the_test_client_gets_the_context():
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    assert [m["type"] for m in _messages(scope)] == ["http.response.start", "http.response.body"]
+    assert _messages({**scope, "extensions": None})[0]["type"] == "http.response.start"
+    debug = _messages({**scope, "extensions": {"http.response.debug": {}}})
+    assert [m["type"] for m in debug][0] == "http.response.debug"
+    assert debug[0]["info"]["context"] == {"word": "hi"}
+    assert debug[-1]["body"] == b"<p>hi</p>"
+
+
+def test_timetag_shows_a_moment_in_utc_and_a_day_as_a_day():
+    moment = datetime(2026, 11, 26, 16, 40, 5, tzinfo=UTC)
+    assert timetag(moment) == (
+        '<time datetime="2026-11-26T16:40:05+00:00">26 Nov 2026, 16:40 UTC</time>'
+    )
+    paris = moment.astimezone(timezone(timedelta(hours=1)))
+    assert timetag(paris) == timetag(moment)
+    assert timetag(date(2026, 3, 1)) == '<time datetime="2026-03-01">1 Mar 2026</time>'
+
+
+def test_plural_takes_the_word_for_the_count():
+    assert [plural(n, "vote") for n in (0, 1, 2)] == ["votes", "vote", "votes"]
+    assert plural(1, "This post", "These posts") == "This post"
+    assert plural(3, "it", "them") == "them"
+
+
+def test_search_results_are_the_feed_s_cards_with_the_words_marked(alice, bob):
+    post_id = post_id_from(alice.create_post("Garden notes", "The garden in spring."))
+    bob.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
+    card = re.compile(r'<article class="card post-card">.*?</article>', re.S)
+    in_feed = card.findall(bob.get("/").text)
+    in_search = card.findall(bob.get("/search?q=garden").text)
+    assert len(in_feed) == len(in_search) == 1
+    marked = (
+        in_feed[0]
+        .replace("<h2 ", "<h3 ")
+        .replace("</h2>", "</h3>")
+        .replace(">Garden notes<", "><mark>Garden</mark> notes<")
+        .replace(">The garden in spring.<", ">The <mark>garden</mark> in spring.<")
+    )
+    assert in_search[0] == marked
+
+
+def test_dates_icons_and_plurals_are_written_one_way():
+    # A <time> comes from the timetag filter, an icon from the icon macro, "1 vote, 2 votes"
+    # from the plural filter.
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        assert "<time" not in text, template.name
+        assert not re.search(r"[=!]= 1 else|!= 1 %}", text), template.name
+        if template.name != "_macros.html" or template.parent != TEMPLATES:
+            assert not re.search(r'<svg class="icon"', text), template.name
