@@ -142,9 +142,10 @@ class Post(SQLModel, table=True):
         # An author's posts newest first (profiles, and each followed author in the Following
         # feed) straight from the index; owner_id leads, so it also serves the foreign key.
         Index("ix_post_author", "owner_id", "published", "created_at", "id"),
-        # Top: the last week's posts are one range of this index, and it carries vote_count, so
-        # ordering them by votes never reads the table.
-        Index("ix_post_top", "published", "created_at", "vote_count"),
+        # Top: the last week's posts are one range of this index, and it carries vote_count and
+        # owner_id, so ordering them by votes (and leaving out unavailable authors) never reads
+        # the post table.
+        Index("ix_post_top", "published", "created_at", "vote_count", "owner_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

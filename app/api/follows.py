@@ -12,7 +12,7 @@ from app.deps import ApiUser, SessionDep, Username
 from app.models import User
 from app.pagination import encode_cursor
 from app.schemas import FollowOut, PostOut, PostPage
-from app.services import feeds, follows
+from app.services import feeds, follows, users
 
 router = APIRouter(prefix="/api", tags=["follows"], generate_unique_id_function=operation_id)
 
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api", tags=["follows"], generate_unique_id_function=
 )
 def api_follow(session: SessionDep, user: ApiUser, username: Username) -> FollowOut:
     """Follow a user. Asking again changes nothing and answers the same."""
-    followed = follows.target(session, username)
+    followed = users.get_available(session, username)
     follows.follow(session=session, follower=user, followed=followed)
     return _state(session, followed, user)
 
@@ -40,7 +40,7 @@ def api_follow(session: SessionDep, user: ApiUser, username: Username) -> Follow
 )
 def api_unfollow(session: SessionDep, user: ApiUser, username: Username) -> Response:
     """Stop following a user; fine if you did not follow them."""
-    followed = follows.target(session, username)
+    followed = users.get_available(session, username)
     follows.unfollow(session=session, follower=user, followed=followed)
     return Response(status_code=204)
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Request, Response
 from app.api import error_responses, operation_id
 from app.deps import ApiUser, SessionDep, SettingsDep, Username
 from app.schemas import UserCreate, UserPrivate, UserPublic
-from app.services import NotFound, users
+from app.services import users
 
 router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_function=operation_id)
 
@@ -55,7 +55,4 @@ def api_get_user(
     username: Username,
 ) -> UserPublic:
     """What anyone may see of an account. Their posts: `GET /api/posts?author=<username>`."""
-    user = users.get_by_username(session, username)
-    if user is None:
-        raise NotFound("There is no user with that name.")
-    return UserPublic.of(user)
+    return UserPublic.of(users.get_available(session, username))

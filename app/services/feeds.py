@@ -16,6 +16,7 @@ from app.db import HotQuery
 from app.models import Follow, Post, User, UTCDateTime, Viewer
 from app.pagination import PAGE_SIZE, Page, Position, Window, after_post, bounds
 from app.services import search as fulltext
+from app.services.users import AVAILABLE
 
 _AUTHOR = User.username.label("author")  # type: ignore[attr-defined]
 # Everything about a post, for the API, search results, the Following feed (whose cards show
@@ -33,6 +34,7 @@ LISTING = (
     Post.vote_count,
     Post.owner_id,
     _AUTHOR,
+    AVAILABLE.label("author_available"),
 )
 # What a card in a page's list shows (app.templating.post_cards). The excerpt is plain text
 # stored with the post, so the hottest pages neither move whole posts nor parse Markdown.
@@ -48,9 +50,12 @@ CARDS = (
 
 
 def _listing(columns: tuple[Any, ...] = LISTING) -> Any:
+    # The user row is read for the author's name anyway: checking AVAILABLE on it is free, and
+    # the plan stays a walk down the post index (docs/performance.md).
     return (
         select(*columns)
         .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .where(AVAILABLE)
         .order_by(col(Post.created_at).desc(), col(Post.id).desc())
     )
 
@@ -152,7 +157,8 @@ def top(*, engine: Engine, page: int = 1, now: datetime | None = None) -> Page:
 
 _TOP_RANKED = (
     select(Post.id, Post.vote_count)
-    .where(col(Post.published).is_(True), Post.created_at >= bindparam("since"))  # type: ignore[arg-type]
+    .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+    .where(col(Post.published).is_(True), Post.created_at >= bindparam("since"), AVAILABLE)  # type: ignore[arg-type]
     .order_by(col(Post.vote_count).desc(), col(Post.id).desc())
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
@@ -198,7 +204,12 @@ def following(
 
 def _following_lateral(user: User | Viewer, take: int, after: Position | None) -> Any:
     """PostgreSQL: the newest `take` post ids of each followed author (LATERAL), newest first."""
-    followed = select(Follow.followed_id).where(Follow.follower_id == user.id).subquery("f")  # type: ignore[arg-type]
+    followed = (
+        select(Follow.followed_id)
+        .join(User, User.id == Follow.followed_id)  # type: ignore[arg-type]
+        .where(Follow.follower_id == user.id, AVAILABLE)  # type: ignore[arg-type]
+        .subquery("f")
+    )
     recent = aliased(Post, name="recent")
     per_author = select(recent.id, recent.created_at).where(
         recent.owner_id == followed.c.followed_id, col(recent.published).is_(True)
@@ -229,6 +240,7 @@ SELECT c.id FROM follow AS f CROSS JOIN post AS c
         ORDER BY r.created_at DESC, r.id DESC LIMIT 1 OFFSET :last
     ), '') {before_c}
 WHERE f.follower_id = :follower
+    AND (SELECT u.is_active FROM user AS u WHERE u.id = f.followed_id)
 ORDER BY c.created_at DESC, c.id DESC LIMIT :take
 """
 _BEFORE = "AND ({t}.created_at, {t}.id) < (:before_at, :before_id)"

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
 from app.pagination import Page, paginate
-from app.services import DomainError, NotFound
+from app.services import DomainError
 from app.services import users as user_service
 
 LIST_SIZE = 50
@@ -25,14 +25,6 @@ class Stats:
     followers: int
     following: int
     followed_by_viewer: bool
-
-
-def target(session: Session, username: str) -> User:
-    """The active user called `username`, or NotFound."""
-    user = user_service.get_by_username(session, username)
-    if user is None or not user.is_active:
-        raise NotFound("There is no user with that name.")
-    return user
 
 
 def follow(*, session: Session, follower: User, followed: User) -> bool:
@@ -77,11 +69,20 @@ def is_following(*, session: Session, follower: User, followed: User) -> bool:
 
 def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stats:
     """Follower and following counts, and whether `viewer` follows `user`: one statement."""
+    # Counted as the lists show them: unavailable people are in neither.
     followers = (
-        select(func.count()).where(Follow.followed_id == user.id).scalar_subquery()  # type: ignore[arg-type]
+        select(func.count())
+        .select_from(Follow)
+        .join(User, User.id == Follow.follower_id)  # type: ignore[arg-type]
+        .where(Follow.followed_id == user.id, user_service.AVAILABLE)  # type: ignore[arg-type]
+        .scalar_subquery()
     )
     following = (
-        select(func.count()).where(Follow.follower_id == user.id).scalar_subquery()  # type: ignore[arg-type]
+        select(func.count())
+        .select_from(Follow)
+        .join(User, User.id == Follow.followed_id)  # type: ignore[arg-type]
+        .where(Follow.follower_id == user.id, user_service.AVAILABLE)  # type: ignore[arg-type]
+        .scalar_subquery()
     )
     viewer_follows = (
         exists().where(Follow.follower_id == viewer.id, Follow.followed_id == user.id)  # type: ignore[arg-type]
@@ -102,7 +103,7 @@ def people(*, session: Session, user: User, direction: str, page: int = 1) -> Pa
     stmt = (
         select(User)
         .join(Follow, theirs == User.id)  # type: ignore[arg-type]
-        .where(mine == user.id, col(User.is_active).is_(True))
+        .where(mine == user.id, user_service.AVAILABLE)
         .order_by(col(Follow.created_at).desc(), col(User.id).desc())
     )
     return paginate(session, stmt, page, LIST_SIZE)

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app import rendering
 from app.db import HotQuery
 from app.models import REASON_MAX, Post, User, Viewer, Vote
-from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit
+from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, users
 from app.services.feeds import LISTING
 from app.services.validation import clean_content, clean_title
 
@@ -28,6 +28,8 @@ def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
 
     Nothing tied to such a post (its title, its existence, and later its comments and tags) is
     shown to anyone else, whatever their role: to them it answers 404, as a post that never was.
+    The loaders below also apply the account rule (`users.available`): an unavailable
+    author's posts are gone for everyone.
     """
     return is_public(post) or (viewer is not None and viewer.id == post.owner_id)
 
@@ -35,11 +37,12 @@ def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
 def get_visible(
     *, session: Session, post_id: int, viewer: User | Viewer | None
 ) -> tuple[Post, User]:
-    """The post and its author if the viewer may see it (`visible_to`); 404 otherwise."""
+    """The post and its author if the viewer may see it (`visible_to`, and an available
+    author); 404 otherwise."""
     found = session.exec(
         select(Post, User).join(User, User.id == Post.owner_id).where(Post.id == post_id)  # type: ignore[arg-type]
     ).first()
-    if found is None or not visible_to(found[0], viewer):
+    if found is None or not users.available(found[1]) or not visible_to(found[0], viewer):
         raise NotFound("That post does not exist.")
     return found[0], found[1]
 
@@ -60,11 +63,11 @@ _SHOW = HotQuery(
 def get_page(*, engine: Engine, post_id: int, viewer: User | Viewer | None) -> Any:
     """What the post page shows, as one row: the post's columns, `author` and `voted`.
 
-    The hot read of `get_visible`: the same rule (`visible_to`), on a plain row.
+    The hot read of `get_visible`: the same rules, on a plain row.
     """
     viewer_id = viewer.id if viewer is not None else None
     rows = _SHOW.rows(engine, {"post_id": post_id, "viewer": viewer_id})
-    if not rows or not visible_to(rows[0], viewer):
+    if not rows or not rows[0].author_available or not visible_to(rows[0], viewer):
         raise NotFound("That post does not exist.")
     return rows[0]
 

@@ -33,9 +33,11 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.models import Post, User
+from app.services.users import AVAILABLE
 
 SEARCH_WINDOW = 500
 MAX_TERMS = 8
@@ -88,6 +90,16 @@ def matches(dialect: str, *, by_author: bool = False) -> Any:
             .order_by(col(Post.id).desc())
         )
         post_id = col(Post.id)
+    # Posts of unavailable accounts leave the window itself, so results are never cut short:
+    # two lookups by primary key per match (post, then its author).
+    hit = aliased(Post, name="hit")
+    author_available = (
+        select(User.id)
+        .join(hit, hit.owner_id == User.id)
+        .where(hit.id == post_id, AVAILABLE)
+        .exists()
+    )
+    stmt = stmt.where(author_available)
     if by_author:
         # Only index-lookups by post id: the author's posts are few next to the matches.
         owner = select(User.id).where(User.username_key == bindparam("author")).scalar_subquery()

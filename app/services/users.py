@@ -7,7 +7,15 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.models import Post, User, Vote
 from app.security import dummy_hash, hash_password, verify_password
-from app.services import AlreadyExists, Forbidden, LoginFailed, ValidationFailed, sessions, throttle
+from app.services import (
+    AlreadyExists,
+    Forbidden,
+    LoginFailed,
+    NotFound,
+    ValidationFailed,
+    sessions,
+    throttle,
+)
 from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
 
 NOT_CURRENT_MESSAGE = "That is not your current password."  # noqa: S105 (a message)
@@ -23,6 +31,29 @@ def get_by_username(session: Session, username: str) -> User | None:
     if not USERNAME_RE.fullmatch(username):
         return None
     return session.exec(select(User).where(User.username_key == username.lower())).first()
+
+
+def available(user: User | None) -> bool:
+    """The one rule for an account others may see: one that is not deactivated.
+
+    An unavailable account is gone from view everywhere: its profile and follower lists answer
+    404, its posts 404 and leave every feed, search and count, and it is in no list of people.
+    `AVAILABLE` below is the same rule in SQL, for the lists.
+    """
+    return user is not None and user.is_active
+
+
+# `available` as a condition on the `user` table, for every list that shows people or posts.
+AVAILABLE = col(User.is_active).is_(True)
+
+
+def get_available(session: Session, username: str) -> User:
+    """The account called `username` if others may see it (`available`), else NotFound."""
+    user = get_by_username(session, username)
+    if not available(user):
+        raise NotFound("There is no user with that name.")
+    assert user is not None
+    return user
 
 
 def get_by_login(session: Session, login: str) -> User | None:

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from app import pagination
 from app.deps import CurrentUser, OptionalUser, PageNo, SessionDep, Username
-from app.services import NotFound, feeds, follows, users
+from app.services import feeds, follows, users
 from app.templating import flash, render
 from app.web import PageRouter
 
@@ -21,9 +21,7 @@ def profile(
     username: Username,
     page: PageNo = 1,
 ) -> Response:
-    author = users.get_by_username(session, username)
-    if author is None:
-        raise NotFound("There is no user with that name.")
+    author = users.get_available(session, username)
     listing = feeds.by_author(engine=session.get_bind(), author=author, viewer=None, page=page)
     stats = follows.stats(session=session, user=author, viewer=viewer)
     pager = pagination.numbered(listing, f"/users/{author.username}")
@@ -51,7 +49,7 @@ def following(
 def _people(
     request: Request, session: SessionDep, username: str, direction: str, page: int
 ) -> Response:
-    user = follows.target(session, username)
+    user = users.get_available(session, username)
     listing = follows.people(session=session, user=user, direction=direction, page=page)
     pager = pagination.numbered(listing, f"/users/{user.username}/{direction}")
     return render(
@@ -65,7 +63,7 @@ def _people(
 def follow(
     request: Request, session: SessionDep, user: CurrentUser, username: Username
 ) -> Response:
-    followed = follows.target(session, username)
+    followed = users.get_available(session, username)
     follows.follow(session=session, follower=user, followed=followed)
     response = RedirectResponse(f"/users/{followed.username}", status_code=303)
     flash(response, request, f"You follow {followed.username} now.")
@@ -76,7 +74,7 @@ def follow(
 def unfollow(
     request: Request, session: SessionDep, user: CurrentUser, username: Username
 ) -> Response:
-    followed = follows.target(session, username)
+    followed = users.get_available(session, username)
     follows.unfollow(session=session, follower=user, followed=followed)
     response = RedirectResponse(f"/users/{followed.username}", status_code=303)
     flash(response, request, f"You no longer follow {followed.username}.")

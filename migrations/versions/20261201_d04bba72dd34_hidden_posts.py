@@ -1,11 +1,16 @@
-"""Posts hidden by a moderator get their own state: `hidden_at` and `hidden_reason`.
+"""Posts hidden by a moderator get their own state: `hidden_at` and `hidden_reason`; Top's
+index carries the author.
 
 Until now a moderator "unpublished" a post, which made it the author's draft, and the author
 could simply publish it again. Posts whose latest `post.unpublish` audit entry was written by
 someone other than their author become hidden: the moderator's decision stands, even where the
 author had already undone it.
 
-Only columns are added (no table rebuild on SQLite), so the full-text triggers on `post` stay.
+Top's index also carries the author, so Top can leave out unavailable (deactivated) accounts'
+posts without reading the table.
+
+Only columns and an index change (no table rebuild on SQLite), so the full-text triggers on
+`post` stay.
 
 Revision ID: d04bba72dd34
 Revises: 5b1e7d4c9a20
@@ -47,6 +52,10 @@ def upgrade() -> None:
     # Plain ADD COLUMN on both databases: a batch rebuild of `post` would drop its FTS triggers.
     op.add_column("post", sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("post", sa.Column("hidden_reason", sa.String(length=500), nullable=True))
+    op.drop_index("ix_post_top", table_name="post")
+    op.create_index(
+        "ix_post_top", "post", ["published", "created_at", "vote_count", "owner_id"], unique=False
+    )
 
     latest = (
         sa.select(audit.c.target_id, sa.func.max(audit.c.id).label("last_id"))
@@ -72,6 +81,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Hidden posts go back to being their authors' drafts, as before this revision.
+    op.drop_index("ix_post_top", table_name="post")
+    op.create_index("ix_post_top", "post", ["published", "created_at", "vote_count"], unique=False)
     with op.batch_alter_table("post", recreate="never") as batch_op:
         batch_op.drop_column("hidden_reason")
         batch_op.drop_column("hidden_at")
