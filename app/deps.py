@@ -20,7 +20,7 @@ from app.auth import (
 from app.config import Settings
 from app.db import run_db
 from app.middleware import OPEN_SESSIONS
-from app.models import MAX_ID, USERNAME_MAX, Post, User, Viewer
+from app.models import MAX_ID, USERNAME_MAX, Comment, Post, User, Viewer
 from app.pagination import MAX_PAGE
 from app.security import (
     PRESESSION_MAX_AGE,
@@ -29,7 +29,7 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import posts, sessions
+from app.services import comments, posts, sessions
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
@@ -53,6 +53,7 @@ async def get_session(request: Request) -> Session:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
+CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 Username = Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1.")]
@@ -287,3 +288,48 @@ ApiVisiblePost = Annotated[Post, Depends(get_api_visible_post)]
 ApiOwnPost = Annotated[Post, Depends(get_api_own_post)]
 ApiRemovablePost = Annotated[Post, Depends(get_api_removable_post)]
 ApiVotablePost = Annotated[Post, Depends(get_api_votable_post)]
+
+
+# --- comment access: a comment this viewer may see, own, remove or vote on -------------------
+# The same pattern as posts: the rules are app.services.comments', built on `posts.visible_to`.
+
+
+def get_visible_comment(session: SessionDep, user: OptionalUser, comment_id: CommentId) -> Comment:
+    comment, _ = comments.get_visible(session=session, comment_id=comment_id, viewer=user)
+    return comment
+
+
+def get_own_comment(session: SessionDep, user: CurrentUser, comment_id: CommentId) -> Comment:
+    return comments.get_owned(session=session, comment_id=comment_id, user=user)
+
+
+def get_removable_comment(session: SessionDep, user: CurrentUser, comment_id: CommentId) -> Comment:
+    return comments.get_removable(session=session, comment_id=comment_id, user=user)
+
+
+def get_votable_comment(session: SessionDep, user: CurrentUser, comment_id: CommentId) -> Comment:
+    return comments.get_votable(session=session, comment_id=comment_id, user=user)
+
+
+def get_api_own_comment(session: SessionDep, user: ApiUser, comment_id: CommentId) -> Comment:
+    return comments.get_owned(session=session, comment_id=comment_id, user=user)
+
+
+def get_api_visible_comment(
+    session: SessionDep, user: OptionalApiUser, comment_id: CommentId
+) -> Comment:
+    comment, _ = comments.get_visible(session=session, comment_id=comment_id, viewer=user)
+    return comment
+
+
+def get_api_votable_comment(session: SessionDep, user: ApiUser, comment_id: CommentId) -> Comment:
+    return comments.get_votable(session=session, comment_id=comment_id, user=user)
+
+
+VisibleComment = Annotated[Comment, Depends(get_visible_comment)]
+OwnComment = Annotated[Comment, Depends(get_own_comment)]
+RemovableComment = Annotated[Comment, Depends(get_removable_comment)]
+VotableComment = Annotated[Comment, Depends(get_votable_comment)]
+ApiVisibleComment = Annotated[Comment, Depends(get_api_visible_comment)]
+ApiOwnComment = Annotated[Comment, Depends(get_api_own_comment)]
+ApiVotableComment = Annotated[Comment, Depends(get_api_votable_comment)]

@@ -32,6 +32,7 @@ from app.web import account_self as web_account_self
 from app.web import admin as web_admin
 from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
+from app.web import comments as web_comments
 from app.web import errors, health
 from app.web import posts as web_posts
 from app.web import search as web_search
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(web_auth.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
+    app.include_router(web_comments.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)
     app.include_router(web_account_self.router, include_in_schema=False)
     app.include_router(web_admin.router, include_in_schema=False)

@@ -26,6 +26,7 @@ USERNAME_MIN, USERNAME_MAX = 3, 30
 EMAIL_MAX = 254
 TITLE_MAX = 200
 CONTENT_MAX = 20_000
+COMMENT_MAX = 10_000
 EXCERPT_MAX = 250  # a card's plain-text start (app.rendering.excerpt stays under this)
 REASON_MAX = 500  # a moderator's reason, shown to the author
 ROLES = ("user", "moderator", "admin")
@@ -161,6 +162,9 @@ class Post(SQLModel, table=True):
     hidden_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     hidden_reason: str | None = Field(default=None, max_length=REASON_MAX)
     vote_count: int = Field(default=0)
+    # Comments that still show their words (not deleted or removed), moved in the same
+    # transaction as each comment write (app.services.comments).
+    comment_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     owner_id: int = Field(
@@ -209,6 +213,59 @@ class Vote(SQLModel, table=True):
     post_id: int = Field(
         sa_column=Column(
             Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Comment(SQLModel, table=True):
+    """A comment on a post, or a reply to another comment of the same post.
+
+    `root_id` is the top-level comment of its thread (its own id for a top-level one), so a page
+    of threads is read in one query. A deleted comment that has replies stays, without author or
+    text, so the thread keeps its shape; the reply link never cascades (app.services.comments).
+    """
+
+    __table_args__ = (
+        # A post's top-level comments in either order, and each thread of a page by its root.
+        Index("ix_comment_top", "post_id", "parent_id", "created_at", "id"),
+        Index("ix_comment_root", "root_id"),
+        Index("ix_comment_author", "author_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("post.id", ondelete="CASCADE"), nullable=False)
+    )
+    author_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True),
+    )
+    parent_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("comment.id"), nullable=True, index=True)
+    )
+    root_id: int | None = Field(default=None)
+    depth: int = Field(default=0)
+    content: str = Field(default="", max_length=COMMENT_MAX)  # Markdown
+    deleted: bool = Field(default=False)
+    # Set when a moderator removed it: the author reads why in its place.
+    removed_reason: str | None = Field(default=None, max_length=REASON_MAX)
+    vote_count: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class CommentVote(SQLModel, table=True):
+    """One user's vote on one comment; the composite key makes a second vote impossible."""
+
+    __tablename__ = "comment_vote"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    comment_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("comment.id", ondelete="CASCADE"), primary_key=True, index=True
         )
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

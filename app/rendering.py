@@ -182,6 +182,11 @@ def cached_post_html(post_id: int, updated_at: datetime) -> Markup | None:
     return _html_cache.peek((post_id, updated_at))  # type: ignore[no-any-return]
 
 
+def render_comment(comment_id: int, updated_at: datetime, content: str) -> Markup:
+    """A comment's HTML, rendered by the same renderer as posts, once per revision."""
+    return _html_cache.get(("comment", comment_id, updated_at), content, render)  # type: ignore[no-any-return]
+
+
 def post_text(post_id: int, updated_at: datetime, content: str) -> str:
     """The post's plain text, once per revision (search snippets are cut from it)."""
     return _text_cache.get((post_id, updated_at), content, plain_text)  # type: ignore[no-any-return]

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models import AuditLog, Post, User
+from app.models import AuditLog, Comment, Post, User
 
 # Every action the log knows, with the words the audit page shows for it.
 ACTIONS = {
@@ -19,6 +19,7 @@ ACTIONS = {
     "post.hide": "hid post",
     "post.restore": "restored post",
     "post.delete": "deleted post",
+    "comment.remove": "removed comment",
 }
 CONSOLE = "console"  # the actor name for changes made with the `agora` command
 
@@ -41,6 +42,24 @@ def post_values(post: Post) -> dict[str, Any]:
     }
 
 
+def comment_values(comment: Comment) -> dict[str, Any]:
+    return {
+        "post_id": comment.post_id,
+        "author_id": comment.author_id,
+        "content": comment.content,
+        "vote_count": comment.vote_count,
+    }
+
+
+def _label(target: User | Post | Comment) -> tuple[str, str]:
+    """The target's type and the words that name it in the log."""
+    if isinstance(target, User):
+        return "user", target.username
+    if isinstance(target, Post):
+        return "post", target.title
+    return "comment", " ".join(target.content.split())
+
+
 def _json(values: dict[str, Any] | None) -> str | None:
     return None if values is None else json.dumps(values, sort_keys=True, default=str)
 
@@ -50,7 +69,7 @@ def record(
     session: Session,
     actor: User | None,
     action: str,
-    target: User | Post,
+    target: User | Post | Comment,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditLog:
@@ -59,12 +78,12 @@ def record(
     `actor` None means the change came from the command line.
     """
     assert action in ACTIONS, action
-    label = target.username if isinstance(target, User) else target.title
+    target_type, label = _label(target)
     entry = AuditLog(
         actor_id=actor.id if actor else None,
         actor_name=actor.username if actor else CONSOLE,
         action=action,
-        target_type="user" if isinstance(target, User) else "post",
+        target_type=target_type,
         target_id=target.id,
         target_label=label[:200],
         before=_json(before),

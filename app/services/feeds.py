@@ -32,6 +32,7 @@ LISTING = (
     Post.created_at,
     Post.updated_at,
     Post.vote_count,
+    Post.comment_count,
     Post.owner_id,
     _AUTHOR,
     AVAILABLE.label("author_available"),
@@ -45,6 +46,7 @@ CARDS = (
     Post.published,
     Post.created_at,
     Post.vote_count,
+    Post.comment_count,
     _AUTHOR,
 )
 

@@ -13,6 +13,7 @@ from app.services import (
     LoginFailed,
     NotFound,
     ValidationFailed,
+    comment_authors,
     sessions,
     throttle,
 )
@@ -226,7 +227,8 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
     """Delete an account with its posts, votes and sessions, in one transaction.
 
     The database cascades the rows away; the vote counters on other people's posts are lowered
-    first, because a cascade would leave them counting votes that no longer exist.
+    first, because a cascade would leave them counting votes that no longer exist. Their
+    comments go too, but those with replies stay as "[deleted]" (app.services.comment_authors).
     """
     was_admin = user.is_admin and user.is_active
     voted = select(Vote.post_id).where(Vote.user_id == user.id)
@@ -235,6 +237,8 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
         .where(col(Post.id).in_(voted), col(Post.owner_id) != user.id)
         .values(vote_count=Post.vote_count - 1)
     )
+    assert user.id is not None
+    comment_authors.forget(session=session, user_id=user.id)
     session.exec(delete(User).where(User.id == user.id))  # type: ignore[call-overload,arg-type]
     if was_admin:
         ensure_admin_left(session, user, actor)

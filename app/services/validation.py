@@ -8,7 +8,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.models import CONTENT_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX, USERNAME_MIN
+from app.models import COMMENT_MAX, CONTENT_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX, USERNAME_MIN
 from app.security import BCRYPT_MAX_BYTES
 
 PASSWORD_MIN = 8
@@ -95,3 +95,15 @@ def clean_content(value: str) -> str:
     if _has_bad_controls(value, allow_newlines=True):
         raise ValueError("The post contains control characters; remove them.")
     return value
+
+
+def clean_comment(value: str) -> str:
+    """A comment's Markdown: the post content's rules (`clean_content`), with its own limit."""
+    text = value.replace("\r\n", "\n").strip()
+    if not text:
+        raise ValueError("Write something in your comment.")
+    if len(text) > COMMENT_MAX:
+        raise ValueError(f"Keep the comment to {COMMENT_MAX:,} characters (it has {len(text):,}).")
+    if _has_bad_controls(text, allow_newlines=True):
+        raise ValueError("The comment contains control characters; remove them.")
+    return clean_content(text)

@@ -1,4 +1,4 @@
-"""Votes: one per person and post, with the post's counter moved in the same transaction."""
+"""Votes: one per person and post (or comment), with its counter moved in the same transaction."""
 
 from datetime import UTC, datetime
 
@@ -6,7 +6,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.models import Post, User, Vote
+from app.models import Comment, CommentVote, Post, User, Vote
 
 
 def add(*, session: Session, post: Post, user: User) -> bool:
@@ -58,3 +58,59 @@ def count(*, session: Session, post_id: int) -> int:
     """The post's count as the database holds it now (0 once the post is gone)."""
     post = session.get(Post, post_id, populate_existing=True)
     return post.vote_count if post else 0
+
+
+def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
+    """Vote once for a comment; False if the vote was already there."""
+    try:
+        session.exec(
+            insert(CommentVote).values(
+                user_id=user.id,
+                comment_id=comment.id,  # type: ignore[call-overload]
+                created_at=datetime.now(UTC),
+            )
+        )
+    except IntegrityError:
+        session.rollback()
+        return False
+    session.exec(
+        update(Comment)
+        .where(Comment.id == comment.id)  # type: ignore[call-overload,arg-type]
+        .values(vote_count=Comment.vote_count + 1)
+    )
+    session.commit()
+    return True
+
+
+def remove_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
+    """Withdraw a vote for a comment; False if there was none."""
+    result = session.exec(
+        delete(CommentVote).where(  # type: ignore[call-overload]
+            CommentVote.user_id == user.id,  # type: ignore[arg-type]
+            CommentVote.comment_id == comment.id,  # type: ignore[arg-type]
+        )
+    )
+    if not result.rowcount:
+        session.rollback()
+        return False
+    session.exec(
+        update(Comment)
+        .where(Comment.id == comment.id)  # type: ignore[call-overload,arg-type]
+        .values(vote_count=Comment.vote_count - 1)
+    )
+    session.commit()
+    return True
+
+
+def toggle_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
+    """Add the comment vote if absent, withdraw it if present; whether the user now votes."""
+    if remove_for_comment(session=session, comment=comment, user=user):
+        return False
+    add_for_comment(session=session, comment=comment, user=user)
+    return True
+
+
+def comment_count(*, session: Session, comment_id: int) -> int:
+    """The comment's vote count as the database holds it now."""
+    comment = session.get(Comment, comment_id, populate_existing=True)
+    return comment.vote_count if comment else 0

@@ -218,7 +218,7 @@ def admin_audit(
     user: AdminUser,
     action: Annotated[str, Query(max_length=40)] = "",
     actor: Search = "",
-    target_type: Literal["", "user", "post"] = "",
+    target_type: Literal["", "user", "post", "comment"] = "",
     # Text, not int: the filter form sends an empty box as "target_id=".
     target_id: Annotated[str, Query(max_length=19, pattern="^[0-9]*$")] = "",
     page: PageNo = 1,

@@ -1,6 +1,6 @@
 """The feeds and everything done to a post: write, preview, read, edit, delete, vote."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
@@ -21,7 +21,7 @@ from app.deps import (
     VotablePost,
 )
 from app.models import Post
-from app.services import ValidationFailed, feeds, posts, votes
+from app.services import ValidationFailed, feeds, posts, threads, votes
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -128,8 +128,17 @@ def _preview(
     )
 
 
+CommentSort = Annotated[Literal["oldest", "best"], Query(description="Comment order.")]
+
+
 @router.get("/posts/{post_id}")
-async def show_post(request: Request, user: OptionalUser, post_id: PostId) -> Response:
+async def show_post(
+    request: Request,
+    user: OptionalUser,
+    post_id: PostId,
+    page: PageNo = 1,
+    sort: CommentSort = "oldest",
+) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     post = await run_db(engine, posts.get_page, engine=engine, post_id=post_id, viewer=user)
     html = rendering.cached_post_html(post.id, post.updated_at)
@@ -138,10 +147,25 @@ async def show_post(request: Request, user: OptionalUser, post_id: PostId) -> Re
         html = await run_in_threadpool(
             rendering.render_post, post.id, post.updated_at, post.content
         )
+    thread = await run_db(
+        engine, threads.page, engine=engine, post_id=post.id, viewer=user, page=page, sort=sort
+    )
+    # Comments render once per revision, but a new page of them may be long: off the loop.
+    comment_html = await run_in_threadpool(threads.html, thread.items)
+    params = {"sort": sort if sort != "oldest" else ""}
+    pager = pagination.numbered(thread, f"/posts/{post.id}", params, by_time=False)
     return render(
         request,
         "posts/show.html",
-        {"post": post, "content_html": html},
+        {
+            "post": post,
+            "content_html": html,
+            "thread": thread,
+            "comment_html": comment_html,
+            "comment_pager": pager,
+            "sort": sort,
+            "comment_form": {"content": ""},
+        },
     )
 
 

@@ -1,0 +1,256 @@
+"""Comments: who may see, write, change and remove them, with each post's counter kept right.
+
+Reads of whole threads are in app.services.threads; votes on comments in app.services.votes.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, exists, func, update
+from sqlmodel import Session, col, select
+
+from app.models import Comment, Post, User, Viewer
+from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, posts, users
+from app.services.validation import clean_comment
+
+# The same words from the same person under the same parent within this long are one comment
+# sent twice (a double click, a resent form), not two.
+REPEAT_WINDOW = timedelta(seconds=10)
+NOT_FOUND = "That comment does not exist."
+
+
+def shows_words(comment: Comment, author: User | None) -> bool:
+    """Whether a comment still shows its text: not deleted or removed, by an available author."""
+    return not comment.deleted and users.available(author)
+
+
+def get_visible(
+    *, session: Session, comment_id: int, viewer: User | Viewer | None
+) -> tuple[Comment, Post]:
+    """The comment and its post if the viewer may see the post (`posts.visible_to`); 404
+    otherwise. A comment on a post that is not public is as if it never was."""
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(NOT_FOUND)
+    try:
+        post, _ = posts.get_visible(session=session, post_id=comment.post_id, viewer=viewer)
+    except NotFound:
+        raise NotFound(NOT_FOUND) from None
+    return comment, post
+
+
+def _live(session: Session, comment: Comment) -> bool:
+    author = session.get(User, comment.author_id) if comment.author_id is not None else None
+    return shows_words(comment, author)
+
+
+def get_owned(*, session: Session, comment_id: int, user: User) -> Comment:
+    """The comment if `user` wrote it and it still stands: 404 if they may not see it, 403 if
+    it is someone else's."""
+    comment, _ = get_visible(session=session, comment_id=comment_id, viewer=user)
+    if comment.deleted:
+        raise NotFound("That comment was deleted.")
+    if comment.author_id != user.id:
+        raise Forbidden("Only the author can change this comment.")
+    return comment
+
+
+def get_removable(*, session: Session, comment_id: int, user: User) -> Comment:
+    """A standing comment a moderator may remove: on a public post. 404 for anyone else."""
+    comment, post = get_visible(session=session, comment_id=comment_id, viewer=user)
+    if not posts.may_moderate(user) or not posts.is_public(post) or comment.deleted:
+        raise NotFound(NOT_FOUND)
+    return comment
+
+
+def get_votable(*, session: Session, comment_id: int, user: User | Viewer) -> Comment:
+    """A standing comment `user` may vote on: one they may see (404), not their own (403)."""
+    comment, _ = get_visible(session=session, comment_id=comment_id, viewer=user)
+    if not _live(session, comment):
+        raise NotFound("That comment was deleted.")
+    if comment.author_id == user.id:
+        raise Forbidden("You cannot vote for your own comment.")
+    return comment
+
+
+def _move_count(session: Session, post_id: int, by: int) -> int:
+    """Move the post's comment counter inside the caller's transaction; rows changed (0: a new
+    comment's post is not public any more). It is the first write of every comment change, so
+    it also makes comment writes on one post take turns (a row lock; SQLite's one writer)."""
+    stmt = update(Post).where(Post.id == post_id)  # type: ignore[arg-type]
+    if by > 0:
+        stmt = stmt.where(col(Post.published).is_(True))
+    result = session.exec(stmt.values(comment_count=Post.comment_count + by))  # type: ignore[call-overload]
+    return int(result.rowcount)
+
+
+def _parent(session: Session, post: Post, parent_id: int | None) -> Comment | None:
+    if parent_id is None:
+        return None
+    parent = session.get(Comment, parent_id)
+    if parent is None or parent.post_id != post.id:
+        raise ValidationFailed({"parent_id": "The comment you reply to is not on this post."})
+    if not _live(session, parent):
+        raise ValidationFailed(
+            {"parent_id": "The comment you reply to was deleted; reply to the post instead."}
+        )
+    return parent
+
+
+def write(
+    *, session: Session, author: User, post: Post, content: str, parent_id: int | None = None
+) -> Comment:
+    """Add a comment (a reply when `parent_id` is given) to `session`, flushed, uncommitted.
+
+    Everything that announces a comment (notifications) joins this transaction before the
+    caller commits: `create` is that caller. Raises ValidationFailed for bad content or parent,
+    Conflict when the post does not take comments or the same comment was just sent.
+    """
+    if not posts.is_public(post):
+        raise Conflict("Comments open once the post is published.")
+    try:
+        content = clean_comment(content)
+    except ValueError as exc:
+        raise ValidationFailed({"content": str(exc)}) from None
+    parent = _parent(session, post, parent_id)
+    assert post.id is not None and author.id is not None
+    if not _move_count(session, post.id, +1):
+        session.rollback()
+        raise Conflict("Comments open once the post is published.")
+    now = datetime.now(UTC)
+    # Read after the counter's write: a second copy sent at the same moment waits for the
+    # first to commit, then sees it.
+    same_parent = (
+        col(Comment.parent_id) == parent_id
+        if parent_id is not None
+        else col(Comment.parent_id).is_(None)
+    )
+    repeated = session.exec(
+        select(Comment.id).where(
+            Comment.post_id == post.id,
+            Comment.author_id == author.id,
+            same_parent,
+            Comment.content == content,
+            Comment.created_at > now - REPEAT_WINDOW,  # type: ignore[operator]
+        )
+    ).first()
+    if repeated is not None:
+        session.rollback()
+        raise Conflict("You just posted this comment; it is there already.")
+    comment = Comment(
+        post_id=post.id,
+        author_id=author.id,
+        parent_id=parent_id,
+        root_id=parent.root_id if parent is not None else None,
+        depth=parent.depth + 1 if parent is not None else 0,
+        content=content,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    if comment.root_id is None:
+        comment.root_id = comment.id
+        session.flush()
+    return comment
+
+
+def create(
+    *, session: Session, author: User, post: Post, content: str, parent_id: int | None = None
+) -> Comment:
+    """Write a comment and commit it (see `write`)."""
+    comment = write(session=session, author=author, post=post, content=content, parent_id=parent_id)
+    session.commit()
+    return comment
+
+
+def edit(*, session: Session, comment: Comment, content: str) -> Comment:
+    """The author changes their comment's text; pages then say it was edited."""
+    try:
+        comment.content = clean_comment(content)
+    except ValueError as exc:
+        raise ValidationFailed({"content": str(exc)}) from None
+    comment.updated_at = datetime.now(UTC)
+    session.add(comment)
+    session.commit()
+    return comment
+
+
+def edited(comment: object) -> bool:
+    """Whether a comment (or a row of one) was changed after it was written."""
+    return bool(comment.updated_at > comment.created_at)  # type: ignore[attr-defined]
+
+
+def _has_replies(session: Session, comment: Comment) -> bool:
+    return bool(session.exec(select(exists().where(Comment.parent_id == comment.id))).one())
+
+
+def delete_own(*, session: Session, comment: Comment) -> None:
+    """The author deletes their comment: with replies it stays as "[deleted]" (no author, no
+    text) so the thread keeps its shape; without, it is gone, and so is any "[deleted]"
+    ancestor it leaves without replies."""
+    _move_count(session, comment.post_id, -1)
+    if _has_replies(session, comment):
+        comment.deleted, comment.author_id, comment.content = True, None, ""
+        session.add(comment)
+    else:
+        _drop(session, comment)
+    session.commit()
+
+
+def _drop(session: Session, comment: Comment) -> None:
+    """Delete a comment without replies, then each "[deleted]" ancestor left without any."""
+    parent_id = comment.parent_id
+    session.exec(delete(Comment).where(Comment.id == comment.id))  # type: ignore[call-overload,arg-type]
+    while parent_id is not None:
+        parent = session.get(Comment, parent_id)
+        if (
+            parent is None
+            or not parent.deleted
+            or parent.removed_reason is not None
+            or _has_replies(session, parent)
+        ):
+            return
+        parent_id = parent.parent_id
+        session.exec(delete(Comment).where(Comment.id == parent.id))  # type: ignore[call-overload,arg-type]
+        session.expunge(parent)
+
+
+def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> None:
+    """A moderator removes someone's comment, with a reason its author reads in its place.
+
+    The comment keeps its place in the thread (its text erased, the words kept in the audit
+    log); the removal is audited in the same transaction.
+    """
+    if not posts.may_moderate(actor):
+        raise Forbidden("Only moderators and administrators remove comments.")
+    reason = posts.clean_reason(reason)
+    before = audit.comment_values(comment)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="comment.remove",
+        target=comment,
+        before=before,
+        after={"removed": True, "reason": reason},
+    )
+    _move_count(session, comment.post_id, -1)
+    comment.deleted, comment.removed_reason, comment.content = True, reason, ""
+    session.add(comment)
+    session.commit()
+
+
+def count(*, session: Session, post_id: int) -> int:
+    """The post's comment counter as the database holds it now."""
+    found = session.exec(select(Post.comment_count).where(Post.id == post_id)).first()
+    return int(found or 0)
+
+
+def standing(*, session: Session, post_id: int) -> int:
+    """How many comments of the post show their words, counted (tests check the counter)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.post_id == post_id, col(Comment.deleted).is_(False))
+        ).one()
+    )

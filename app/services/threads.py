@@ -1,0 +1,240 @@
+"""Reading comments: a post's threads a page at a time, permalinks, a person's recent comments.
+
+A page is a run of top-level comments with every reply under them, read in one query whatever
+the thread's size (the root ids are cut in a subquery; each comment carries its root's id).
+Reads take the engine, like the feeds: plain rows, no ORM session.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, tuple_
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+
+from app import rendering
+from app.db import HotQuery
+from app.models import Comment, CommentVote, Post, User, UTCDateTime, Viewer
+from app.pagination import Page, Position, Window, page_number
+from app.services.users import AVAILABLE
+
+ROOTS_PER_PAGE = 30  # top-level comments a page shows, each with all its replies
+MAX_INDENT = 6  # deeper replies are shown at this depth, "in reply to @name"
+SORTS = ("oldest", "best")
+
+THREAD = (
+    Comment.id,
+    Comment.post_id,
+    Comment.author_id,
+    Comment.parent_id,
+    Comment.root_id,
+    Comment.depth,
+    Comment.content,
+    Comment.deleted,
+    Comment.removed_reason,
+    Comment.vote_count,
+    Comment.created_at,
+    Comment.updated_at,
+    User.username.label("author"),  # type: ignore[attr-defined]
+    AVAILABLE.label("author_available"),
+)
+
+
+def _roots(order: tuple[Any, ...], after: bool = False) -> Any:
+    top = aliased(Comment, name="top")
+    stmt = select(top.id).where(top.post_id == bindparam("post_id"), col(top.parent_id).is_(None))
+    if after:
+        stmt = stmt.where(
+            tuple_(top.created_at, top.id) > tuple_(bindparam("after_at"), bindparam("after_id"))
+        )
+    ordering = [getattr(top, name).desc() if desc else getattr(top, name) for name, desc in order]
+    return stmt.order_by(*ordering).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+_ORDERS = {
+    "oldest": (("created_at", False), ("id", False)),
+    "best": (("vote_count", True), ("created_at", False), ("id", False)),
+}
+
+
+def _thread(order: tuple[Any, ...], after: bool = False) -> Any:
+    return (
+        select(*THREAD, col(CommentVote.user_id).is_not(None).label("voted"))
+        .outerjoin(User, User.id == Comment.author_id)  # type: ignore[arg-type]
+        .outerjoin(
+            CommentVote,
+            and_(
+                CommentVote.comment_id == Comment.id,  # type: ignore[arg-type]
+                CommentVote.user_id == bindparam("viewer"),  # type: ignore[arg-type]
+            ),
+        )
+        .where(col(Comment.root_id).in_(_roots(order, after)))
+    )
+
+
+# Built once: one statement per order (docs/performance.md, "Reads of the hottest pages").
+_PAGES = {sort: HotQuery(_thread(order)) for sort, order in _ORDERS.items()}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One comment as a thread shows it: `indent` capped at MAX_INDENT; `reply_to` names the
+    parent's author where the indentation no longer shows whom it answers; `shown` is False
+    for a "[deleted]" place-holder kept for its replies."""
+
+    row: Any
+    indent: int
+    reply_to: str | None
+    shown: bool
+
+
+def _shows(row: Any) -> bool:
+    return not row.deleted and bool(row.author_available)
+
+
+def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[Entry]:
+    """The rows of some threads in reading order: each comment followed by its replies, a
+    level oldest first (or most votes first), place-holders kept only where replies show."""
+    children: dict[int | None, list[Any]] = defaultdict(list)
+    by_id = {row.id: row for row in rows}
+    for row in rows:
+        children[row.parent_id if row.parent_id in by_id else None].append(row)
+    if sort == "best":
+
+        def key(row: Any) -> Any:
+            return (-row.vote_count, row.created_at, row.id)
+    else:
+
+        def key(row: Any) -> Any:
+            return (row.created_at, row.id)
+
+    for level in children.values():
+        level.sort(key=key)
+    if roots is not None:
+        rank = {root: i for i, root in enumerate(roots)}
+        children[None].sort(key=lambda row: rank.get(row.id, len(rank)))
+    # Whether anything under each comment shows, from the deepest replies up.
+    alive: dict[int, bool] = {}
+    for row in sorted(rows, key=lambda r: r.depth, reverse=True):
+        alive[row.id] = _shows(row) or any(alive[c.id] for c in children.get(row.id, ()))
+    entries: list[Entry] = []
+    stack = [(row, 0) for row in reversed(children[None])]
+    while stack:
+        row, level = stack.pop()
+        if not alive[row.id]:
+            continue
+        parent = by_id.get(row.parent_id)
+        reply_to = parent.author if parent is not None and level > MAX_INDENT else None
+        entries.append(Entry(row, min(level, MAX_INDENT), reply_to, _shows(row)))
+        stack.extend((child, level + 1) for child in reversed(children.get(row.id, ())))
+    return entries
+
+
+def page(
+    *,
+    engine: Engine,
+    post_id: int,
+    viewer: User | Viewer | None,
+    page: int = 1,
+    sort: str = "oldest",
+    size: int | None = None,
+) -> Page:
+    """Page `page` of the post's threads, as `Entry`s (the caller checked that the viewer may
+    see the post)."""
+    size = size or ROOTS_PER_PAGE
+    number = page_number(page)
+    params = {
+        "post_id": post_id,
+        "viewer": viewer.id if viewer is not None else None,
+        "limit": size + 1,
+        "offset": (number - 1) * size,
+    }
+    rows = _PAGES[sort if sort in _ORDERS else "oldest"].rows(engine, params)
+    roots = [row for row in rows if row.parent_id is None]
+    roots.sort(key=_root_key(sort))
+    keep = {row.id for row in roots[:size]}
+    entries = arrange([row for row in rows if row.root_id in keep], sort)
+    return Page(items=entries, number=number, has_next=len(roots) > size)
+
+
+def _root_key(sort: str) -> Any:
+    if sort == "best":
+        return lambda row: (-row.vote_count, row.created_at, row.id)
+    return lambda row: (row.created_at, row.id)
+
+
+def html(entries: list[Entry]) -> dict[int, Any]:
+    """Each shown comment's HTML by id, rendered once per revision by the posts' renderer."""
+    return {
+        entry.row.id: rendering.render_comment(
+            entry.row.id, entry.row.updated_at, entry.row.content
+        )
+        for entry in entries
+        if entry.shown
+    }
+
+
+def position(*, engine: Engine, comment: Comment, size: int | None = None) -> int:
+    """The page (oldest first) on which `comment` appears: its root's place among the roots."""
+    size = size or ROOTS_PER_PAGE
+    with engine.connect() as connection:
+        root = connection.execute(
+            select(Comment.created_at, Comment.id).where(Comment.id == comment.root_id)
+        ).first()
+        if root is None:
+            return 1
+        before = connection.execute(
+            select(func.count())
+            .select_from(Comment)
+            .where(
+                Comment.post_id == comment.post_id,
+                col(Comment.parent_id).is_(None),
+                tuple_(Comment.created_at, Comment.id)
+                < tuple_(bindparam("at", root[0], type_=UTCDateTime()), root[1]),
+            )
+        ).scalar_one()
+    return int(before) // size + 1
+
+
+def window(*, engine: Engine, post_id: int, limit: int, after: Position | None = None) -> Window:
+    """Up to `limit` threads of the post, oldest first, continuing after the root at `after`:
+    the API's keyset pages. `Window.next` is the last root's position."""
+    order = _ORDERS["oldest"]
+    params: dict[str, Any] = {"post_id": post_id, "viewer": None, "limit": limit + 1, "offset": 0}
+    if after is not None:
+        params.update(after_at=after.created_at, after_id=after.id)
+    with engine.connect() as connection:
+        rows = list(connection.execute(_thread(order, after is not None), params))
+    roots = sorted((row for row in rows if row.parent_id is None), key=_root_key("oldest"))
+    kept = roots[:limit]
+    keep = {row.id for row in kept}
+    entries = arrange([row for row in rows if row.root_id in keep], "oldest")
+    following = Position(kept[-1].created_at, kept[-1].id) if len(roots) > limit else None
+    return Window(entries, following)
+
+
+RECENT = 5
+
+
+def recent_by(*, engine: Engine, author: User, limit: int = RECENT) -> list[Any]:
+    """The author's newest standing comments on public posts by available authors."""
+    owner = aliased(User, name="owner")
+    stmt = (
+        select(
+            Comment.id, Comment.content, Comment.created_at, Post.id.label("post_id"), Post.title
+        )  # type: ignore[union-attr]
+        .join(Post, Post.id == Comment.post_id)  # type: ignore[arg-type]
+        .join(owner, owner.id == Post.owner_id)  # type: ignore[arg-type]
+        .where(
+            Comment.author_id == author.id,
+            col(Comment.deleted).is_(False),
+            col(Post.published).is_(True),
+            col(owner.is_active).is_(True),
+        )
+        .order_by(col(Comment.created_at).desc(), col(Comment.id).desc())
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(stmt))
