@@ -129,3 +129,29 @@ def older_cursor(client) -> str:  # type: ignore[no-untyped-def]
     match = re.search(r"/following\?before=([\w-]+)", client.get("/following").text)
     assert match, "the Following feed has a second page"
     return match.group(1)
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_a_post_page_costs_the_same_with_one_comment_or_a_long_thread(
+    app, alice, bob, make_browser, logged_in
+):
+    from tests.test_comments import comment_on
+
+    client = alice if logged_in else make_browser()
+    post_id = post_id_from(alice.create_post("Talk", "x"))
+    first = comment_on(bob, post_id, "first")
+    url = f"/posts/{post_id}"
+    small = {u: statements_for(app, client, u) for u in (url, url + "?sort=best")}
+    parent = first
+    for n in range(12):
+        parent = comment_on(bob if n % 2 else alice, post_id, f"reply {n}", parent)
+    for n in range(40):
+        comment_on(bob, post_id, f"root {n}")
+    alice.submit(f"/comments/{first}/vote", page="/")
+    bob.submit(f"/comments/{parent}/delete", page="/")
+    large = {
+        u: statements_for(app, client, u) for u in (url, url + "?sort=best", url + "?page=2")
+    }
+    assert large == {**small, url + "?page=2": small[url]}
+    # The session (when logged in), the post, and one read for the page of threads.
+    assert small[url] == (3 if logged_in else 2)

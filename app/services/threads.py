@@ -82,7 +82,7 @@ _PAGES = {sort: HotQuery(_thread(order)) for sort, order in _ORDERS.items()}
 class Entry:
     """One comment as a thread shows it: `indent` capped at MAX_INDENT; `reply_to` names the
     parent's author where the indentation no longer shows whom it answers; `shown` is False
-    for a "[deleted]" place-holder kept for its replies."""
+    for a "[deleted]" place-holder kept for its replies, or a moderator's "[removed]"."""
 
     row: Any
     indent: int
@@ -118,7 +118,11 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
     # Whether anything under each comment shows, from the deepest replies up.
     alive: dict[int, bool] = {}
     for row in sorted(rows, key=lambda r: r.depth, reverse=True):
-        alive[row.id] = _shows(row) or any(alive[c.id] for c in children.get(row.id, ()))
+        alive[row.id] = (
+            _shows(row)
+            or row.removed_reason is not None  # its author reads why, in its place
+            or any(alive[c.id] for c in children.get(row.id, ()))
+        )
     entries: list[Entry] = []
     stack = [(row, 0) for row in reversed(children[None])]
     while stack:
@@ -218,8 +222,18 @@ def window(*, engine: Engine, post_id: int, limit: int, after: Position | None =
 RECENT = 5
 
 
-def recent_by(*, engine: Engine, author: User, limit: int = RECENT) -> list[Any]:
-    """The author's newest standing comments on public posts by available authors."""
+@dataclass(frozen=True)
+class Recent:
+    id: int
+    post_id: int
+    title: str
+    excerpt: str
+    created_at: Any
+
+
+def recent_by(*, engine: Engine, author: User, limit: int = RECENT) -> list[Recent]:
+    """The author's newest standing comments on public posts by available authors, each with
+    the start of its text."""
     owner = aliased(User, name="owner")
     stmt = (
         select(
@@ -237,4 +251,8 @@ def recent_by(*, engine: Engine, author: User, limit: int = RECENT) -> list[Any]
         .limit(limit)
     )
     with engine.connect() as connection:
-        return list(connection.execute(stmt))
+        rows = list(connection.execute(stmt))
+    return [
+        Recent(row.id, row.post_id, row.title, rendering.excerpt(row.content, 160), row.created_at)
+        for row in rows
+    ]

@@ -6,7 +6,7 @@ from starlette.responses import Response
 
 from app import pagination
 from app.deps import CurrentUser, OptionalUser, PageNo, SessionDep, Username
-from app.services import feeds, follows, users
+from app.services import feeds, follows, threads, users
 from app.templating import flash, render
 from app.web import PageRouter
 
@@ -25,10 +25,17 @@ def profile(
     listing = feeds.by_author(engine=session.get_bind(), author=author, viewer=None, page=page)
     stats = follows.stats(session=session, user=author, viewer=viewer)
     pager = pagination.numbered(listing, f"/users/{author.username}")
+    recent = threads.recent_by(engine=session.get_bind(), author=author)
     return render(
         request,
         "users/profile.html",
-        {"author": author, "page": listing, "pager": pager, "stats": stats},
+        {
+            "author": author,
+            "page": listing,
+            "pager": pager,
+            "stats": stats,
+            "recent_comments": recent,
+        },
     )
 
 
