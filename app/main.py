@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from app import __version__, schema, templating
 from app.api import auth as api_auth
+from app.api import comments as api_comments
 from app.api import docs as api_docs
 from app.api import follows as api_follows
 from app.api import posts as api_posts
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_users.router)
     app.include_router(api_posts.router)
     app.include_router(api_votes.router)
+    app.include_router(api_comments.router)
     app.include_router(api_follows.router)
     app.include_router(api_docs.router)
     return app

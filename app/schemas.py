@@ -11,8 +11,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.models import (
+    COMMENT_MAX,
     CONTENT_MAX,
     EMAIL_MAX,
+    MAX_ID,
+    REASON_MAX,
     TITLE_MAX,
     USERNAME_MAX,
     USERNAME_MIN,
@@ -233,6 +236,97 @@ class VoteOut(BaseModel):
     post_id: int = Field(examples=[1])
     voted: bool = Field(description="Whether you now vote for the post.")
     vote_count: int = Field(examples=[4])
+
+
+CommentContent = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX),
+    Field(
+        description="1 to 10,000 characters of Markdown (CommonMark; raw HTML shows as text).",
+        examples=["I agree, and *here* is why."],
+    ),
+]
+
+
+class CommentCreate(_Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"content": "Good point.", "parent_id": None}]}
+    )
+
+    content: CommentContent
+    parent_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="The comment this one replies to (on the same post); null for the post.",
+    )
+
+
+class CommentPatch(_Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"content": "Edited words."}]})
+
+    content: CommentContent
+
+
+class CommentOut(BaseModel):
+    """A comment in its thread. A deleted one kept for its replies has no author and no text."""
+
+    id: int = Field(examples=[7])
+    post_id: int = Field(examples=[1])
+    parent_id: int | None = Field(description="The comment it replies to; null at top level.")
+    depth: int = Field(description="0 for a comment on the post, 1 for a reply to it, ...")
+    author: Author | None = Field(description="Null once the comment is deleted.")
+    content: str = Field(description="Markdown; empty once the comment is deleted.")
+    deleted: bool
+    removed_reason: str | None = Field(
+        default=None,
+        max_length=REASON_MAX,
+        description="Why a moderator removed it (shown to its author; null otherwise).",
+    )
+    vote_count: int = Field(examples=[2])
+    created_at: datetime
+    updated_at: datetime
+    edited: bool = Field(description="Whether its author changed it after writing it.")
+
+    @classmethod
+    def of(cls, comment: Any, author: str | None, viewer_id: int | None) -> "CommentOut":
+        """From a Comment or a thread row; `author` is the author's name if it may be shown."""
+        shown = author is not None and not comment.deleted
+        assert comment.id is not None
+        return cls(
+            id=comment.id,
+            post_id=comment.post_id,
+            parent_id=comment.parent_id,
+            depth=comment.depth,
+            author=Author(id=comment.author_id, username=author) if shown else None,
+            content=comment.content if shown else "",
+            deleted=not shown,
+            removed_reason=(
+                comment.removed_reason
+                if viewer_id is not None and viewer_id == comment.author_id
+                else None
+            ),
+            vote_count=comment.vote_count,
+            created_at=comment.created_at,
+            updated_at=comment.updated_at,
+            edited=comment.updated_at > comment.created_at,
+        )
+
+
+class CommentPage(BaseModel):
+    """Whole threads, oldest first: each top-level comment followed by its replies, in order."""
+
+    items: list[CommentOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next threads; null after the last."
+    )
+    next: str | None = Field(description="The URL of the next page; null after the last.")
+
+
+class CommentVoteOut(BaseModel):
+    comment_id: int = Field(examples=[7])
+    voted: bool = Field(description="Whether you now vote for the comment.")
+    vote_count: int = Field(examples=[3])
 
 
 class Message(BaseModel):

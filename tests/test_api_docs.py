@@ -33,6 +33,7 @@ def test_document_describes_the_api(document):
         "posts",
         "votes",
         "follows",
+        "comments",
     ]
     assert all(tag["description"] for tag in document["tags"])
 
@@ -56,6 +57,12 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/users/{username}/follow", "post"),
         ("/api/users/{username}/follow", "delete"),
         ("/api/feed", "get"),
+        ("/api/posts/{post_id}/comments", "get"),
+        ("/api/posts/{post_id}/comments", "post"),
+        ("/api/comments/{comment_id}", "patch"),
+        ("/api/comments/{comment_id}", "delete"),
+        ("/api/comments/{comment_id}/vote", "post"),
+        ("/api/comments/{comment_id}/vote", "delete"),
     }
 
 

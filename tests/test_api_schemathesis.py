@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.config import Settings
 from app.main import create_app
-from app.services import posts, sessions, users
+from app.services import comments, posts, sessions, users
 from tests.conftest import PASSWORD
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
@@ -50,7 +50,8 @@ schema = schemathesis.openapi.from_asgi(
 
 @pytest.fixture
 def fuzz_token(db, settings) -> str:  # type: ignore[no-untyped-def]
-    """A bearer token for `fuzzer`; posts 1-6 exist (fuzzer's and another user's, some drafts)."""
+    """A bearer token for `fuzzer`; posts 1-6 exist (fuzzer's and another user's, some drafts),
+    and comments 1-4 on the published ones (replies among them)."""
     fuzzer, other = (
         users.register(
             session=db,
@@ -64,13 +65,23 @@ def fuzz_token(db, settings) -> str:  # type: ignore[no-untyped-def]
     for i in range(3):
         for owner in (fuzzer, other):
             posts.create(session=db, owner=owner, title=f"Post {i}", content="x", published=i < 2)
+    for post_id, author, parent_id in (
+        (1, other, None),
+        (2, fuzzer, None),
+        (1, fuzzer, 1),
+        (2, other, 2),
+    ):
+        post = posts.get_visible(session=db, post_id=post_id, viewer=None)[0]
+        comments.create(
+            session=db, author=author, post=post, content=f"On {post_id}", parent_id=parent_id
+        )
     token, _ = sessions.start(session=db, settings=settings, user=fuzzer, kind="api")
     return token
 
 
 def test_every_operation_is_fuzzed():
     found = [result.ok() for result in schema.get_all_operations()]
-    assert len(found) == 16
+    assert len(found) == 22
 
 
 @schema.parametrize()

@@ -149,9 +149,7 @@ def test_a_post_page_costs_the_same_with_one_comment_or_a_long_thread(
         comment_on(bob, post_id, f"root {n}")
     alice.submit(f"/comments/{first}/vote", page="/")
     bob.submit(f"/comments/{parent}/delete", page="/")
-    large = {
-        u: statements_for(app, client, u) for u in (url, url + "?sort=best", url + "?page=2")
-    }
+    large = {u: statements_for(app, client, u) for u in (url, url + "?sort=best", url + "?page=2")}
     assert large == {**small, url + "?page=2": small[url]}
     # The session (when logged in), the post, and one read for the page of threads.
     assert small[url] == (3 if logged_in else 2)

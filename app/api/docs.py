@@ -35,6 +35,10 @@ TAGS = [
     {"name": "posts", "description": "Published posts and your drafts: list, search, write."},
     {"name": "votes", "description": "One vote per person per post."},
     {"name": "follows", "description": "Follow people, and read their posts in your feed."},
+    {
+        "name": "comments",
+        "description": "Threads under published posts: read, write, reply, edit, delete, vote.",
+    },
 ]
 # Redoc styles itself with injected <style> elements and runs its search in a blob: worker; this
 # page alone allows those. Scripts stay 'self' only.
