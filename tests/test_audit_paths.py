@@ -71,6 +71,33 @@ def _reactivate(ctx: dict[str, Any]) -> int:
     return _user_action("reactivate")(ctx)
 
 
+def _comment(ctx: dict[str, Any]) -> int:
+    post_id = ctx["post_id"]
+    response = ctx["alice"].submit(
+        f"/posts/{post_id}/comments", {"content": "A comment"}, page=f"/posts/{post_id}"
+    )
+    assert response.status_code == 303
+    return int(response.headers["location"].rsplit("-", 1)[1])
+
+
+def _page_remove_comment(ctx: dict[str, Any]) -> int:
+    comment_id = _comment(ctx)
+    ctx["before"] = len(audit_rows(ctx["db"]))
+    response = ctx["admin"].submit(
+        f"/comments/{comment_id}/remove", {"reason": "Off topic"}, page="/"
+    )
+    assert response.status_code == 303
+    return comment_id
+
+
+def _api_remove_comment(ctx: dict[str, Any]) -> int:
+    comment_id = _comment(ctx)
+    ctx["before"] = len(audit_rows(ctx["db"]))
+    response = ctx["admin_api"].delete(f"/api/comments/{comment_id}", params={"reason": "Spam"})
+    assert response.status_code == 204
+    return comment_id
+
+
 ACTIONS = {
     "page: delete a post from its page": ("post.delete", _page_delete),
     "api: DELETE /api/posts/{id}": ("post.delete", _api_delete),
@@ -81,6 +108,8 @@ ACTIONS = {
     "page: deactivate": ("user.deactivate", _user_action("deactivate")),
     "page: reactivate": ("user.reactivate", _reactivate),
     "page: delete an account": ("user.delete", _user_action("delete")),
+    "page: remove a comment": ("comment.remove", _page_remove_comment),
+    "api: DELETE /api/comments/{id}?reason=": ("comment.remove", _api_remove_comment),
 }
 
 
@@ -101,6 +130,7 @@ def test_every_moderation_action_is_audited_once(surface, role, make_browser, ma
     assert staff.login("root@example.com").status_code == 303
     ctx: dict[str, Any] = {
         "db": db,
+        "alice": alice,
         "admin": staff,
         "admin_api": staff_api,
         "post_id": post_id_from(alice.create_post("Alice's news", "Big announcement")),
