@@ -2,7 +2,8 @@
 
 Input models bound every field with the limits the tables already declare, so oversized input is
 refused before it reaches a service; the services still apply every rule themselves. Output models
-list their fields one by one: nothing reaches a response unless it is named here.
+list their fields one by one: nothing reaches a response unless it is named here. (Past ~300
+lines: one file holds every shape the API document shows, so the document reads as one.)
 """
 
 from datetime import datetime

@@ -352,7 +352,7 @@ def test_account_deletion_keeps_other_peoples_words_and_fixes_counters(
 
 
 def test_a_deactivated_authors_comments_leave_the_page(alice, bob, admin, post_id, db):
-    comment_on(bob, post_id, "bob was here")
+    comment_id = comment_on(bob, post_id, "bob was here")
     set_role(db, "bob", "user")
     user = get_user(db, "bob")
     user.is_active = False
@@ -360,6 +360,12 @@ def test_a_deactivated_authors_comments_leave_the_page(alice, bob, admin, post_i
     db.commit()
     page = alice.get(f"/posts/{post_id}").text
     assert "bob was here" not in page
+    reply_form = alice.get(f"/posts/{post_id}/comments/{comment_id}/reply")
+    assert reply_form.status_code == 404 and "bob was here" not in reply_form.text
+    refused = alice.submit(
+        f"/posts/{post_id}/comments", {"content": "hi", "parent_id": str(comment_id)}, page="/"
+    )
+    assert refused.status_code == 422
 
 
 def test_profiles_list_recent_comments_on_public_posts(alice, bob, post_id):

@@ -38,7 +38,8 @@ def get_visible(
     return comment, post
 
 
-def _live(session: Session, comment: Comment) -> bool:
+def stands(session: Session, comment: Comment) -> bool:
+    """`shows_words` for a comment row of `session`: whether others may read it and answer."""
     author = session.get(User, comment.author_id) if comment.author_id is not None else None
     return shows_words(comment, author)
 
@@ -65,7 +66,7 @@ def get_removable(*, session: Session, comment_id: int, user: User) -> Comment:
 def get_votable(*, session: Session, comment_id: int, user: User | Viewer) -> Comment:
     """A standing comment `user` may vote on: one they may see (404), not their own (403)."""
     comment, _ = get_visible(session=session, comment_id=comment_id, viewer=user)
-    if not _live(session, comment):
+    if not stands(session, comment):
         raise NotFound("That comment was deleted.")
     if comment.author_id == user.id:
         raise Forbidden("You cannot vote for your own comment.")
@@ -89,7 +90,7 @@ def _parent(session: Session, post: Post, parent_id: int | None) -> Comment | No
     parent = session.get(Comment, parent_id)
     if parent is None or parent.post_id != post.id:
         raise ValidationFailed({"parent_id": "The comment you reply to is not on this post."})
-    if not _live(session, parent):
+    if not stands(session, parent):
         raise ValidationFailed(
             {"parent_id": "The comment you reply to was deleted; reply to the post instead."}
         )

@@ -74,7 +74,7 @@ def _thread(order: tuple[Any, ...], after: bool = False) -> Any:
     )
 
 
-# Built once: one statement per order (docs/performance.md, "Reads of the hottest pages").
+# Built once, one per order (docs/performance.md, "Reads of the hottest pages compiled once").
 _PAGES = {sort: HotQuery(_thread(order)) for sort, order in _ORDERS.items()}
 
 

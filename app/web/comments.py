@@ -101,7 +101,7 @@ def reply_form(
     request: Request, session: SessionDep, post: VisiblePost, comment_id: CommentId
 ) -> Response:
     parent = session.get(Comment, comment_id)
-    if parent is None or parent.post_id != post.id or parent.deleted:
+    if parent is None or parent.post_id != post.id or not comments.stands(session, parent):
         return _form_page(
             request,
             session,
