@@ -5,7 +5,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import make_engine
 from app.models import Post, User
-from app.services import posts, users, votes
+from app.services import comments, posts, users, votes
 
 PASSWORD = "demo passphrase, not a real one"
 
@@ -65,6 +65,21 @@ POSTS = [
 FEATURED = "Our community garden finally has a tool library"
 
 
+# A conversation under the featured post: (author, text, index of the comment it answers).
+THREAD = [
+    (
+        "tomas",
+        "This is great. Could we add a **sign-out sheet**, so we know who has the ladder?",
+        None,
+    ),
+    ("maya", "Yes! I will print one this week and hang it by the shed door.", 0),
+    ("priya", "A shared spreadsheet might be easier to keep up to date.", 1),
+    ("maya", "True, but not everyone has a phone with them in the garden.", 2),
+    ("olu", "I can donate a second wheelbarrow if there is room for it.", None),
+    ("jun", "There is, next to the compost bins.", 4),
+]
+
+
 def seed(settings: Settings) -> dict[str, int]:
     """Create the demo people, posts and votes; returns post ids by title."""
     engine = make_engine(settings)
@@ -88,5 +103,20 @@ def seed(settings: Settings) -> dict[str, int]:
                 votes.add(session=session, post=post, user=voter)
             assert post.id is not None
             ids[title] = post.id
+        featured = session.get(Post, ids[FEATURED])
+        assert featured is not None
+        written: list[int] = []
+        for author, text, answers in THREAD:
+            comment = comments.create(
+                session=session,
+                author=people[author],
+                post=featured,
+                content=text,
+                parent_id=None if answers is None else written[answers],
+            )
+            assert comment.id is not None
+            written.append(comment.id)
+            for reader in [people[name] for name in READERS][: 5 - len(written)]:
+                votes.add_for_comment(session=session, comment=comment, user=reader)
     engine.dispose()
     return ids

@@ -1,4 +1,5 @@
-"""`make screenshots`: the feed, a post, the editor with an error and the login page, as PNGs.
+"""`make screenshots`: the feed, a post, its comments, the editor with an error and the login
+page, as PNGs.
 
 Starts Agora on a fresh database, fills it with demo content through the services, and
 photographs each page at desktop and phone width, in the light theme and (feed and post) dark.
@@ -17,7 +18,7 @@ from tests.e2e.demo import FEATURED, PASSWORD, seed
 from tests.e2e.harness import Site, chromium_launch_args, run_site
 
 OUT = PROJECT_DIR / "docs" / "screenshots"
-PAGES = ("feed", "post", "editor", "login")
+PAGES = ("feed", "post", "thread", "editor", "login")
 DARK_PAGES = ("feed", "post")
 SIZES: dict[str, dict[str, Any]] = {
     "desktop": {"viewport": {"width": 1024, "height": 720}, "device_scale_factor": 1},
@@ -74,6 +75,9 @@ def photograph(
     if "post" in names:
         page.goto(f"/posts/{post_id}")
         shoot(page, out / f"post-{suffix}.png")
+    if "thread" in names:
+        page.goto(f"/posts/{post_id}#comments")
+        shoot(page, out / f"thread-{suffix}.png")
     if "editor" in names:
         page.goto("/posts/new")
         page.get_by_label("Post", exact=True).fill(
