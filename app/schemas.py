@@ -186,6 +186,9 @@ class PostOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     vote_count: int = Field(examples=[3])
+    comment_count: int = Field(
+        examples=[2], description="Comments that show their words (not deleted or removed)."
+    )
     author: Author
 
     @classmethod
@@ -200,7 +203,16 @@ class PostOut(BaseModel):
 
 
 def _post_fields(post: Any) -> dict[str, Any]:
-    names = ("id", "title", "content", "published", "created_at", "updated_at", "vote_count")
+    names = (
+        "id",
+        "title",
+        "content",
+        "published",
+        "created_at",
+        "updated_at",
+        "vote_count",
+        "comment_count",
+    )
     return {
         **{name: getattr(post, name) for name in names},
         "status": status_of(post),

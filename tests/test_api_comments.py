@@ -33,6 +33,9 @@ def test_write_reply_and_read_the_thread(alice_api, bob_api, api, db):
     ]
     assert page["next_cursor"] is None
     assert get_post(db, post_id).comment_count == 2  # type: ignore[union-attr]
+    assert api.get(f"/api/posts/{post_id}").json()["comment_count"] == 2
+    listed = api.get("/api/posts").json()["items"]
+    assert [(p["id"], p["comment_count"]) for p in listed] == [(post_id, 2)]
 
 
 def test_threads_are_keyset_paginated_without_breaking_a_thread(alice_api, bob_api, api):

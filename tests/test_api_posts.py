@@ -48,6 +48,7 @@ def test_list_is_published_posts_newest_first_with_author_and_votes(api, alice_a
         "created_at",
         "updated_at",
         "vote_count",
+        "comment_count",
         "author",
     }
     assert item["status"] == "published" and item["hidden_reason"] is None

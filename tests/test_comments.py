@@ -41,6 +41,7 @@ def post_id(alice) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_comment_lands_on_its_anchor_and_shows_under_the_post(alice, bob, post_id, db):
+    assert "0 comments" in alice.get("/").text  # the card is now cached with its count
     response = bob.submit(
         f"/posts/{post_id}/comments", {"content": "In *full* sun."}, page=f"/posts/{post_id}"
     )
@@ -52,8 +53,9 @@ def test_a_comment_lands_on_its_anchor_and_shows_under_the_post(alice, bob, post
     assert "<em>full</em>" in page
     assert "1 comment" in page
     assert counter(db, post_id) == 1
-    # The feed's card shows the count too.
-    assert "1 comment" in alice.get("/").text
+    # The feed's card shows the new count: the count is part of the cached card's key.
+    feed = alice.get("/").text
+    assert "1 comment<" in feed and "0 comments" not in feed
 
 
 def test_replies_nest_and_deep_ones_say_whom_they_answer(alice, bob, post_id):
