@@ -402,3 +402,16 @@ def test_anonymous_visitors_read_comments_and_are_asked_to_log_in(
     assert f"/login?next=/posts/{post_id}/comments/{comment_id}/reply" in page
     response = browser.submit(f"/posts/{post_id}/comments", {"content": "anon"}, page="/login")
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_the_data_export_and_the_delete_pages_count_ones_comments(alice, bob, post_id):
+    import json
+
+    parent = comment_on(bob, post_id, "bob's comment")
+    comment_on(alice, post_id, "alice's reply", parent)
+    data = json.loads(bob.get("/account/export").text)
+    assert [(c["id"], c["post_id"], c["content"]) for c in data["comments"]] == [
+        (parent, post_id, "bob's comment")
+    ]
+    assert "alice's reply" not in json.dumps(data)
+    assert "1 comment you wrote" in bob.get("/account/delete").text

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Post, User, Vote
+from app.models import Comment, Post, User, Vote
 from app.services import ValidationFailed, users
 
 
@@ -64,6 +64,11 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
         .where(Vote.user_id == user.id)
         .order_by(col(Vote.created_at))
     ).all()
+    written = session.exec(
+        select(Comment)
+        .where(Comment.author_id == user.id)
+        .order_by(col(Comment.created_at), col(Comment.id))
+    ).all()
     return {
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "profile": {
@@ -93,5 +98,18 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
                 "voted_at": vote.created_at.isoformat(timespec="seconds"),
             }
             for vote, post in votes
+        ],
+        "comments": [
+            {
+                "id": comment.id,
+                "post_id": comment.post_id,
+                "parent_id": comment.parent_id,
+                "content": comment.content,
+                "removed_reason": comment.removed_reason,
+                "votes": comment.vote_count,
+                "created_at": comment.created_at.isoformat(timespec="seconds"),
+                "updated_at": comment.updated_at.isoformat(timespec="seconds"),
+            }
+            for comment in written
         ],
     }

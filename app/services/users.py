@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Post, User, Vote
+from app.models import Comment, Post, User, Vote
 from app.security import dummy_hash, hash_password, verify_password
 from app.services import (
     AlreadyExists,
@@ -212,7 +212,8 @@ def ensure_admin_left(session: Session, user: User, actor: User | None = None) -
 
 
 def footprint(*, session: Session, user: User) -> dict[str, int]:
-    """What deleting `user` takes with it: their posts, drafts and the votes they cast."""
+    """What deleting `user` takes with it: their posts, drafts, the votes they cast and the
+    comments they wrote (those with replies stay as "[deleted]")."""
     counts = session.exec(
         select(col(Post.published), func.count())
         .where(Post.owner_id == user.id)
@@ -220,7 +221,15 @@ def footprint(*, session: Session, user: User) -> dict[str, int]:
     ).all()
     by_state = {bool(published): int(n) for published, n in counts}
     votes = session.exec(select(func.count()).where(Vote.user_id == user.id)).one()
-    return {"posts": by_state.get(True, 0), "drafts": by_state.get(False, 0), "votes": int(votes)}
+    written = session.exec(
+        select(func.count()).where(Comment.author_id == user.id, col(Comment.deleted).is_(False))
+    ).one()
+    return {
+        "posts": by_state.get(True, 0),
+        "drafts": by_state.get(False, 0),
+        "votes": int(votes),
+        "comments": int(written),
+    }
 
 
 def remove(*, session: Session, user: User, actor: User | None = None) -> None:
