@@ -1,4 +1,7 @@
-"""Journey 13: comment, reply and follow a permalink, with JavaScript on and off."""
+"""Journey 13: comment, reply and follow a permalink, with JavaScript on and off.
+
+With JavaScript, "Reply" opens the form under the comment; without, it opens the reply page.
+"""
 
 import re
 
@@ -7,7 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.flows import NewContext, new_person, register, write_post
 
 
-def comment_and_reply(author_page: Page, reader_page: Page) -> None:
+def comment_and_reply(author_page: Page, reader_page: Page, *, scripts: bool) -> None:
     register(author_page, new_person("host"))
     post_id = write_post(author_page, "Which tomatoes for a balcony?", "Small pots, lots of sun.")
     expect(author_page.get_by_role("heading", name="0 comments")).to_be_visible()
@@ -28,8 +31,16 @@ def comment_and_reply(author_page: Page, reader_page: Page) -> None:
 
     author_page.reload()
     author_page.get_by_role("link", name=re.compile(r"^Reply to guest")).click()
-    expect(author_page.get_by_role("heading", name="Reply to a comment")).to_be_visible()
-    expect(author_page.locator(".comment-quote")).to_contain_text("cherry")
+    if scripts:
+        # In place: the page stays, the form opens under the comment with the focus in it.
+        expect(author_page).to_have_url(re.compile(rf"/posts/{post_id}$"))
+        expect(author_page.get_by_label("Your reply")).to_be_focused()
+        author_page.get_by_role("button", name="Cancel").click()
+        expect(author_page.get_by_label("Your reply")).to_have_count(0)
+        author_page.get_by_role("link", name=re.compile(r"^Reply to guest")).click()
+    else:
+        expect(author_page.get_by_role("heading", name="Reply to a comment")).to_be_visible()
+        expect(author_page.locator(".comment-quote")).to_contain_text("cherry")
     author_page.get_by_label("Your reply").fill("Thanks, I will.")
     author_page.get_by_role("button", name="Reply", exact=True).click()
     expect(author_page.get_by_role("status")).to_contain_text("Your reply is posted")
@@ -66,11 +77,12 @@ def comment_and_reply(author_page: Page, reader_page: Page) -> None:
 
 
 def test_journey13_comment_and_reply(page: Page, new_context: NewContext) -> None:
-    comment_and_reply(page, new_context().new_page())
+    comment_and_reply(page, new_context().new_page(), scripts=True)
 
 
 def test_journey13_comment_and_reply_without_javascript(new_context: NewContext) -> None:
     comment_and_reply(
         new_context(java_script_enabled=False).new_page(),
         new_context(java_script_enabled=False).new_page(),
+        scripts=False,
     )
