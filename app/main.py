@@ -24,6 +24,7 @@ from app.middleware import (
     BodySizeLimitMiddleware,
     DbSessionMiddleware,
     FormEncodingMiddleware,
+    NulByteMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
 )
@@ -76,9 +77,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = make_engine(settings)
 
     # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
-    # for a bad Host has them, and the size cap applies before the form encoding check buffers.
+    # for a bad Host has them, and the size cap applies before the NUL and form encoding checks
+    # buffer the body.
     app.add_middleware(DbSessionMiddleware)  # innermost: sessions close before the log line
     app.add_middleware(FormEncodingMiddleware)
+    app.add_middleware(NulByteMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)

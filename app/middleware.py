@@ -241,6 +241,73 @@ class FormEncodingMiddleware(HttpMiddleware):
 _RAW_BYTE = re.compile(rb"[\x80-\xff]")
 
 
+# A JSON string escape for U+0000: "\u0000" after an odd run of backslashes ("\\u0000" is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _has_nul(body: bytes, content_type: bytes) -> bool:
+    if b"\x00" in body:
+        return True
+    kind = content_type.partition(b";")[0].strip().lower()
+    if kind == b"application/x-www-form-urlencoded":
+        return b"\x00" in unquote_to_bytes(body)
+    if kind == b"multipart/form-data":
+        return False  # fields arrive raw: a NUL in one is the raw byte looked for above
+    return _JSON_NUL.search(body) is not None  # JSON, or a body FastAPI may read as JSON
+
+
+class NulByteMiddleware(HttpMiddleware):
+    """Refuse a NUL character anywhere in the path, the query string or a form or JSON body.
+
+    No text Agora keeps or looks up may hold U+0000 (PostgreSQL cannot store it at all), so it
+    is refused once, here, with a 400 that says why, rather than field by field. The body is
+    already capped by BodySizeLimitMiddleware, which must wrap this one.
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"]):
+            await self._refuse(scope, receive, send)
+            return
+        if scope["method"] in _SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if _has_nul(body, dict(scope["headers"]).get(b"content-type", b"")):
+            await self._refuse(scope, receive, send)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from app.web.errors import error_response
+
+        response = error_response(
+            Request(scope),
+            400,
+            "The request contains a NUL character (U+0000), which no text here may hold, so "
+            "nothing was done. Remove it and try again.",
+        )
+        await response(scope, receive, send)
+
+
 # A proxy's or client's request id is kept only if it is short and plain, so it cannot forge
 # log lines or smuggle markup into them; anything else is replaced by one of ours.
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
