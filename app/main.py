@@ -34,7 +34,7 @@ from app.web import account_self as web_account_self
 from app.web import admin as web_admin
 from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
-from app.web import errors, health
+from app.web import errors, health, trailing_slash_redirect
 from app.web import posts as web_posts
 from app.web import search as web_search
 from app.web import users as web_users
@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        redirect_slashes=False,  # Starlette's copies the Host header: ours is relative
     )
+    app.router.default = trailing_slash_redirect
     app.openapi = partial(api_docs.openapi_document, app)  # type: ignore[method-assign]
     app.state.settings = settings
     # Checking template files for changes costs a stat() per template per request.

@@ -253,3 +253,46 @@ def test_sec32_unknown_hosts_are_refused_when_allowed_hosts_is_set(make_app):
 
 def test_sec32_any_host_is_accepted_when_allowed_hosts_is_empty(browser, app):
     assert TestClient(app, base_url="http://anything.example").get("/").status_code == 200
+
+
+SLASH_REDIRECTS = [
+    ("GET", "/login/", "/login"),
+    ("GET", "/posts/new/", "/posts/new"),
+    ("GET", "/admin/", "/admin"),
+    ("GET", "/users/alice/?page=2", "/users/alice?page=2"),
+    ("GET", "/search/?q=caf%C3%A9", "/search?q=caf%C3%A9"),
+    ("GET", "/users/Zo%C3%AB/", "/users/Zo%C3%AB"),
+    ("GET", "/users/100%25/", "/users/100%25"),
+    ("GET", "/api/posts/", "/api/posts"),
+    ("POST", "/api/posts/", "/api/posts"),
+    ("GET", "/login//", "/login"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "location"), SLASH_REDIRECTS)
+def test_hole_10_trailing_slash_redirects_are_relative_whatever_the_host(
+    app, method, path, location
+):
+    for host in ("evil.example", "testserver", "127.0.0.1:8000"):
+        client = TestClient(app, base_url=f"http://{host}", follow_redirects=False)
+        response = client.request(method, path)
+        assert response.status_code == 307, (host, path)
+        assert response.headers["location"] == location
+        # Following it reaches the route (a missing user's page is still that route's answer).
+        assert client.request(method, location).status_code != 307
+
+
+def test_hole_10_no_redirect_without_a_route_or_off_the_site(make_app):
+    app = make_app()
+
+    # A route a later feature might add, that `//evil.example` (a link to another site) matches.
+    @app.get("/{name:path}.example")
+    def by_extension(name: str) -> str:
+        return name
+
+    client = TestClient(app, base_url="http://evil.example", follow_redirects=False)
+    assert client.get("/evil.example").status_code == 200
+    for path in ("/nothing/", "/posts/1/nothing/", "/%2Fevil.example/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "location" not in response.headers
