@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import PROJECT_DIR, ConfigError, Settings
-from app.middleware import CSP
 from tests.conftest import Browser, post_id_from
 
 STRONG_KEY = "pX4dT9qL2mZ8rB6vN1cK7wH3yF5gJ0sA-eU_iO"
@@ -23,6 +22,12 @@ CSP_DIRECTIVES = [
     "frame-ancestors 'none'",
     "form-action 'self'",
 ]
+# The whole policy, written out: a change to the app's constant must change this test too.
+PINNED_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 EVERYWHERE = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",
@@ -110,7 +115,7 @@ def test_sec29_content_security_policy(browser):
     for directive in CSP_DIRECTIVES:
         assert directive in directives
     assert "unsafe-inline" not in header and "unsafe-eval" not in header
-    assert header == CSP
+    assert header == PINNED_CSP
 
 
 INLINE = [
@@ -188,7 +193,7 @@ def test_sec30_headers_on_every_response(responses):
     for name, response in responses.items():
         for header, value in EVERYWHERE.items():
             assert response.headers.get(header) == value, f"{header} on {name}"
-        assert response.headers.get("content-security-policy") == CSP, name
+        assert response.headers.get("content-security-policy") == PINNED_CSP, name
 
 
 def test_sec08_no_store_on_every_dynamic_response(responses):
