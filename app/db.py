@@ -3,8 +3,10 @@
 Tables come from the migrations (app/schema.py, `agora migrate`), never from the app.
 """
 
+import os
 from collections import namedtuple
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -41,13 +43,31 @@ def _sqlite_pragmas(tuned: bool) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+def private_sqlite_file(database: Path) -> None:
+    """Create the SQLite file (0600) and its folder (0700) if missing, before SQLite opens it.
+
+    The file holds password hashes. SQLite gives its -wal, -shm and -journal files the mode of
+    the database file, so they stay private too; files an older release left looser are
+    tightened. A folder that already exists is the operator's, and keeps its mode.
+    """
+    folder = database.parent
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True)
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with suppress(FileNotFoundError):
+            os.chmod(f"{database}{suffix}", 0o600)
+
+
 def make_engine(settings: Settings) -> Engine:
-    """Build the engine for `settings.database_url`, creating the SQLite folder if needed."""
+    """Build the engine for `settings.database_url`, creating a private SQLite file if needed."""
     url = make_url(settings.database_url)
+    if settings.instance_dir.is_dir():
+        os.chmod(settings.instance_dir, 0o700)  # Agora's own folder: the key, the database
     if url.get_backend_name() == "sqlite":
         pool: dict[str, Any] = {}
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(url.database))
             # Requests take connections on the event loop (run_db) as well as in worker threads,
             # and give them back on the loop, so a checkout must never wait: SQLite connections
             # are cheap file handles; keep as many as the thread pool can use (anyio's: 40).

@@ -19,7 +19,7 @@ from app.auth import (
 )
 from app.config import Settings
 from app.db import run_db
-from app.middleware import OPEN_SESSIONS
+from app.middleware import OPEN_SESSIONS, SAFE_METHODS
 from app.models import MAX_ID, USERNAME_MAX, Post, User, Viewer
 from app.pagination import MAX_PAGE
 from app.security import (
@@ -144,7 +144,7 @@ def csrf_binding(request: Request, auth: Auth) -> str | None:
 
 async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -> None:
     """Refuse unsafe requests from other sites or without this session's form token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in SAFE_METHODS:
         return
     if is_cross_site(request):
         raise CsrfFailed()

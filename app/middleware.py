@@ -187,6 +187,38 @@ class BodySizeLimitMiddleware(HttpMiddleware):
         await response(scope, receive, send)
 
 
+# The methods that change nothing (SECURITY.md row 13) and carry no body to check: the one list,
+# for the middleware, the CSRF check and the page routers.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body (already capped by BodySizeLimitMiddleware), or None if the
+    client went away before sending it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app `body` (read by a middleware) once, then the real one."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class FormEncodingMiddleware(HttpMiddleware):
     """Read urlencoded bodies as UTF-8, as browsers mean them, and refuse ones that are not.
 
@@ -201,7 +233,7 @@ class FormEncodingMiddleware(HttpMiddleware):
         self.render_error = render_error
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"")
@@ -209,15 +241,9 @@ class FormEncodingMiddleware(HttpMiddleware):
             await self.app(scope, receive, send)
             return
 
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
         try:
             unquote_to_bytes(body).decode("utf-8")
         except UnicodeDecodeError:
@@ -233,19 +259,63 @@ class FormEncodingMiddleware(HttpMiddleware):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 _RAW_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+# A JSON string escape for U+0000: "\u0000" after an odd run of backslashes ("\\u0000" is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _has_nul(body: bytes, content_type: bytes) -> bool:
+    if b"\x00" in body:
+        return True
+    kind = content_type.partition(b";")[0].strip().lower()
+    if kind == b"application/x-www-form-urlencoded":
+        return b"\x00" in unquote_to_bytes(body)
+    if kind == b"multipart/form-data":
+        return False  # fields arrive raw: a NUL in one is the raw byte looked for above
+    return _JSON_NUL.search(body) is not None  # JSON, or a body FastAPI may read as JSON
+
+
+class NulByteMiddleware(HttpMiddleware):
+    """Refuse a NUL character anywhere in the path, the query string or a form or JSON body.
+
+    No text Agora keeps or looks up may hold U+0000 (PostgreSQL cannot store it at all), so it
+    is refused once, here, with a 400 that says why, rather than field by field. The body is
+    already capped by BodySizeLimitMiddleware, which must wrap this one.
+    """
+
+    def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
+        super().__init__(app)
+        self.render_error = render_error
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"]):
+            await self._refuse(scope, receive, send)
+            return
+        if scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
+        if _has_nul(body, dict(scope["headers"]).get(b"content-type", b"")):
+            await self._refuse(scope, receive, send)
+            return
+
+        await self.app(scope, replaying(body, receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.render_error(
+            Request(scope),
+            400,
+            "The request contains a NUL character (U+0000), which no text here may hold, so "
+            "nothing was done. Remove it and try again.",
+        )
+        await response(scope, receive, send)
 
 
 # A proxy's or client's request id is kept only if it is short and plain, so it cannot forge

@@ -22,6 +22,12 @@ from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
 LINK_REL = "nofollow ugc noopener"
+# About 25 times the longest post (CONTENT_MAX): honest Markdown stays far below, while a short
+# reference used thousands of times (tens of MB of HTML per view) is refused or not shown.
+RENDERED_MAX = 512_000
+TOO_LARGE = Markup(  # noqa: S704 - our own constant markup
+    '<p class="too-large">This post is too large to display.</p>'
+)
 SAFE_SCHEMES = ("http", "https", "mailto")
 # Browsers drop these anywhere in a URL before reading its scheme ("java\tscript:" works).
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]+")
@@ -51,7 +57,45 @@ def _same_site(url: str) -> bool:
     return url.startswith("/") and not url.startswith(("//", "/\\"))
 
 
+class _OverBudget(Exception):
+    pass
+
+
+_BUDGET = "agora_budget"  # the characters of HTML still allowed, kept in the render env
+
+
+def _spend(env: EnvType, piece: str) -> str:
+    if _BUDGET in env:
+        env[_BUDGET] -= len(piece)
+        if env[_BUDGET] < 0:
+            raise _OverBudget
+    return piece
+
+
 class _SafeRenderer(RendererHTML):
+    # RendererHTML's two loops, counting the output as it grows, so an oversized rendering
+    # stops at the budget instead of first building all of it.
+    def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        out: list[str] = []
+        for i, token in enumerate(tokens):
+            if token.type == "inline":
+                if token.children:  # counted piece by piece in renderInline
+                    out.append(self.renderInline(token.children, options, env))
+            elif token.type in self.rules:
+                out.append(_spend(env, self.rules[token.type](tokens, i, options, env)))
+            else:
+                out.append(_spend(env, self.renderToken(tokens, i, options, env)))
+        return "".join(out)
+
+    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        out: list[str] = []
+        for i, token in enumerate(tokens):
+            if token.type in self.rules:
+                out.append(_spend(env, self.rules[token.type](tokens, i, options, env)))
+            else:
+                out.append(_spend(env, self.renderToken(tokens, i, options, env)))
+        return "".join(out)
+
     def link_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -77,9 +121,28 @@ def _parser() -> MarkdownIt:
 _md = _parser()
 
 
+def _render_within(text: str, budget: int) -> str | None:
+    try:
+        return _md.render(text, {_BUDGET: budget})
+    except _OverBudget:
+        return None
+
+
 def render(text: str) -> Markup:
-    """Markdown to HTML that is safe to insert into a page as it is."""
-    return Markup(_md.render(text))  # noqa: S704 - html off, URLs checked: see module docstring
+    """Markdown to HTML that is safe to insert into a page as it is; TOO_LARGE past the budget.
+
+    Saving refuses such content (fits_budget), so only content stored before that rule, or
+    pushed over it by a change of the renderer, ever shows the placeholder.
+    """
+    html = _render_within(text, RENDERED_MAX)
+    if html is None:
+        return TOO_LARGE
+    return Markup(html)  # noqa: S704 - html off, URLs checked: see module docstring
+
+
+def fits_budget(text: str) -> bool:
+    """Whether the Markdown renders to at most RENDERED_MAX characters of HTML."""
+    return _render_within(text, RENDERED_MAX) is not None
 
 
 def plain_text(text: str) -> str:

@@ -9,7 +9,7 @@ from app.pagination import Cursor, decode_cursor
 from app.schemas import Message
 
 _WHY = {
-    400: "The request is malformed (for example, a body that is not JSON).",
+    400: "The request is malformed (for example, a body that is not JSON, or a NUL character).",
     401: "No bearer token, or one that is invalid, expired or revoked.",
     403: "You may not do this to that resource.",
     404: "No such resource, or one you may not see.",
@@ -45,6 +45,12 @@ def error_responses(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
             entry["headers"] = _HEADERS[code]
         responses[code] = entry
     return responses
+
+
+def openapi_error(code: int) -> dict[str, Any]:
+    """The OpenAPI response entry for an error status, for operations given it afterwards."""
+    schema = {"$ref": "#/components/schemas/Message"}
+    return {"description": _WHY[code], "content": {"application/json": {"schema": schema}}}
 
 
 def operation_id(route: APIRoute) -> str:
