@@ -16,6 +16,8 @@ from sqlalchemy import Boolean, Enum, Integer, String, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import create_engine
 from sqlmodel.sql.sqltypes import AutoString
 from starlette.concurrency import run_in_threadpool
@@ -87,6 +89,37 @@ def make_engine(settings: Settings) -> Engine:
         max_overflow=20,
         connect_args={"connect_timeout": 5},
     )
+
+
+# What a driver says when the database cannot serve a request now, as opposed to a bug in it.
+# SQLite's primary result codes: BUSY and LOCKED (past busy_timeout), READONLY, IOERR, FULL,
+# CANTOPEN. PostgreSQL's SQLSTATE classes: connection exceptions, insufficient resources (disk
+# full, too many connections), operator intervention (shutting down, starting up, a statement
+# timeout); and a read-only transaction (a standby).
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_PG_UNAVAILABLE = frozenset({"25006"})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot take this request now (unreachable, full,
+    read-only, too busy) and trying again later may work: a 503, not a 500.
+
+    Takes SQLAlchemy's errors and the drivers' own (a HotQuery's raw cursor raises those).
+    """
+    if isinstance(exc, DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(driver_error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_UNAVAILABLE  # the extended code's low byte
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES or sqlstate in _PG_UNAVAILABLE
+    # psycopg gives no SQLSTATE when the server cannot be reached or the connection drops.
+    return isinstance(exc, OperationalError)
 
 
 PROBE_PAD = bytes(8192)  # two pages of SQLite's default size: room for a post-sized write

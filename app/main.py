@@ -27,6 +27,7 @@ from app.middleware import (
     NulByteMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
 )
 from app.web import account as web_account
 from app.web import account_self as web_account_self
@@ -78,7 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
     # for a bad Host has them, and the size cap applies before the NUL and form encoding checks
-    # buffer the body.
+    # buffer the body. Failures are answered inside the headers and the request log (so a 500
+    # or 503 gets both), and outside the database sessions (closed, their work rolled back,
+    # before the page).
     app.add_middleware(DbSessionMiddleware)  # innermost: sessions close before the log line
     app.add_middleware(FormEncodingMiddleware, render_error=errors.error_page)
     app.add_middleware(NulByteMiddleware, render_error=errors.error_page)
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(UnhandledErrorMiddleware, handle_failure=errors.server_error)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 

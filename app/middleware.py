@@ -34,6 +34,8 @@ HSTS = "max-age=63072000; includeSubDomains"
 # How a middleware answers a request it refuses: the site's error page (or JSON under /api),
 # handed in by create_app, so middleware never imports the view layer.
 ErrorRenderer = Callable[[Request, int, str], Awaitable[Response]]
+# How the app answers an exception nothing else handled (it logs it too).
+FailureHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def add_security_headers(
@@ -79,11 +81,7 @@ class HttpMiddleware:
 
 
 class SecurityHeadersMiddleware(HttpMiddleware):
-    """Adds the security headers to every response this middleware sees.
-
-    The 500 page is sent by Starlette's outermost ServerErrorMiddleware, outside this one, so the
-    500 handler calls `add_security_headers` itself.
-    """
+    """Adds the security headers to every response this middleware sees."""
 
     def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
         super().__init__(app)
@@ -100,6 +98,37 @@ class SecurityHeadersMiddleware(HttpMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UnhandledErrorMiddleware(HttpMiddleware):
+    """Answer an exception nothing else handled with `handle_failure`'s page, and end it there.
+
+    Starlette's ServerErrorMiddleware re-raises after its handler answers, so the server logged
+    the error a second time and closed the connection, failing the client's next request too.
+    Here the exception stops, and the answer passes through the request log and the security
+    headers like any other. If part of an answer was already sent, nothing valid can follow it:
+    the server is left to close the connection.
+    """
+
+    def __init__(self, app: ASGIApp, handle_failure: FailureHandler) -> None:
+        super().__init__(app)
+        self.handle_failure = handle_failure
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the one place every failure is answered
+            response = await self.handle_failure(Request(scope, receive), exc)
+            if not started:
+                await response(scope, receive, send)
 
 
 # Where a request's ORM sessions are listed, for DbSessionMiddleware to close.
@@ -332,8 +361,7 @@ class RequestLogMiddleware(HttpMiddleware):
         started = time.perf_counter()
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
-        # Not reset afterwards: the server-error handler runs after this returns, in the same
-        # request task, and tags its traceback with the id. Each request has its own task.
+        # Not reset afterwards: each request has its own task, so the id cannot leak to another.
         request_id_var.set(request_id)
         status = 500  # what the client gets if the app raises before it answers
 

@@ -2,6 +2,7 @@
 server finishes what it started. On the PostgreSQL run they share the PostgreSQL database; on the
 SQLite run, one SQLite file."""
 
+import http.client
 import json
 import re
 import secrets
@@ -200,3 +201,32 @@ def test_hole_17_a_chunked_body_over_the_limit_is_413_from_a_served_app(
                 headers={"content-type": "application/x-www-form-urlencoded"},
             )
             assert small.status_code == 403
+
+
+def test_hole_14_an_unhandled_error_is_logged_once_and_the_connection_lives(
+    production_env, tmp_path: Path
+):
+    config = ServerConfig(production_env, tmp_path / "server.log", module="tests.servers", args=())
+    with running(config) as (server,):
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            connection.request("GET", "/test/boom", headers={"X-Request-ID": "boom-1"})
+            boom = connection.getresponse()
+            boom_page = boom.read().decode()
+            socket_used = connection.sock
+            # The same connection carries the next request: a browser's next click works.
+            connection.request("GET", "/healthz")
+            after = connection.getresponse()
+            after.read()
+            assert connection.sock is socket_used and socket_used is not None
+        finally:
+            connection.close()
+    assert boom.status == 500 and "Something went wrong" in boom_page
+    assert boom.getheader("connection", "").lower() != "close"
+    assert after.status == 200
+
+    lines = [json.loads(line) for line in server.log_text().splitlines()]
+    (error,) = [e for e in lines if e["level"] in ("error", "critical")]
+    assert error["logger"] == "agora.errors" and error["request_id"] == "boom-1"
+    assert "RuntimeError: secret internals" in error["exc"]

@@ -1,16 +1,20 @@
 """Server-side sessions: each token's `jti` has a row; deleting the row revokes the token."""
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.db import HotQuery
+from app.db import HotQuery, unavailable
 from app.models import AuthSession, SessionInfo, User, Viewer
 from app.security import decode_token, encode_token, new_nonce, session_handle
+
+log = logging.getLogger("agora.sessions")
 
 # Writing last_seen on every request would turn each page view into a write; a minute is plenty.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -115,13 +119,22 @@ def claim_touch(row: SessionInfo) -> bool:
 
 
 def touch(*, engine: Engine, row: SessionInfo) -> None:
-    """Record that the session was just used (shown to the user on their account page)."""
-    with engine.begin() as connection:
-        connection.execute(
-            update(AuthSession)
-            .where(AuthSession.jti == row.jti)  # type: ignore[arg-type]
-            .values(last_seen_at=datetime.now(UTC))
-        )
+    """Record that the session was just used (shown to the user on their account page).
+
+    A courtesy, not part of the page: a database that cannot take writes now (a full disk, a
+    standby) must not fail the reads it can still serve.
+    """
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(AuthSession)
+                .where(AuthSession.jti == row.jti)  # type: ignore[arg-type]
+                .values(last_seen_at=datetime.now(UTC))
+            )
+    except SQLAlchemyError as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("could not record a session's last use: the database refuses writes")
 
 
 def end(*, session: Session, jti: str) -> None:
