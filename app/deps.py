@@ -14,7 +14,6 @@ from app.auth import (
     Auth,
     CsrfFailed,
     LoginRequired,
-    PermissionDenied,
     TokenRejected,
 )
 from app.config import Settings
@@ -29,7 +28,7 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import posts, sessions
+from app.services import Forbidden, posts, sessions, throttle
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
@@ -112,13 +111,13 @@ async def get_current_user(auth: AuthDep, session: SessionDep) -> User:
 
 async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not posts.may_moderate(user):
-        raise PermissionDenied("This page is for moderators and administrators.")
+        raise Forbidden("This page is for moderators and administrators.")
     return user
 
 
 async def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_admin:
-        raise PermissionDenied("This page is for administrators.")
+        raise Forbidden("This page is for administrators.")
     return user
 
 
@@ -161,13 +160,8 @@ CsrfProtected = Depends(csrf_protect)
 
 
 def _plain(address: str) -> str:
-    """An IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) as the IPv4 address it is."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
-    return str(mapped or ip)
+    ip = throttle.plain_ip(address)
+    return address if ip is None else str(ip)
 
 
 def _trusted(address: str, settings: Settings) -> bool:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.auth import Auth, CsrfFailed, LoginRequired, PermissionDenied
+from app.auth import Auth, CsrfFailed, LoginRequired
 from app.db import unavailable
 from app.deps import get_auth
 from app.logs import request_id_var
@@ -139,9 +139,8 @@ def install(app: FastAPI) -> None:
             return await error_page(request, exc.status_code, exc.message, headers=exc.headers)
         return RedirectResponse(f"/login?next={quote(_come_back_to(request))}", status_code=303)
 
-    @app.exception_handler(PermissionDenied)
     @app.exception_handler(CsrfFailed)
-    async def refused(request: Request, exc: PermissionDenied | CsrfFailed) -> Response:
+    async def refused(request: Request, exc: CsrfFailed) -> Response:
         return await error_page(request, exc.status_code, exc.message, headers=exc.headers)
 
     @app.exception_handler(DomainError)
