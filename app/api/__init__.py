@@ -1,12 +1,17 @@
 """The JSON API under /api, one router per area, on the same services as the pages."""
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from app.pagination import Cursor, decode_cursor
 from app.schemas import Message
+
+MAX_LIMIT = 100
+# How many items a listing answers at once: the one `limit` of every API listing.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 
 _WHY = {
     400: "The request is malformed (for example, a body that is not JSON, or a NUL character).",
