@@ -123,9 +123,10 @@ _md = _parser()
 
 def _render_within(text: str, budget: int) -> str | None:
     try:
-        return _md.render(text, {_BUDGET: budget})
+        html: str = _md.render(text, {_BUDGET: budget})  # markdown-it types it Any
     except _OverBudget:
         return None
+    return html
 
 
 def render(text: str) -> Markup:
