@@ -12,13 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Enum, Integer, String, event, insert
+from sqlalchemy import Boolean, Enum, Integer, String, Table, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 from sqlmodel.sql.sqltypes import AutoString
 from starlette.concurrency import run_in_threadpool
 
@@ -133,7 +133,8 @@ def check_writes(engine: Engine) -> None:
     The second commits the heartbeat row, as every write commits: it fails on a full disk, a
     read-only file, a read-only PostgreSQL (a standby), or a write lock held too long.
     """
-    table = Heartbeat.__table__
+    # sqlmodel sets __table__ on every table model but does not declare it.
+    table: Table = Heartbeat.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         conn.execute(insert(table).values(id=0, beat_at=utcnow(), pad=PROBE_PAD))
         conn.rollback()
@@ -156,6 +157,13 @@ async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: 
     if engine.dialect.name == "sqlite":
         return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def engine_of(session: Session) -> Engine:
+    """The engine behind a request's session (`deps.get_session` binds each to the app's)."""
+    bind = session.get_bind()
+    assert isinstance(bind, Engine), bind
+    return bind
 
 
 @lru_cache(maxsize=8192)  # the same posts' timestamps are read on every view of a page
@@ -209,7 +217,8 @@ class HotQuery:
         self.stmt = stmt
         columns = list(stmt.selected_columns)
         conversions = [_conversion(column) for column in columns]
-        self.row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]  # noqa: PYI024
+        # mypy reads namedtuple() only with literal field names; these come from the statement.
+        self.row: Any = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]  # noqa: PYI024
         self.times = [i for i, kind in enumerate(conversions) if kind == "time"]
         self.bools = [i for i, kind in enumerate(conversions) if kind == "bool"]
         self._compiled: Any = None
@@ -222,15 +231,15 @@ class HotQuery:
             self._compiled = self.stmt.compile(dialect=engine.dialect)
         compiled = self._compiled
         values = {k: _sqlite_param(v) for k, v in compiled.construct_params(params).items()}
-        connection = engine.raw_connection()  # from the pool, with its checkout/checkin events
+        raw = engine.raw_connection()  # from the pool, with its checkout/checkin events
         try:
-            cursor = connection.cursor()
+            cursor = raw.cursor()
             cursor.execute(compiled.string, [values[name] for name in compiled.positiontup])
-            raw = cursor.fetchall()
+            fetched = cursor.fetchall()
             cursor.close()
         finally:
-            connection.close()
-        return [self._convert(row) for row in raw]
+            raw.close()
+        return [self._convert(row) for row in fetched]
 
     def _convert(self, raw: tuple[Any, ...]) -> Any:
         values = list(raw)

@@ -17,7 +17,7 @@ from app.auth import (
     TokenRejected,
 )
 from app.config import Settings
-from app.db import run_db
+from app.db import engine_of, run_db
 from app.middleware import OPEN_SESSIONS, SAFE_METHODS
 from app.models import MAX_ID, USERNAME_MAX, Post, User, Viewer
 from app.pagination import MAX_PAGE
@@ -35,7 +35,8 @@ from app.services import Forbidden, posts, sessions, throttle
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_session(request: Request) -> Session:
@@ -106,7 +107,7 @@ def _account(session: Session, auth: Auth) -> User:
 
 
 async def get_current_user(auth: AuthDep, session: SessionDep) -> User:
-    return await run_db(session.get_bind(), _account, session, auth)
+    return await run_db(engine_of(session), _account, session, auth)
 
 
 async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:

@@ -9,10 +9,10 @@ refuse to load them anyway.
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Generic, TypeVar
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -114,7 +114,7 @@ class _SafeRenderer(RendererHTML):
 
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_SafeRenderer)
-    md.validateLink = safe_url  # type: ignore[method-assign]
+    md.validateLink = safe_url  # type: ignore[method-assign]  # markdown-it's documented hook
     return md
 
 
@@ -123,9 +123,10 @@ _md = _parser()
 
 def _render_within(text: str, budget: int) -> str | None:
     try:
-        return _md.render(text, {_BUDGET: budget})
+        html: str = _md.render(text, {_BUDGET: budget})  # markdown-it types it Any
     except _OverBudget:
         return None
+    return html
 
 
 def render(text: str) -> Markup:
@@ -185,7 +186,10 @@ def shorten(plain: str, limit: int = EXCERPT_CHARS) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-class RevisionCache:
+Rendered = TypeVar("Rendered", bound=str)  # Markup or plain text
+
+
+class RevisionCache(Generic[Rendered]):
     """A small thread-safe LRU of rendered posts keyed by (post id, updated_at).
 
     Why a per-process cache rather than a stored HTML column: rendering depends only on the
@@ -197,11 +201,11 @@ class RevisionCache:
 
     def __init__(self, max_chars: int = 8_000_000) -> None:
         self.max_chars = max_chars
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Rendered, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, text: str, fn: Any) -> Any:
+    def get(self, key: Hashable, text: str, fn: Callable[[str], Rendered]) -> Rendered:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -217,7 +221,7 @@ class RevisionCache:
                     self._size -= dropped
         return value
 
-    def peek(self, key: Hashable) -> Any:
+    def peek(self, key: Hashable) -> Rendered | None:
         """The cached value for `key`, or None; never renders."""
         with self._lock:
             found = self._items.get(key)
@@ -231,23 +235,23 @@ class RevisionCache:
             self._size = 0
 
 
-_html_cache = RevisionCache()
-_text_cache = RevisionCache(max_chars=2_000_000)
+_html_cache: RevisionCache[Markup] = RevisionCache()
+_text_cache: RevisionCache[str] = RevisionCache(max_chars=2_000_000)
 
 
 def render_post(post_id: int, updated_at: datetime, content: str) -> Markup:
     """The post's HTML, rendered once per revision and then served from memory."""
-    return _html_cache.get((post_id, updated_at), content, render)  # type: ignore[no-any-return]
+    return _html_cache.get((post_id, updated_at), content, render)
 
 
 def cached_post_html(post_id: int, updated_at: datetime) -> Markup | None:
     """The post's HTML if this process has rendered this revision already."""
-    return _html_cache.peek((post_id, updated_at))  # type: ignore[no-any-return]
+    return _html_cache.peek((post_id, updated_at))
 
 
 def post_text(post_id: int, updated_at: datetime, content: str) -> str:
     """The post's plain text, once per revision (search snippets are cut from it)."""
-    return _text_cache.get((post_id, updated_at), content, plain_text)  # type: ignore[no-any-return]
+    return _text_cache.get((post_id, updated_at), content, plain_text)
 
 
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")

@@ -108,14 +108,8 @@ class UserPrivate(UserPublic):
 
     @classmethod
     def of(cls, user: User) -> "UserPrivate":
-        assert user.id is not None
-        return cls(
-            id=user.id,
-            username=user.username,
-            created_at=user.created_at,
-            email=user.email,
-            role=user.role,  # type: ignore[arg-type]
-        )
+        # Validated from the row: the role column is a str, this field one of the roles.
+        return cls.model_validate(user, from_attributes=True)
 
 
 class Token(BaseModel):

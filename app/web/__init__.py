@@ -1,6 +1,6 @@
 """HTML pages, one router per area."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -28,12 +28,12 @@ class PageRouter(APIRouter):
         super().__init__(**kwargs)
         self.guards = list(dependencies)
 
-    def add_api_route(  # type: ignore[override]
+    def add_api_route(
         self,
         path: str,
-        endpoint: Any,
+        endpoint: Callable[..., Any],
         *,
-        methods: Sequence[str] | None = None,
+        methods: Collection[str] | None = None,
         dependencies: Sequence[params.Depends] | None = None,
         **kwargs: Any,
     ) -> None:
