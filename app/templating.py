@@ -130,7 +130,7 @@ def timetag(value: date | None) -> Markup:
 def post_cards(environment: Environment, posts: Iterable[Any]) -> Markup:
     """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
-    A card is a pure function of its row: id, title, excerpt, published, date, votes, author.
+    A card is a pure function of its row: id, title, excerpt, state, date, votes, author.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key
     and a new card; nothing is ever served stale. Why: docs/performance.md, "Cards rendered
     once per row".
@@ -142,7 +142,16 @@ def post_cards(environment: Environment, posts: Iterable[Any]) -> Markup:
     return Markup("\n".join([card(_card_values(post)) for post in posts]))  # noqa: S704
 
 
-CARD_FIELDS = ("id", "title", "excerpt", "published", "created_at", "vote_count", "author")
+CARD_FIELDS = (
+    "id",
+    "title",
+    "excerpt",
+    "published",
+    "hidden_at",
+    "created_at",
+    "vote_count",
+    "author",
+)
 _card_values = attrgetter(*CARD_FIELDS)
 
 

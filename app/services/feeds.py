@@ -43,6 +43,7 @@ CARDS = (
     Post.title,
     Post.excerpt,
     Post.published,
+    Post.hidden_at,  # only ever set in an author's own lists
     Post.created_at,
     Post.vote_count,
     _AUTHOR,
