@@ -13,10 +13,12 @@ IS_ROOT := $(filter 0,$(shell id -u))
 apt_install = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null \
 	|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; }
 # Generated examples per JSON API operation in the schemathesis tests; CI runs `make test`, so
-# this is the CI depth. For a quick local run: SCHEMATHESIS_MAX_EXAMPLES=25 make test
+# this is the CI depth (.ci/run lowers it for its PostgreSQL pass). For a quick local run:
+# SCHEMATHESIS_MAX_EXAMPLES=25 make test-unit
 SCHEMATHESIS_MAX_EXAMPLES ?= 300
 
-.PHONY: help install browser-tools run serve migrate test screenshots lint clean bench bench-quick bench-tools
+.PHONY: help install browser-tools run serve migrate test test-unit screenshots lint clean bench bench-quick \
+	bench-tools
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -61,6 +63,9 @@ migrate: install  ## apply pending database migrations
 test: install browser-tools  ## run the whole test suite: unit tests and the browser (E2E) tests
 	CHROMIUM=$(CHROMIUM) SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-unit: install  ## every test but the browser ones (tests/e2e): needs no Chromium, Java or npm
+	SCHEMATHESIS_MAX_EXAMPLES=$(SCHEMATHESIS_MAX_EXAMPLES) $(BIN)/python -m pytest --ignore=tests/e2e $(PYTEST_ARGS)
+
 screenshots: install browser-tools  ## write docs/screenshots/*.png from a server with demo content
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots
 
@@ -74,9 +79,10 @@ bench: install bench-tools  ## benchmark Agora against the plain reference, writ
 bench-quick: install bench-tools  ## the same, one short round per scenario (~2 min)
 	$(BIN)/python -m bench.run --quick
 
-lint: install  ## ruff
+lint: install  ## ruff on the whole tree, mypy on app/ (settings in pyproject.toml)
 	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/mypy
 
 clean:  ## remove the virtualenv and caches (keeps instance/ and its database)
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache build *.egg-info

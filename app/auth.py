@@ -39,17 +39,6 @@ class TokenRejected(LoginRequired):
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
 
 
-class PermissionDenied(Exception):
-    """The user is logged in but may not do this; answered with the 403 page."""
-
-    status_code: ClassVar[int] = 403
-    headers: ClassVar[dict[str, str]] = {}
-
-    def __init__(self, message: str = "You do not have permission to do that.") -> None:
-        super().__init__(message)
-        self.message = message
-
-
 class CsrfFailed(Exception):
     """The form's CSRF token or the request's origin is wrong; answered with a 403 page."""
 

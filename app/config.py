@@ -166,7 +166,8 @@ def _looks_like_placeholder(key: str) -> bool:
 def _instance_secret(instance_dir: Path) -> str:
     """Read the generated development key, creating it (mode 0600) on first use."""
     path = instance_dir / "secret_key"
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(instance_dir, 0o700)  # also when an older release left it readable
     try:
         key = path.read_text().strip()
         if len(key) >= MIN_SECRET_BYTES:

@@ -3,18 +3,22 @@
 Tables come from the migrations (app/schema.py, `agora migrate`), never from the app.
 """
 
+import os
 from collections import namedtuple
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Enum, Integer, String, event, insert
+from sqlalchemy import Boolean, Enum, Integer, String, Table, event, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlmodel import Session, create_engine
 from sqlmodel.sql.sqltypes import AutoString
 from starlette.concurrency import run_in_threadpool
 
@@ -41,13 +45,31 @@ def _sqlite_pragmas(tuned: bool) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+def private_sqlite_file(database: Path) -> None:
+    """Create the SQLite file (0600) and its folder (0700) if missing, before SQLite opens it.
+
+    The file holds password hashes. SQLite gives its -wal, -shm and -journal files the mode of
+    the database file, so they stay private too; files an older release left looser are
+    tightened. A folder that already exists is the operator's, and keeps its mode.
+    """
+    folder = database.parent
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True)
+    os.close(os.open(database, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with suppress(FileNotFoundError):
+            os.chmod(f"{database}{suffix}", 0o600)
+
+
 def make_engine(settings: Settings) -> Engine:
-    """Build the engine for `settings.database_url`, creating the SQLite folder if needed."""
+    """Build the engine for `settings.database_url`, creating a private SQLite file if needed."""
     url = make_url(settings.database_url)
+    if settings.instance_dir.is_dir():
+        os.chmod(settings.instance_dir, 0o700)  # Agora's own folder: the key, the database
     if url.get_backend_name() == "sqlite":
         pool: dict[str, Any] = {}
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(url.database))
             # Requests take connections on the event loop (run_db) as well as in worker threads,
             # and give them back on the loop, so a checkout must never wait: SQLite connections
             # are cheap file handles; keep as many as the thread pool can use (anyio's: 40).
@@ -69,6 +91,37 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
+# What a driver says when the database cannot serve a request now, as opposed to a bug in it.
+# SQLite's primary result codes: BUSY and LOCKED (past busy_timeout), READONLY, IOERR, FULL,
+# CANTOPEN. PostgreSQL's SQLSTATE classes: connection exceptions, insufficient resources (disk
+# full, too many connections), operator intervention (shutting down, starting up, a statement
+# timeout); and a read-only transaction (a standby).
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_PG_UNAVAILABLE = frozenset({"25006"})
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means the database cannot take this request now (unreachable, full,
+    read-only, too busy) and trying again later may work: a 503, not a 500.
+
+    Takes SQLAlchemy's errors and the drivers' own (a HotQuery's raw cursor raises those).
+    """
+    if isinstance(exc, DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    driver_error = exc.orig if isinstance(exc, DBAPIError) else exc
+    code = getattr(driver_error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_UNAVAILABLE  # the extended code's low byte
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES or sqlstate in _PG_UNAVAILABLE
+    # psycopg gives no SQLSTATE when the server cannot be reached or the connection drops.
+    return isinstance(exc, OperationalError)
+
+
 PROBE_PAD = bytes(8192)  # two pages of SQLite's default size: room for a post-sized write
 
 
@@ -80,7 +133,8 @@ def check_writes(engine: Engine) -> None:
     The second commits the heartbeat row, as every write commits: it fails on a full disk, a
     read-only file, a read-only PostgreSQL (a standby), or a write lock held too long.
     """
-    table = Heartbeat.__table__
+    # sqlmodel sets __table__ on every table model but does not declare it.
+    table: Table = Heartbeat.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         conn.execute(insert(table).values(id=0, beat_at=utcnow(), pad=PROBE_PAD))
         conn.rollback()
@@ -103,6 +157,13 @@ async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: 
     if engine.dialect.name == "sqlite":
         return fn(*args, **kwargs)
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def engine_of(session: Session) -> Engine:
+    """The engine behind a request's session (`deps.get_session` binds each to the app's)."""
+    bind = session.get_bind()
+    assert isinstance(bind, Engine), bind
+    return bind
 
 
 @lru_cache(maxsize=8192)  # the same posts' timestamps are read on every view of a page
@@ -156,7 +217,8 @@ class HotQuery:
         self.stmt = stmt
         columns = list(stmt.selected_columns)
         conversions = [_conversion(column) for column in columns]
-        self.row = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]  # noqa: PYI024
+        # mypy reads namedtuple() only with literal field names; these come from the statement.
+        self.row: Any = namedtuple("Row", [c.key for c in columns])  # type: ignore[misc]  # noqa: PYI024
         self.times = [i for i, kind in enumerate(conversions) if kind == "time"]
         self.bools = [i for i, kind in enumerate(conversions) if kind == "bool"]
         self._compiled: Any = None
@@ -169,15 +231,15 @@ class HotQuery:
             self._compiled = self.stmt.compile(dialect=engine.dialect)
         compiled = self._compiled
         values = {k: _sqlite_param(v) for k, v in compiled.construct_params(params).items()}
-        connection = engine.raw_connection()  # from the pool, with its checkout/checkin events
+        raw = engine.raw_connection()  # from the pool, with its checkout/checkin events
         try:
-            cursor = connection.cursor()
+            cursor = raw.cursor()
             cursor.execute(compiled.string, [values[name] for name in compiled.positiontup])
-            raw = cursor.fetchall()
+            fetched = cursor.fetchall()
             cursor.close()
         finally:
-            connection.close()
-        return [self._convert(row) for row in raw]
+            raw.close()
+        return [self._convert(row) for row in fetched]
 
     def _convert(self, raw: tuple[Any, ...]) -> Any:
         values = list(raw)

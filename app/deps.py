@@ -18,12 +18,11 @@ from app.auth import (
     Auth,
     CsrfFailed,
     LoginRequired,
-    PermissionDenied,
     TokenRejected,
 )
 from app.config import Settings
-from app.db import run_db
-from app.middleware import OPEN_SESSIONS
+from app.db import engine_of, run_db
+from app.middleware import OPEN_SESSIONS, SAFE_METHODS
 from app.models import MAX_ID, USERNAME_MAX, Comment, Post, User, Viewer
 from app.pagination import MAX_PAGE
 from app.security import (
@@ -33,14 +32,15 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import comments, posts, sessions
+from app.services import Forbidden, comments, posts, sessions, throttle
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_session(request: Request) -> Session:
@@ -112,18 +112,18 @@ def _account(session: Session, auth: Auth) -> User:
 
 
 async def get_current_user(auth: AuthDep, session: SessionDep) -> User:
-    return await run_db(session.get_bind(), _account, session, auth)
+    return await run_db(engine_of(session), _account, session, auth)
 
 
 async def get_moderator(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not posts.may_moderate(user):
-        raise PermissionDenied("This page is for moderators and administrators.")
+        raise Forbidden("This page is for moderators and administrators.")
     return user
 
 
 async def get_admin(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_admin:
-        raise PermissionDenied("This page is for administrators.")
+        raise Forbidden("This page is for administrators.")
     return user
 
 
@@ -149,7 +149,7 @@ def csrf_binding(request: Request, auth: Auth) -> str | None:
 
 async def csrf_protect(request: Request, auth: AuthDep, settings: SettingsDep) -> None:
     """Refuse unsafe requests from other sites or without this session's form token."""
-    if request.method in ("GET", "HEAD", "OPTIONS"):
+    if request.method in SAFE_METHODS:
         return
     if is_cross_site(request):
         raise CsrfFailed()
@@ -166,13 +166,8 @@ CsrfProtected = Depends(csrf_protect)
 
 
 def _plain(address: str) -> str:
-    """An IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) as the IPv4 address it is."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
-    return str(mapped or ip)
+    ip = throttle.plain_ip(address)
+    return address if ip is None else str(ip)
 
 
 def _trusted(address: str, settings: Settings) -> bool:

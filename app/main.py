@@ -25,8 +25,10 @@ from app.middleware import (
     BodySizeLimitMiddleware,
     DbSessionMiddleware,
     FormEncodingMiddleware,
+    NulByteMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
+    UnhandledErrorMiddleware,
 )
 from app.web import account as web_account
 from app.web import account_self as web_account_self
@@ -34,7 +36,7 @@ from app.web import admin as web_admin
 from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
 from app.web import comments as web_comments
-from app.web import errors, health
+from app.web import errors, health, trailing_slash_redirect
 from app.web import posts as web_posts
 from app.web import search as web_search
 from app.web import users as web_users
@@ -69,21 +71,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        redirect_slashes=False,  # Starlette's copies the Host header: ours is relative
     )
+    app.router.default = trailing_slash_redirect
+    # Replacing the method is FastAPI's documented way to customise the schema.
     app.openapi = partial(api_docs.openapi_document, app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.templates = templating.environment(reload=settings.env == "development")
     app.state.engine = make_engine(settings)
 
     # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
-    # for a bad Host has them, and the size cap applies before the form encoding check buffers.
+    # for a bad Host has them, and the size cap applies before the NUL and form encoding checks
+    # buffer the body. Failures are answered inside the headers and the request log (so a 500
+    # or 503 gets both), and outside the database sessions (closed, their work rolled back,
+    # before the page).
     app.add_middleware(DbSessionMiddleware)  # innermost: sessions close before the log line
     app.add_middleware(FormEncodingMiddleware, render_error=errors.error_page)
+    app.add_middleware(NulByteMiddleware, render_error=errors.error_page)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, render_error=errors.error_page
     )
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(UnhandledErrorMiddleware, handle_failure=errors.server_error)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 

@@ -34,6 +34,8 @@ HSTS = "max-age=63072000; includeSubDomains"
 # How a middleware answers a request it refuses: the site's error page (or JSON under /api),
 # handed in by create_app, so middleware never imports the view layer.
 ErrorRenderer = Callable[[Request, int, str], Awaitable[Response]]
+# How the app answers an exception nothing else handled (it logs it too).
+FailureHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def add_security_headers(
@@ -79,11 +81,7 @@ class HttpMiddleware:
 
 
 class SecurityHeadersMiddleware(HttpMiddleware):
-    """Adds the security headers to every response this middleware sees.
-
-    The 500 page is sent by Starlette's outermost ServerErrorMiddleware, outside this one, so the
-    500 handler calls `add_security_headers` itself.
-    """
+    """Adds the security headers to every response this middleware sees."""
 
     def __init__(self, app: ASGIApp, csp: str = CSP) -> None:
         super().__init__(app)
@@ -100,6 +98,37 @@ class SecurityHeadersMiddleware(HttpMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UnhandledErrorMiddleware(HttpMiddleware):
+    """Answer an exception nothing else handled with `handle_failure`'s page, and end it there.
+
+    Starlette's ServerErrorMiddleware re-raises after its handler answers, so the server logged
+    the error a second time and closed the connection, failing the client's next request too.
+    Here the exception stops, and the answer passes through the request log and the security
+    headers like any other. If part of an answer was already sent, nothing valid can follow it:
+    the server is left to close the connection.
+    """
+
+    def __init__(self, app: ASGIApp, handle_failure: FailureHandler) -> None:
+        super().__init__(app)
+        self.handle_failure = handle_failure
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the one place every failure is answered
+            response = await self.handle_failure(Request(scope, receive), exc)
+            if not started:
+                await response(scope, receive, send)
 
 
 # Where a request's ORM sessions are listed, for DbSessionMiddleware to close.
@@ -187,6 +216,38 @@ class BodySizeLimitMiddleware(HttpMiddleware):
         await response(scope, receive, send)
 
 
+# The methods that change nothing (SECURITY.md row 13) and carry no body to check: the one list,
+# for the middleware, the CSRF check and the page routers.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body (already capped by BodySizeLimitMiddleware), or None if the
+    client went away before sending it."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app `body` (read by a middleware) once, then the real one."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
 class FormEncodingMiddleware(HttpMiddleware):
     """Read urlencoded bodies as UTF-8, as browsers mean them, and refuse ones that are not.
 
@@ -201,7 +262,7 @@ class FormEncodingMiddleware(HttpMiddleware):
         self.render_error = render_error
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"")
@@ -209,15 +270,9 @@ class FormEncodingMiddleware(HttpMiddleware):
             await self.app(scope, receive, send)
             return
 
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
         try:
             unquote_to_bytes(body).decode("utf-8")
         except UnicodeDecodeError:
@@ -233,19 +288,63 @@ class FormEncodingMiddleware(HttpMiddleware):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
             scope = {**scope, "headers": [*headers, (b"content-length", b"%d" % len(body))]}
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
 
 _RAW_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+# A JSON string escape for U+0000: "\u0000" after an odd run of backslashes ("\\u0000" is text).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _has_nul(body: bytes, content_type: bytes) -> bool:
+    if b"\x00" in body:
+        return True
+    kind = content_type.partition(b";")[0].strip().lower()
+    if kind == b"application/x-www-form-urlencoded":
+        return b"\x00" in unquote_to_bytes(body)
+    if kind == b"multipart/form-data":
+        return False  # fields arrive raw: a NUL in one is the raw byte looked for above
+    return _JSON_NUL.search(body) is not None  # JSON, or a body FastAPI may read as JSON
+
+
+class NulByteMiddleware(HttpMiddleware):
+    """Refuse a NUL character anywhere in the path, the query string or a form or JSON body.
+
+    No text Agora keeps or looks up may hold U+0000 (PostgreSQL cannot store it at all), so it
+    is refused once, here, with a 400 that says why, rather than field by field. The body is
+    already capped by BodySizeLimitMiddleware, which must wrap this one.
+    """
+
+    def __init__(self, app: ASGIApp, render_error: ErrorRenderer) -> None:
+        super().__init__(app)
+        self.render_error = render_error
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"]):
+            await self._refuse(scope, receive, send)
+            return
+        if scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
+        if _has_nul(body, dict(scope["headers"]).get(b"content-type", b"")):
+            await self._refuse(scope, receive, send)
+            return
+
+        await self.app(scope, replaying(body, receive), send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.render_error(
+            Request(scope),
+            400,
+            "The request contains a NUL character (U+0000), which no text here may hold, so "
+            "nothing was done. Remove it and try again.",
+        )
+        await response(scope, receive, send)
 
 
 # A proxy's or client's request id is kept only if it is short and plain, so it cannot forge
@@ -262,8 +361,7 @@ class RequestLogMiddleware(HttpMiddleware):
         started = time.perf_counter()
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
-        # Not reset afterwards: the server-error handler runs after this returns, in the same
-        # request task, and tags its traceback with the id. Each request has its own task.
+        # Not reset afterwards: each request has its own task, so the id cannot leak to another.
         request_id_var.set(request_id)
         status = 500  # what the client gets if the app raises before it answers
 

@@ -55,7 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = value.astimezone(UTC)
         return value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value

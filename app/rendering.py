@@ -9,10 +9,10 @@ refuse to load them anyway.
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Generic, TypeVar
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
@@ -22,6 +22,12 @@ from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
 
 LINK_REL = "nofollow ugc noopener"
+# About 25 times the longest post (CONTENT_MAX): honest Markdown stays far below, while a short
+# reference used thousands of times (tens of MB of HTML per view) is refused or not shown.
+RENDERED_MAX = 512_000
+TOO_LARGE = Markup(  # noqa: S704 - our own constant markup
+    '<p class="too-large">This post is too large to display.</p>'
+)
 SAFE_SCHEMES = ("http", "https", "mailto")
 # Browsers drop these anywhere in a URL before reading its scheme ("java\tscript:" works).
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]+")
@@ -51,7 +57,45 @@ def _same_site(url: str) -> bool:
     return url.startswith("/") and not url.startswith(("//", "/\\"))
 
 
+class _OverBudget(Exception):
+    pass
+
+
+_BUDGET = "agora_budget"  # the characters of HTML still allowed, kept in the render env
+
+
+def _spend(env: EnvType, piece: str) -> str:
+    if _BUDGET in env:
+        env[_BUDGET] -= len(piece)
+        if env[_BUDGET] < 0:
+            raise _OverBudget
+    return piece
+
+
 class _SafeRenderer(RendererHTML):
+    # RendererHTML's two loops, counting the output as it grows, so an oversized rendering
+    # stops at the budget instead of first building all of it.
+    def render(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        out: list[str] = []
+        for i, token in enumerate(tokens):
+            if token.type == "inline":
+                if token.children:  # counted piece by piece in renderInline
+                    out.append(self.renderInline(token.children, options, env))
+            elif token.type in self.rules:
+                out.append(_spend(env, self.rules[token.type](tokens, i, options, env)))
+            else:
+                out.append(_spend(env, self.renderToken(tokens, i, options, env)))
+        return "".join(out)
+
+    def renderInline(self, tokens: Sequence[Token], options: OptionsDict, env: EnvType) -> str:
+        out: list[str] = []
+        for i, token in enumerate(tokens):
+            if token.type in self.rules:
+                out.append(_spend(env, self.rules[token.type](tokens, i, options, env)))
+            else:
+                out.append(_spend(env, self.renderToken(tokens, i, options, env)))
+        return "".join(out)
+
     def link_open(
         self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
     ) -> str:
@@ -70,16 +114,36 @@ class _SafeRenderer(RendererHTML):
 
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_SafeRenderer)
-    md.validateLink = safe_url  # type: ignore[method-assign]
+    md.validateLink = safe_url  # type: ignore[method-assign]  # markdown-it's documented hook
     return md
 
 
 _md = _parser()
 
 
+def _render_within(text: str, budget: int) -> str | None:
+    try:
+        html: str = _md.render(text, {_BUDGET: budget})  # markdown-it types it Any
+    except _OverBudget:
+        return None
+    return html
+
+
 def render(text: str) -> Markup:
-    """Markdown to HTML that is safe to insert into a page as it is."""
-    return Markup(_md.render(text))  # noqa: S704 - html off, URLs checked: see module docstring
+    """Markdown to HTML that is safe to insert into a page as it is; TOO_LARGE past the budget.
+
+    Saving refuses such content (fits_budget), so only content stored before that rule, or
+    pushed over it by a change of the renderer, ever shows the placeholder.
+    """
+    html = _render_within(text, RENDERED_MAX)
+    if html is None:
+        return TOO_LARGE
+    return Markup(html)  # noqa: S704 - html off, URLs checked: see module docstring
+
+
+def fits_budget(text: str) -> bool:
+    """Whether the Markdown renders to at most RENDERED_MAX characters of HTML."""
+    return _render_within(text, RENDERED_MAX) is not None
 
 
 def plain_text(text: str) -> str:
@@ -122,7 +186,10 @@ def shorten(plain: str, limit: int = EXCERPT_CHARS) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-class RevisionCache:
+Rendered = TypeVar("Rendered", bound=str)  # Markup or plain text
+
+
+class RevisionCache(Generic[Rendered]):
     """A small thread-safe LRU of rendered posts keyed by (post id, updated_at).
 
     Why a per-process cache rather than a stored HTML column: rendering depends only on the
@@ -134,11 +201,11 @@ class RevisionCache:
 
     def __init__(self, max_chars: int = 8_000_000) -> None:
         self.max_chars = max_chars
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Rendered, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, text: str, fn: Any) -> Any:
+    def get(self, key: Hashable, text: str, fn: Callable[[str], Rendered]) -> Rendered:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -154,7 +221,7 @@ class RevisionCache:
                     self._size -= dropped
         return value
 
-    def peek(self, key: Hashable) -> Any:
+    def peek(self, key: Hashable) -> Rendered | None:
         """The cached value for `key`, or None; never renders."""
         with self._lock:
             found = self._items.get(key)
@@ -168,28 +235,28 @@ class RevisionCache:
             self._size = 0
 
 
-_html_cache = RevisionCache()
-_text_cache = RevisionCache(max_chars=2_000_000)
+_html_cache: RevisionCache[Markup] = RevisionCache()
+_text_cache: RevisionCache[str] = RevisionCache(max_chars=2_000_000)
 
 
 def render_post(post_id: int, updated_at: datetime, content: str) -> Markup:
     """The post's HTML, rendered once per revision and then served from memory."""
-    return _html_cache.get((post_id, updated_at), content, render)  # type: ignore[no-any-return]
+    return _html_cache.get((post_id, updated_at), content, render)
 
 
 def cached_post_html(post_id: int, updated_at: datetime) -> Markup | None:
     """The post's HTML if this process has rendered this revision already."""
-    return _html_cache.peek((post_id, updated_at))  # type: ignore[no-any-return]
+    return _html_cache.peek((post_id, updated_at))
 
 
 def render_comment(comment_id: int, updated_at: datetime, content: str) -> Markup:
     """A comment's HTML, rendered by the same renderer as posts, once per revision."""
-    return _html_cache.get(("comment", comment_id, updated_at), content, render)  # type: ignore[no-any-return]
+    return _html_cache.get(("comment", comment_id, updated_at), content, render)
 
 
 def post_text(post_id: int, updated_at: datetime, content: str) -> str:
     """The post's plain text, once per revision (search snippets are cut from it)."""
-    return _text_cache.get((post_id, updated_at), content, plain_text)  # type: ignore[no-any-return]
+    return _text_cache.get((post_id, updated_at), content, plain_text)
 
 
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from app.config import PROJECT_DIR
+from app.db import private_sqlite_file
 
 ALEMBIC_INI = PROJECT_DIR / "alembic.ini"
 
@@ -33,7 +34,7 @@ def migration_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(url.database))
         # A site that is serving may hold the write lock for a moment: wait rather than fail.
         return create_engine(url, poolclass=pool.NullPool, connect_args={"timeout": 30})
     return create_engine(url, poolclass=pool.NullPool)

@@ -112,14 +112,8 @@ class UserPrivate(UserPublic):
 
     @classmethod
     def of(cls, user: User) -> "UserPrivate":
-        assert user.id is not None
-        return cls(
-            id=user.id,
-            username=user.username,
-            created_at=user.created_at,
-            email=user.email,
-            role=user.role,  # type: ignore[arg-type]
-        )
+        # Validated from the row: the role column is a str, this field one of the roles.
+        return cls.model_validate(user, from_attributes=True)
 
 
 class Token(BaseModel):
@@ -304,14 +298,18 @@ class CommentOut(BaseModel):
     @classmethod
     def of(cls, comment: Any, author: str | None, viewer_id: int | None) -> "CommentOut":
         """From a Comment or a thread row; `author` is the author's name if it may be shown."""
-        shown = author is not None and not comment.deleted
+        shown = author is not None and comment.author_id is not None and not comment.deleted
         assert comment.id is not None
         return cls(
             id=comment.id,
             post_id=comment.post_id,
             parent_id=comment.parent_id,
             depth=comment.depth,
-            author=Author(id=comment.author_id, username=author) if shown else None,
+            author=(
+                Author(id=comment.author_id, username=author)
+                if shown and author is not None and comment.author_id is not None
+                else None
+            ),
             content=comment.content if shown else "",
             deleted=not shown,
             removed_reason=(

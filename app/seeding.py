@@ -102,7 +102,7 @@ def _claim_ids(conn: Connection, table: type[User] | type[Post], count: int) -> 
     PostgreSQL the range is taken from the table's sequence, so the site's next insert neither
     collides with it nor goes back below it.
     """
-    top = conn.execute(select(func.max(table.id))).scalar() or 0  # type: ignore[arg-type]
+    top = conn.execute(select(func.max(table.id))).scalar() or 0
     if conn.dialect.name == "postgresql":
         name = conn.dialect.identifier_preparer.quote(str(table.__tablename__))
         sequence = conn.execute(select(func.pg_get_serial_sequence(name, "id"))).scalar_one()

@@ -38,6 +38,7 @@ class BoundedHead(HttpToolsProtocol):
         self.head_timer: TimerHandle | None = None
         self.refused = False
 
+    # uvicorn's protocols take an asyncio.Transport, narrower than asyncio's BaseProtocol says.
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)

@@ -1,6 +1,6 @@
 """The one Jinja2 environment, its globals and filters, and the `render` helper pages use."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache, partial
 from operator import attrgetter
@@ -69,7 +69,8 @@ def _flashes(request: Request) -> list[dict[str, str]]:
         )
         request.state.flashes = value if isinstance(value, list) else []
         request.state.flashes_read = bool(read_cookie(request, FLASH_COOKIE))
-    return request.state.flashes  # type: ignore[no-any-return]
+    flashes: list[dict[str, str]] = request.state.flashes
+    return flashes
 
 
 def flash(response: Response, request: Request, message: str, category: str = "success") -> None:
@@ -129,7 +130,7 @@ def timetag(value: date | None) -> Markup:
 def post_cards(environment: Environment, posts: Iterable[Any]) -> Markup:
     """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
-    A card is a pure function of its row: id, title, excerpt, published, date, votes, comment
+    A card is a pure function of its row: id, title, excerpt, state, date, votes, comment
     count, author.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key
     and a new card; nothing is ever served stale. Why: docs/performance.md, "Cards rendered
@@ -147,6 +148,7 @@ CARD_FIELDS = (
     "title",
     "excerpt",
     "published",
+    "hidden_at",
     "created_at",
     "vote_count",
     "comment_count",
@@ -157,7 +159,10 @@ _card_values = attrgetter(*CARD_FIELDS)
 
 def _render_card(environment: Environment, values: tuple[Any, ...]) -> Markup:
     post = dict(zip(CARD_FIELDS, values, strict=True))
-    return environment.get_template("posts/_card.html").module.card(post)  # type: ignore[attr-defined, no-any-return]
+    module = environment.get_template("posts/_card.html").module
+    # A template's macros are attributes jinja2 makes at run time; its types cannot name them.
+    card: Callable[[dict[str, Any]], Markup] = module.card  # type: ignore[attr-defined]
+    return card(post)
 
 
 # ~1 kB a card: a few MB for the cards of every page people are reading.

@@ -99,6 +99,9 @@ def test_hide_one_post(moderator, alice, three_posts, db):
     page = alice.get(f"/posts/{post_id}").text
     assert "Hidden by a moderator" in page and "Spam, plainly" in page
     assert moderator.get(f"/posts/{post_id}").status_code == 404
+    # ...and in her own list of posts it says so, not "Draft".
+    mine = alice.get("/account/posts?status=draft").text
+    assert "Alice&#39;s news" in mine and "Hidden by a moderator" in mine
     # Moderators find it in the list, to restore it.
     listed = moderator.get("/admin/posts?status=hidden")
     assert titles(listed) == ["Alice's news"] and "Spam, plainly" in listed.text

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.middleware import CSP
+from tests.test_security_headers import PINNED_CSP
 
 MAX_ID = 2**63 - 1
 
@@ -123,7 +123,7 @@ def test_docs_pages_load_only_local_assets_and_no_inline_script(api, page):
 
 def test_swagger_ui_runs_under_the_sites_strict_csp(api):
     csp = api.get("/docs").headers["content-security-policy"]
-    assert csp == CSP
+    assert csp == PINNED_CSP
     assert "unsafe-inline" not in csp
 
 

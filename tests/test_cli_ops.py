@@ -1,12 +1,18 @@
 """The `agora` operations commands: migrate, backup, and refusing weak production settings."""
 
+import os
 import shutil
 import sqlite3
 import stat
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, pool
 
@@ -125,3 +131,71 @@ def test_serve_refuses_a_placeholder_secret_key(monkeypatch, capsys):
     monkeypatch.setenv("SECRET_KEY", "changeme")
     assert main(["serve"]) == 2
     assert "SECRET_KEY is a placeholder" in capsys.readouterr().err
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """The common default: new files readable by everyone, unless the code says otherwise."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_hole_09_a_fresh_instance_is_private_to_the_user_running_agora(tmp_path, loose_umask):
+    instance = tmp_path / "instance"
+    database = instance / "agora.db"
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(ENV="development", DATABASE_URL=f"sqlite:///{database}", INSTANCE_DIR=str(instance))
+    migrate = subprocess.run(
+        [sys.executable, "-m", "app", "migrate"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    assert (mode(instance), mode(database)) == (0o700, 0o600)
+
+    # Serving: the key is generated, and a write brings the -wal and -shm files.
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="development",
+        database_url=f"sqlite:///{database}",
+        instance_dir=instance,
+        bcrypt_rounds=4,
+    )
+    app = create_app(settings)
+    with TestClient(app, follow_redirects=False) as client:
+        assert Browser(client).register("carol").status_code == 303
+        files = {path.name: mode(path) for path in instance.iterdir()}
+    app.state.engine.dispose()
+    assert mode(instance) == 0o700
+    assert {"agora.db", "agora.db-wal", "agora.db-shm", "secret_key"} <= set(files)
+    assert files == dict.fromkeys(files, 0o600)
+
+
+def test_hole_09_an_instance_left_readable_is_made_private(tmp_path, loose_umask):
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    database = instance / "agora.db"
+    schema.upgrade(f"sqlite:///{database}")
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        path.touch()
+        path.chmod(0o644)
+    instance.chmod(0o755)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="test",
+        database_url=f"sqlite:///{database}",
+        instance_dir=instance,
+        secret_key="test-secret-key-" + "x" * 40,
+    )
+    create_app(settings).state.engine.dispose()
+    assert mode(instance) == 0o700
+    assert [mode(path) for path in sorted(instance.iterdir())] == [0o600] * 3

@@ -415,3 +415,17 @@ def test_the_data_export_and_the_delete_pages_count_ones_comments(alice, bob, po
     ]
     assert "alice's reply" not in json.dumps(data)
     assert "1 comment you wrote" in bob.get("/account/delete").text
+
+
+def test_a_comment_gets_the_posts_render_budget(alice, bob, post_id, db, make_api):
+    from tests.test_markdown import BUDGET_ERROR
+
+    links = "[a] " * 2_000
+    amplified = f"[a]: /{'x' * (9_990 - len(links))}\n\n{links}"
+    assert len(amplified) <= 10_000
+    refused = bob.submit(f"/posts/{post_id}/comments", {"content": amplified}, page="/")
+    assert refused.status_code == 422 and BUDGET_ERROR in refused.text
+    alice_api = make_api().log_in("alice")
+    api = alice_api.post(f"/api/posts/{post_id}/comments", json={"content": amplified})
+    assert api.status_code == 422 and BUDGET_ERROR in api.text
+    assert all_comments(db) == []

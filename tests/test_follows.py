@@ -205,7 +205,9 @@ def test_top_ranks_last_weeks_posts_by_votes(alice, bob, make_browser, db):
     db.commit()
     page = make_browser().get("/top").text
     assert card_titles(page) == ["Three votes", "One vote", "No votes"]
-    assert none  # the newest post with no votes still shows, last
+    # The very posts, by id: the newest post with no votes still shows, last.
+    shown = [int(i) for i in re.findall(r'<h2 class="post-title"><a href="/posts/(\d+)">', page)]
+    assert shown == [three, one, none]
 
 
 def test_top_paginates(alice, db):

@@ -1,20 +1,16 @@
 """/healthz and /readyz, as a load balancer sees them; the app never builds its own tables."""
 
-import contextlib
-import socket
-import threading
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, event, inspect, pool, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, inspect, pool, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app import schema
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import TEST_DATABASE_URL
+from tests.faults import fill_disk, proxied, throttle_row
 
 
 def client_for(database_url: str, tmp_path) -> TestClient:  # type: ignore[no-untyped-def]
@@ -60,31 +56,6 @@ def test_database_unreachable(tmp_path):
             assert "secret" not in response.text
 
 
-def _cap_at_current_size(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite's own limit on the file's size, per connection: past it, a write that needs a new
-    # page fails with "database or disk is full", exactly as on a full disk.
-    dbapi_connection.execute("PRAGMA max_page_count = 1")  # 1 means: no bigger than it is now
-
-
-def _throttle_row(engine: Engine, key: str) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO login_throttle (key, failures, window_start) VALUES (:k, 0, :t)"),
-            {"k": key, "t": "2026-01-01 00:00:00.000000"},
-        )
-
-
-def _fill(engine: Engine) -> None:
-    """Write rows until the database is full."""
-    for written in range(100_000):
-        try:
-            _throttle_row(engine, f"filler-{written}-" + "x" * 250)
-        except OperationalError as exc:
-            assert "full" in str(exc)
-            return
-    raise AssertionError("the database never filled up")
-
-
 def test_hole_13_a_full_disk_is_read_only_and_reads_go_on(tmp_path):
     # Its own SQLite file on both runs: PostgreSQL cannot be filled up without harming others.
     url = f"sqlite:///{tmp_path / 'full.db'}"
@@ -92,11 +63,9 @@ def test_hole_13_a_full_disk_is_read_only_and_reads_go_on(tmp_path):
     with client_for(url, tmp_path) as client:
         assert client.get("/readyz").json() == {"status": "ready"}
         engine = client.app.state.engine  # type: ignore[attr-defined]
-        event.listen(engine, "connect", _cap_at_current_size)
-        engine.dispose()
-        _fill(engine)
+        fill_disk(engine)
         with pytest.raises(OperationalError, match="full"):  # a post-sized write cannot be saved
-            _throttle_row(engine, "big-" + "y" * 8000)
+            throttle_row(engine, "big-" + "y" * 8000)
 
         response = client.get("/readyz")
         assert response.status_code == 503
@@ -120,70 +89,14 @@ def test_hole_13_a_read_only_postgresql_is_not_ready(tmp_path):
         assert client.get("/").status_code == 200
 
 
-class CuttableProxy:
-    """A TCP relay to the database that a test can cut and mend, leaving the database itself
-    running (other test runs use it)."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.cut = False
-        self.open: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if self.cut:
-                client.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            self.open += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_RDWR)
-
-    def sever(self) -> None:
-        self.cut = True
-        for conn in self.open:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        self.open.clear()
-
-    def close(self) -> None:
-        self.sever()
-        self.listener.close()
-
-
 @pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs a database server to cut off")
 def test_a_database_cut_off_is_unreachable_not_read_only_then_ready_again(tmp_path):
-    real = make_url(TEST_DATABASE_URL)
-    proxy = CuttableProxy((real.host or "127.0.0.1", real.port or 5432))
-    try:
-        url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        with client_for(url, tmp_path) as client:
-            assert client.get("/readyz").json() == {"status": "ready"}
-            proxy.sever()
-            for probe in ("/readyz", "/healthz"):
-                response = client.get(probe)
-                assert response.status_code == 503, probe
-                assert response.json() == {
-                    "status": "unavailable",
-                    "reason": "database unreachable",
-                }
-            proxy.cut = False  # the network comes back: so does the site, by itself
-            assert client.get("/readyz").json() == {"status": "ready"}
-    finally:
-        proxy.close()
+    with proxied(TEST_DATABASE_URL) as (proxy, url), client_for(url, tmp_path) as client:
+        assert client.get("/readyz").json() == {"status": "ready"}
+        proxy.sever()
+        for probe in ("/readyz", "/healthz"):
+            response = client.get(probe)
+            assert response.status_code == 503, probe
+            assert response.json() == {"status": "unavailable", "reason": "database unreachable"}
+        proxy.cut = False  # the network comes back: so does the site, by itself
+        assert client.get("/readyz").json() == {"status": "ready"}

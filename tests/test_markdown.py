@@ -292,3 +292,78 @@ def test_seeded_excerpts_are_what_the_site_would_store():
     for _ in range(300):
         content = _content(rng)
         assert rendering.shorten(" ".join(content.split())) == rendering.excerpt(content)
+
+
+# --- the render budget ---------------------------------------------------------------------
+
+
+def amplifying_markdown(uses: int = 2_500) -> str:
+    """About 20 kB: one long reference definition, then the reference used `uses` times."""
+    links = "[a] " * uses
+    return f"[a]: /{'x' * (19_980 - len(links))}\n\n{links}"
+
+
+AMPLIFIED = amplifying_markdown()
+BUDGET_ERROR = "more than the 512 kB of HTML a page can show"
+
+
+def test_hole_02_the_budget_is_about_html_not_markdown():
+    assert len(AMPLIFIED) <= 20_000
+    assert rendering.render(AMPLIFIED) == rendering.TOO_LARGE
+    assert not rendering.fits_budget(AMPLIFIED)
+    # The same definition used a few times is an ordinary post.
+    few = amplifying_markdown(uses=20)
+    assert rendering.fits_budget(few) and rendering.render(few).count("<a href=") == 20
+
+
+def test_hole_02_saving_or_previewing_an_amplifying_post_is_a_field_error(alice, db):
+    from sqlmodel import func, select
+
+    from app.models import Post
+
+    post_id = post_id_from(alice.create_post("Kept", "original"))
+    for url, extra in (
+        ("/posts", {}),
+        ("/posts", {"preview": "1"}),
+        (f"/posts/{post_id}/edit", {}),
+        (f"/posts/{post_id}/edit", {"preview": "1"}),
+    ):
+        form = {"title": "Big", "content": AMPLIFIED, "published": "1", **extra}
+        response = alice.submit(url, form, page="/posts/new")
+        assert response.status_code == 422, (url, extra)
+        assert BUDGET_ERROR in response.text
+        assert len(response.content) < 100_000  # the input is kept, not rendered
+        assert 'aria-invalid="true"' in re.search(r"<textarea[^>]*>", response.text).group()
+    assert db.exec(select(func.count()).select_from(Post)).one() == 1
+    assert "original" in alice.get(f"/posts/{post_id}").text
+
+
+def test_hole_02_the_api_refuses_it_on_content(alice_api):
+    def assert_refused(response) -> None:  # type: ignore[no-untyped-def]
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", "content"] and BUDGET_ERROR in error["msg"]
+
+    assert_refused(alice_api.post("/api/posts", json={"title": "Big", "content": AMPLIFIED}))
+    post = alice_api.create_post("Kept", "original")
+    url = f"/api/posts/{post['id']}"
+    assert_refused(alice_api.patch(url, json={"content": AMPLIFIED}))
+    replaced = {"title": "Big", "content": AMPLIFIED, "published": True}
+    assert_refused(alice_api.put(url, json=replaced))
+    assert alice_api.get(url).json()["content"] == "original"
+    assert alice_api.get("/api/posts").json()["items"][0]["title"] == "Kept"
+
+
+def test_hole_02_a_stored_oversized_post_shows_a_placeholder(alice, make_browser, db):
+    from app.models import Post
+    from tests.conftest import get_user
+
+    # Stored before the rule existed: straight into the table, past every check.
+    post = Post(owner_id=get_user(db, "alice").id, title="Old", content=AMPLIFIED, published=True)
+    db.add(post)
+    db.commit()
+    for _ in range(2):  # rendered once, then from the cache: small both times
+        response = make_browser().get(f"/posts/{post.id}")
+        assert response.status_code == 200
+        assert "This post is too large to display." in response.text
+        assert len(response.content) < 50_000

@@ -100,6 +100,29 @@ def test_sec11_same_origin_requests_pass(alice, db):
     assert db.exec(select(func.count()).select_from(Post)).one() == 3
 
 
+@pytest.mark.parametrize(
+    ("site", "origin"),
+    [
+        ("http://example.com", "http://evilexample.com"),  # ends with the site's host
+        ("http://example.com", "http://evil.example.com"),  # a subdomain is another origin
+        ("http://example.com", "http://example.com.evil"),
+        ("http://example.com", "http://example.com:8080"),  # another port
+        ("http://example.com", "https://example.com"),  # another scheme
+        ("https://example.com", "http://example.com"),
+    ],
+)
+def test_hole_17_origin_fallback_wants_the_exact_origin(make_browser, db, site, origin):
+    b = make_browser(base_url=site)
+    assert b.register("carol").status_code == 303
+    form = {"title": "t", "content": "c", "csrf_token": b.token("/posts/new")}
+    response = b.client.post("/posts", data=form, headers={"Origin": origin})
+    assert response.status_code == 403, origin
+    assert db.exec(select(func.count()).select_from(Post)).one() == 0
+    # The same form from the site's own origin is accepted.
+    response = b.client.post("/posts", data=form, headers={"Origin": site})
+    assert response.status_code == 303
+
+
 def test_sec12_login_and_register_need_the_pre_session_token(alice, make_browser, db):
     b = make_browser()
     login = {"email": "alice@example.com", "password": PASSWORD}

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import PROJECT_DIR, ConfigError, Settings
-from app.middleware import CSP
 from tests.conftest import Browser, post_id_from
 
 STRONG_KEY = "pX4dT9qL2mZ8rB6vN1cK7wH3yF5gJ0sA-eU_iO"
@@ -23,6 +22,12 @@ CSP_DIRECTIVES = [
     "frame-ancestors 'none'",
     "form-action 'self'",
 ]
+# The whole policy, written out: a change to the app's constant must change this test too.
+PINNED_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
 EVERYWHERE = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",
@@ -110,7 +115,7 @@ def test_sec29_content_security_policy(browser):
     for directive in CSP_DIRECTIVES:
         assert directive in directives
     assert "unsafe-inline" not in header and "unsafe-eval" not in header
-    assert header == CSP
+    assert header == PINNED_CSP
 
 
 INLINE = [
@@ -188,7 +193,7 @@ def test_sec30_headers_on_every_response(responses):
     for name, response in responses.items():
         for header, value in EVERYWHERE.items():
             assert response.headers.get(header) == value, f"{header} on {name}"
-        assert response.headers.get("content-security-policy") == CSP, name
+        assert response.headers.get("content-security-policy") == PINNED_CSP, name
 
 
 def test_sec08_no_store_on_every_dynamic_response(responses):
@@ -253,3 +258,46 @@ def test_sec32_unknown_hosts_are_refused_when_allowed_hosts_is_set(make_app):
 
 def test_sec32_any_host_is_accepted_when_allowed_hosts_is_empty(browser, app):
     assert TestClient(app, base_url="http://anything.example").get("/").status_code == 200
+
+
+SLASH_REDIRECTS = [
+    ("GET", "/login/", "/login"),
+    ("GET", "/posts/new/", "/posts/new"),
+    ("GET", "/admin/", "/admin"),
+    ("GET", "/users/alice/?page=2", "/users/alice?page=2"),
+    ("GET", "/search/?q=caf%C3%A9", "/search?q=caf%C3%A9"),
+    ("GET", "/users/Zo%C3%AB/", "/users/Zo%C3%AB"),
+    ("GET", "/users/100%25/", "/users/100%25"),
+    ("GET", "/api/posts/", "/api/posts"),
+    ("POST", "/api/posts/", "/api/posts"),
+    ("GET", "/login//", "/login"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "location"), SLASH_REDIRECTS)
+def test_hole_10_trailing_slash_redirects_are_relative_whatever_the_host(
+    app, method, path, location
+):
+    for host in ("evil.example", "testserver", "127.0.0.1:8000"):
+        client = TestClient(app, base_url=f"http://{host}", follow_redirects=False)
+        response = client.request(method, path)
+        assert response.status_code == 307, (host, path)
+        assert response.headers["location"] == location
+        # Following it reaches the route (a missing user's page is still that route's answer).
+        assert client.request(method, location).status_code != 307
+
+
+def test_hole_10_no_redirect_without_a_route_or_off_the_site(make_app):
+    app = make_app()
+
+    # A route a later feature might add, that `//evil.example` (a link to another site) matches.
+    @app.get("/{name:path}.example")
+    def by_extension(name: str) -> str:
+        return name
+
+    client = TestClient(app, base_url="http://evil.example", follow_redirects=False)
+    assert client.get("/evil.example").status_code == 200
+    for path in ("/nothing/", "/posts/1/nothing/", "/%2Fevil.example/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "location" not in response.headers

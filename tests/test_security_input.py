@@ -154,9 +154,8 @@ def test_utf8_form_bodies_are_stored_exactly(alice, db, title):
 @pytest.mark.parametrize(
     ("form", "field"),
     [
-        ({"title": "a\x00b", "content": "ok"}, "title"),
-        ({"title": "ok", "content": "a\x00b"}, "content"),
         ({"title": "bell\x07", "content": "ok"}, "title"),
+        ({"title": "ok", "content": "a\x7fb"}, "content"),
         ({"title": "ok", "content": "escape \x1b[31m red"}, "content"),
     ],
 )
@@ -167,19 +166,83 @@ def test_nul_and_control_characters_in_posts_are_refused(alice, db, form, field)
     assert posts_in(db) == 0
 
 
-def test_nul_bytes_in_account_fields(alice, make_browser, db):
-    register = {"username": "ca\x00rol", "email": "carol@example.com", "password": PASSWORD}
-    assert_clear_refusal(make_browser().submit("/register", register, page="/register"), 422)
-    register = {"username": "carol", "email": "ca\x00rol@example.com", "password": PASSWORD}
-    assert_clear_refusal(make_browser().submit("/register", register, page="/register"), 422)
-    register = {"username": "carol", "email": "carol@example.com", "password": PASSWORD + "\x00"}
-    assert_clear_refusal(make_browser().submit("/register", register, page="/register"), 422)
+NUL_REFUSED = "contains a NUL character (U+0000)"
+
+
+def test_hole_08_nul_in_any_form_field_is_refused_at_the_edge(alice, make_browser, db):
+    for form in (
+        {"title": "a\x00b", "content": "ok"},
+        {"title": "ok", "content": "a\x00b"},
+        {"title": "ok", "content": "ok", "published": "\x00"},
+    ):
+        response = alice.submit("/posts", form, page="/posts/new")
+        assert_clear_refusal(response, 400, NUL_REFUSED)
+    for field in ("username", "email", "password"):
+        register = {"username": "carol", "email": "carol@example.com", "password": PASSWORD}
+        register[field] = "ca\x00rol" + register[field]
+        response = make_browser().submit("/register", register, page="/register")
+        assert_clear_refusal(response, 400, NUL_REFUSED)
     for login in (
         {"email": "alice\x00", "password": PASSWORD},
         {"email": "alice", "password": PASSWORD + "\x00"},
     ):
-        assert_clear_refusal(make_browser().submit("/login", login, page="/login"), 400)
+        response = make_browser().submit("/login", login, page="/login")
+        assert_clear_refusal(response, 400, NUL_REFUSED)
+    token = alice.token("/posts/new")
+    raw = f"csrf_token={token}&title=a%00b&content=ok".encode()
+    response = alice.client.post("/posts", content=raw, headers=URLENCODED)
+    assert_clear_refusal(response, 400, NUL_REFUSED)
+    files = {"title": (None, "a\x00b"), "content": (None, "ok"), "csrf_token": (None, token)}
+    assert_clear_refusal(alice.client.post("/posts", files=files), 400, NUL_REFUSED)
+    assert posts_in(db) == 0
     assert db.exec(select(func.count()).select_from(User)).one() == 1
+
+
+NUL_IN_URLS = [
+    "/api/posts?author=%00",
+    "/api/posts?author=alice%00&search=x",
+    "/api/posts?search=a%00",
+    "/api/users/al%00ice",
+    "/admin/posts?q=%00",
+    "/admin/posts?author=%00",
+    "/admin/posts.csv?q=%00",
+    "/admin/audit?actor=%00",
+    "/admin/users?q=a%00",
+    "/search?q=%00",
+    "/users/alice%00",
+    "/?page=1%00",
+]
+
+
+@pytest.mark.parametrize("url", NUL_IN_URLS)
+def test_hole_08_nul_in_a_url_is_a_clear_400_on_every_database(admin, url):
+    response = admin.get(url)
+    assert response.status_code == 400
+    if url.startswith("/api/"):
+        assert response.headers["content-type"] == "application/json"
+        assert NUL_REFUSED in response.json()["detail"]
+    else:
+        assert_clear_refusal(response, 400, NUL_REFUSED)
+
+
+def test_hole_08_nul_in_json_bodies_is_refused(alice_api, api, db):
+    for body in (
+        b'{"title": "a\\u0000b", "content": "ok"}',
+        b'{"title": "ok", "content": "\\\\\\u0000"}',  # an escaped backslash, then \u0000
+        b'{"title": "ok", "content": "a\x00b"}',
+    ):
+        for headers in ({"content-type": "application/json"}, {}):
+            response = alice_api.post("/api/posts", content=body, headers=headers)
+            assert response.status_code == 400, body
+            assert NUL_REFUSED in response.json()["detail"]
+    signup = b'{"username": "carol", "email": "carol@example.com", "password": "x\\u0000yz1234"}'
+    assert api.client.post("/api/users", content=signup).status_code == 400
+    token = api.client.post("/api/token", data={"username": "alice\x00", "password": PASSWORD})
+    assert token.status_code == 400 and NUL_REFUSED in token.json()["detail"]
+    assert posts_in(db) == 0
+    # "\\u0000" is a backslash and then text: kept exactly as written.
+    text = alice_api.create_post("ok", "a \\u0000 b")
+    assert text["content"] == "a \\u0000 b"
 
 
 @pytest.mark.parametrize(
@@ -204,8 +267,9 @@ def test_bad_bytes_in_urls_are_a_clear_4xx(alice, url):
 
 def test_bad_bytes_in_the_next_parameter_are_dropped(make_browser):
     b = make_browser()
-    page = b.get("/login?next=%FF%00/evil")
+    page = b.get("/login?next=%FF%FE/evil")
     assert page.status_code == 200 and 'name="next"' not in page.text
+    assert_clear_refusal(b.get("/login?next=%FF%00/evil"), 400, NUL_REFUSED)
 
 
 ODD_TEXT = [

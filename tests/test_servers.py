@@ -2,6 +2,7 @@
 server finishes what it started. On the PostgreSQL run they share the PostgreSQL database; on the
 SQLite run, one SQLite file."""
 
+import http.client
 import json
 import re
 import secrets
@@ -170,3 +171,62 @@ def test_production_server_logs_each_request_and_finishes_them_on_sigterm(
     assert error["request_id"] == "incident-42"
     assert "RuntimeError: secret internals" in error["exc"]
     assert not [e for e in lines if e["logger"] == "uvicorn.access"]  # we log requests ourselves
+
+
+def test_hole_17_a_chunked_body_over_the_limit_is_413_from_a_served_app(
+    production_env, tmp_path: Path
+):
+    # 1 MB allowed; 40 chunks of 30 kB each, every one far under the limit, 1.2 MB in all.
+    with running(ServerConfig(production_env, tmp_path / "server.log")) as (server,):
+
+        def chunks():  # type: ignore[no-untyped-def]
+            yield b"email=a%40example.com&password="
+            for _ in range(40):
+                yield b"x" * 30_000
+
+        with httpx.Client(timeout=30) as client:
+            response = client.post(
+                server.url + "/login",
+                content=chunks(),
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            assert response.request.headers["transfer-encoding"] == "chunked"
+            assert "content-length" not in response.request.headers
+            assert response.status_code == 413
+            assert "larger than the 1,000 kB we accept" in response.text
+            # Under the limit the same chunked body reaches the app (here: its CSRF check).
+            small = client.post(
+                server.url + "/login",
+                content=iter([b"email=a%40example.com", b"&password=", b"x" * 30_000]),
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            )
+            assert small.status_code == 403
+
+
+def test_hole_14_an_unhandled_error_is_logged_once_and_the_connection_lives(
+    production_env, tmp_path: Path
+):
+    config = ServerConfig(production_env, tmp_path / "server.log", module="tests.servers", args=())
+    with running(config) as (server,):
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            connection.request("GET", "/test/boom", headers={"X-Request-ID": "boom-1"})
+            boom = connection.getresponse()
+            boom_page = boom.read().decode()
+            socket_used = connection.sock
+            # The same connection carries the next request: a browser's next click works.
+            connection.request("GET", "/healthz")
+            after = connection.getresponse()
+            after.read()
+            assert connection.sock is socket_used and socket_used is not None
+        finally:
+            connection.close()
+    assert boom.status == 500 and "Something went wrong" in boom_page
+    assert boom.getheader("connection", "").lower() != "close"
+    assert after.status == 200
+
+    lines = [json.loads(line) for line in server.log_text().splitlines()]
+    (error,) = [e for e in lines if e["level"] in ("error", "critical")]
+    assert error["logger"] == "agora.errors" and error["request_id"] == "boom-1"
+    assert "RuntimeError: secret internals" in error["exc"]

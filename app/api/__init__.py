@@ -1,15 +1,20 @@
 """The JSON API under /api, one router per area, on the same services as the pages."""
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from app.pagination import Cursor, decode_cursor
 from app.schemas import Message
 
+MAX_LIMIT = 100
+# How many items a listing answers at once: the one `limit` of every API listing.
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+
 _WHY = {
-    400: "The request is malformed (for example, a body that is not JSON).",
+    400: "The request is malformed (for example, a body that is not JSON, or a NUL character).",
     401: "No bearer token, or one that is invalid, expired or revoked.",
     403: "You may not do this to that resource.",
     404: "No such resource, or one you may not see.",
@@ -45,6 +50,12 @@ def error_responses(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
             entry["headers"] = _HEADERS[code]
         responses[code] = entry
     return responses
+
+
+def openapi_error(code: int) -> dict[str, Any]:
+    """The OpenAPI response entry for an error status, for operations given it afterwards."""
+    schema = {"$ref": "#/components/schemas/Message"}
+    return {"description": _WHY[code], "content": {"application/json": {"schema": schema}}}
 
 
 def operation_id(route: APIRoute) -> str:

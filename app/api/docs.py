@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import Response
 
 from app import __version__
+from app.api import openapi_error
 from app.middleware import CSP
 from app.templating import render
 
@@ -59,6 +60,12 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             tags=TAGS,
             license_info={"name": "MIT", "identifier": "MIT"},
         )
+        # A NUL character anywhere in a request is refused before any route runs
+        # (NulByteMiddleware), so every operation can answer 400.
+        malformed = openapi_error(400)
+        for operations in app.openapi_schema["paths"].values():
+            for operation in operations.values():
+                operation["responses"].setdefault("400", malformed)
     return app.openapi_schema
 
 

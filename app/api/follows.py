@@ -6,8 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from app.api import error_responses, invalid_query, operation_id, read_cursor
-from app.api.posts import MAX_LIMIT
+from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
 from app.deps import ApiUser, SessionDep, Username
 from app.models import User
 from app.pagination import encode_cursor
@@ -59,7 +58,7 @@ def api_feed(
     request: Request,
     session: SessionDep,
     user: ApiUser,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per page.")] = 20,
+    limit: Limit = 20,
     cursor: Annotated[
         str | None, Query(max_length=64, description="`next_cursor` from the previous page.")
     ] = None,

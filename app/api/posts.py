@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api import error_responses, invalid_query, operation_id, read_cursor
+from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
 from app.deps import ApiOwnPost, ApiRemovablePost, ApiUser, ApiVisiblePost, SessionDep
 from app.models import USERNAME_MAX, User
 from app.pagination import Position, encode_cursor
@@ -14,7 +14,6 @@ from app.services import feeds, posts
 
 router = APIRouter(prefix="/api/posts", tags=["posts"], generate_unique_id_function=operation_id)
 
-MAX_LIMIT = 100
 # Offsets are for jumping a few pages; deeper reading follows `next`, which costs the same at
 # any depth. The cap keeps an OFFSET scan short.
 MAX_OFFSET = 10_000
@@ -24,7 +23,7 @@ LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "s
 @router.get("", summary="List and search published posts")
 def api_list_posts(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Posts per page.")] = 20,
+    limit: Limit = 20,
     cursor: Annotated[
         str | None,
         Query(max_length=64, description="`next_cursor` from the previous page."),

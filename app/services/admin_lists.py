@@ -87,7 +87,7 @@ def _users(f: UserFilter) -> Any:
 
 
 def _posts(f: PostFilter) -> Any:
-    stmt = select(  # type: ignore[call-overload]
+    stmt = select(  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
         col(Post.id),
         col(Post.title),
         col(Post.published),

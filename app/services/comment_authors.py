@@ -16,34 +16,30 @@ def forget(*, session: Session, user_id: int) -> None:
     """Detach `user_id` from every comment and vote on comments, before the account row goes."""
     voted = select(CommentVote.comment_id).where(CommentVote.user_id == user_id)
     session.exec(
-        update(Comment)  # type: ignore[call-overload]
-        .where(col(Comment.id).in_(voted))
-        .values(vote_count=Comment.vote_count - 1)
+        update(Comment).where(col(Comment.id).in_(voted)).values(vote_count=Comment.vote_count - 1)
     )
     # Comments on the account's own posts go with those posts (ON DELETE CASCADE).
     # An alias: inside the UPDATE of `post` below, a plain `post` here would be correlated to it.
     mine = aliased(Post, name="mine")
     own_posts = select(mine.id).where(mine.owner_id == user_id)
     theirs = (
-        Comment.author_id == user_id,
+        col(Comment.author_id) == user_id,
         col(Comment.post_id).not_in(own_posts),
     )
     standing = (
         select(func.count())
         .select_from(Comment)
-        .where(*theirs, col(Comment.deleted).is_(False), Comment.post_id == Post.id)
+        .where(*theirs, col(Comment.deleted).is_(False), col(Comment.post_id) == Post.id)
         .scalar_subquery()
     )
     session.exec(
-        update(Post)  # type: ignore[call-overload]
+        update(Post)
         .where(col(Post.id).in_(select(Comment.post_id).where(*theirs)))
         .values(comment_count=Post.comment_count - standing)
     )
     reply = aliased(Comment, name="reply")
-    answered = exists().where(reply.parent_id == Comment.id)
+    answered = exists().where(col(reply.parent_id) == Comment.id)
     session.exec(
-        update(Comment)  # type: ignore[call-overload]
-        .where(*theirs, answered)
-        .values(deleted=True, author_id=None, content="")
+        update(Comment).where(*theirs, answered).values(deleted=True, author_id=None, content="")
     )
-    session.exec(delete(Comment).where(*theirs))  # type: ignore[call-overload]
+    session.exec(delete(Comment).where(*theirs))

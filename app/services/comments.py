@@ -77,10 +77,10 @@ def _move_count(session: Session, post_id: int, by: int) -> int:
     """Move the post's comment counter inside the caller's transaction; rows changed (0: a new
     comment's post is not public any more). It is the first write of every comment change, so
     it also makes comment writes on one post take turns (a row lock; SQLite's one writer)."""
-    stmt = update(Post).where(Post.id == post_id)  # type: ignore[arg-type]
+    stmt = update(Post).where(col(Post.id) == post_id)
     if by > 0:
         stmt = stmt.where(col(Post.published).is_(True))
-    result = session.exec(stmt.values(comment_count=Post.comment_count + by))  # type: ignore[call-overload]
+    result = session.exec(stmt.values(comment_count=Post.comment_count + by))
     return int(result.rowcount)
 
 
@@ -131,7 +131,7 @@ def write(
             Comment.author_id == author.id,
             same_parent,
             Comment.content == content,
-            Comment.created_at > now - REPEAT_WINDOW,  # type: ignore[operator]
+            col(Comment.created_at) > now - REPEAT_WINDOW,
         )
     ).first()
     if repeated is not None:
@@ -182,7 +182,7 @@ def edited(comment: object) -> bool:
 
 
 def _has_replies(session: Session, comment: Comment) -> bool:
-    return bool(session.exec(select(exists().where(Comment.parent_id == comment.id))).one())
+    return bool(session.exec(select(exists().where(col(Comment.parent_id) == comment.id))).one())
 
 
 def delete_own(*, session: Session, comment: Comment) -> None:
@@ -201,7 +201,7 @@ def delete_own(*, session: Session, comment: Comment) -> None:
 def _drop(session: Session, comment: Comment) -> None:
     """Delete a comment without replies, then each "[deleted]" ancestor left without any."""
     parent_id = comment.parent_id
-    session.exec(delete(Comment).where(Comment.id == comment.id))  # type: ignore[call-overload,arg-type]
+    session.exec(delete(Comment).where(col(Comment.id) == comment.id))
     while parent_id is not None:
         parent = session.get(Comment, parent_id)
         if (
@@ -212,7 +212,7 @@ def _drop(session: Session, comment: Comment) -> None:
         ):
             return
         parent_id = parent.parent_id
-        session.exec(delete(Comment).where(Comment.id == parent.id))  # type: ignore[call-overload,arg-type]
+        session.exec(delete(Comment).where(col(Comment.id) == parent.id))
         session.expunge(parent)
 
 

@@ -7,7 +7,7 @@ never a session: no ORM state to set up or clean, and an anonymous page opens no
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, literal, text, tuple_
+from sqlalchemy import Integer, Label, bindparam, literal, text, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -18,7 +18,7 @@ from app.pagination import PAGE_SIZE, Page, Position, Window, after_post, bounds
 from app.services import search as fulltext
 from app.services.users import AVAILABLE
 
-_AUTHOR = User.username.label("author")  # type: ignore[attr-defined]
+_AUTHOR: Label[str] = col(User.username).label("author")
 # Everything about a post, for the API, search results, the Following feed (whose cards show
 # the excerpt) and the post page; read straight into rows.
 LISTING = (
@@ -44,6 +44,7 @@ CARDS = (
     Post.title,
     Post.excerpt,
     Post.published,
+    Post.hidden_at,  # only ever set in an author's own lists
     Post.created_at,
     Post.vote_count,
     Post.comment_count,
@@ -56,7 +57,7 @@ def _listing(columns: tuple[Any, ...] = LISTING) -> Any:
     # the plan stays a walk down the post index (docs/performance.md).
     return (
         select(*columns)
-        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .join(User, User.id == Post.owner_id)
         .where(AVAILABLE)
         .order_by(col(Post.created_at).desc(), col(Post.id).desc())
     )
@@ -118,9 +119,9 @@ def _ranked_statement(dialect: str, by_author: bool) -> Any:
         .subquery("ranked")
     )
     return (
-        select(*LISTING)
+        select(*LISTING)  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
         .join(ranked, ranked.c.id == Post.id)
-        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        .join(User, User.id == Post.owner_id)
         .where(col(Post.published).is_(True))
         .order_by(ranked.c.score.desc(), col(Post.id).desc())
     )
@@ -159,17 +160,17 @@ def top(*, engine: Engine, page: int = 1, now: datetime | None = None) -> Page:
 
 _TOP_RANKED = (
     select(Post.id, Post.vote_count)
-    .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
-    .where(col(Post.published).is_(True), Post.created_at >= bindparam("since"), AVAILABLE)  # type: ignore[arg-type]
+    .join(User, col(User.id) == Post.owner_id)
+    .where(col(Post.published).is_(True), Post.created_at >= bindparam("since"), AVAILABLE)
     .order_by(col(Post.vote_count).desc(), col(Post.id).desc())
     .offset(bindparam("offset"))
     .limit(bindparam("limit"))
     .subquery("ranked")
 )
 _TOP = HotQuery(
-    select(*CARDS)
+    select(*CARDS)  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
     .join(_TOP_RANKED, _TOP_RANKED.c.id == Post.id)
-    .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+    .join(User, User.id == Post.owner_id)
     .order_by(_TOP_RANKED.c.vote_count.desc(), _TOP_RANKED.c.id.desc())
 )
 
@@ -196,8 +197,8 @@ def following(
             params.update(before_at=after.created_at, before_id=after.id)
         candidates = (_FOLLOWING_AFTER if after else _FOLLOWING).bindparams(**params)
     stmt = (
-        select(*LISTING)
-        .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+        select(*LISTING)  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
+        .join(User, User.id == Post.owner_id)
         .where(col(Post.id).in_(candidates))
         .order_by(col(Post.created_at).desc(), col(Post.id).desc())
     )
@@ -208,8 +209,8 @@ def _following_lateral(user: User | Viewer, take: int, after: Position | None) -
     """PostgreSQL: the newest `take` post ids of each followed author (LATERAL), newest first."""
     followed = (
         select(Follow.followed_id)
-        .join(User, User.id == Follow.followed_id)  # type: ignore[arg-type]
-        .where(Follow.follower_id == user.id, AVAILABLE)  # type: ignore[arg-type]
+        .join(User, col(User.id) == Follow.followed_id)
+        .where(Follow.follower_id == user.id, AVAILABLE)
         .subquery("f")
     )
     recent = aliased(Post, name="recent")

@@ -33,14 +33,12 @@ def follow(*, session: Session, follower: User, followed: User) -> bool:
         raise CannotFollow("You cannot follow yourself.")
     if is_following(session=session, follower=follower, followed=followed):
         return False
-    count = session.exec(
-        select(func.count()).where(Follow.follower_id == follower.id)  # type: ignore[arg-type]
-    ).one()
+    count = session.exec(select(func.count()).where(Follow.follower_id == follower.id)).one()
     if count >= MAX_FOLLOWING:
         raise CannotFollow(f"You can follow at most {MAX_FOLLOWING:,} people.")
     try:
         session.exec(
-            insert(Follow).values(  # type: ignore[call-overload]
+            insert(Follow).values(
                 follower_id=follower.id, followed_id=followed.id, created_at=datetime.now(UTC)
             )
         )
@@ -54,9 +52,9 @@ def follow(*, session: Session, follower: User, followed: User) -> bool:
 def unfollow(*, session: Session, follower: User, followed: User) -> bool:
     """Stop following; False if there was nothing to undo."""
     result = session.exec(
-        delete(Follow).where(  # type: ignore[call-overload]
-            Follow.follower_id == follower.id,  # type: ignore[arg-type]
-            Follow.followed_id == followed.id,  # type: ignore[arg-type]
+        delete(Follow).where(
+            col(Follow.follower_id) == follower.id,
+            col(Follow.followed_id) == followed.id,
         )
     )
     session.commit()
@@ -73,23 +71,23 @@ def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stat
     followers = (
         select(func.count())
         .select_from(Follow)
-        .join(User, User.id == Follow.follower_id)  # type: ignore[arg-type]
-        .where(Follow.followed_id == user.id, user_service.AVAILABLE)  # type: ignore[arg-type]
+        .join(User, col(User.id) == Follow.follower_id)
+        .where(Follow.followed_id == user.id, user_service.AVAILABLE)
         .scalar_subquery()
     )
     following = (
         select(func.count())
         .select_from(Follow)
-        .join(User, User.id == Follow.followed_id)  # type: ignore[arg-type]
-        .where(Follow.follower_id == user.id, user_service.AVAILABLE)  # type: ignore[arg-type]
+        .join(User, col(User.id) == Follow.followed_id)
+        .where(Follow.follower_id == user.id, user_service.AVAILABLE)
         .scalar_subquery()
     )
     viewer_follows = (
-        exists().where(Follow.follower_id == viewer.id, Follow.followed_id == user.id)  # type: ignore[arg-type]
+        exists().where(col(Follow.follower_id) == viewer.id, col(Follow.followed_id) == user.id)
         if viewer is not None and viewer.id != user.id
         else literal(False)
     )
-    row = session.exec(select(followers, following, viewer_follows)).one()  # type: ignore[call-overload]
+    row = session.exec(select(followers, following, viewer_follows)).one()
     return Stats(int(row[0]), int(row[1]), bool(row[2]))
 
 
@@ -97,12 +95,12 @@ def people(*, session: Session, user: User, direction: str, page: int = 1) -> Pa
     """`user`'s followers (direction "followers") or the people they follow ("following"),
     most recent first."""
     if direction == "followers":
-        mine, theirs = Follow.followed_id, Follow.follower_id
+        mine, theirs = col(Follow.followed_id), col(Follow.follower_id)
     else:
-        mine, theirs = Follow.follower_id, Follow.followed_id
+        mine, theirs = col(Follow.follower_id), col(Follow.followed_id)
     stmt = (
         select(User)
-        .join(Follow, theirs == User.id)  # type: ignore[arg-type]
+        .join(Follow, theirs == User.id)
         .where(mine == user.id, user_service.AVAILABLE)
         .order_by(col(Follow.created_at).desc(), col(User.id).desc())
     )

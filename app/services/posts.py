@@ -40,7 +40,7 @@ def get_visible(
     """The post and its author if the viewer may see it (`visible_to`, and an available
     author); 404 otherwise."""
     found = session.exec(
-        select(Post, User).join(User, User.id == Post.owner_id).where(Post.id == post_id)  # type: ignore[arg-type]
+        select(Post, User).join(User, col(User.id) == Post.owner_id).where(Post.id == post_id)
     ).first()
     if found is None or not users.available(found[1]) or not visible_to(found[0], viewer):
         raise NotFound("That post does not exist.")
@@ -48,13 +48,13 @@ def get_visible(
 
 
 # The post page in one read: the post, its author's name and whether the viewer voted for it
-# (viewer NULL for visitors, which matches no vote).
+# (viewer NULL for visitors, which matches no vote). sqlmodel types select() for 1-4 columns.
 _SHOW = HotQuery(
-    select(*LISTING, col(Vote.user_id).is_not(None).label("voted"))
-    .join(User, User.id == Post.owner_id)  # type: ignore[arg-type]
+    select(*LISTING, col(Vote.user_id).is_not(None).label("voted"))  # type: ignore[call-overload]
+    .join(User, User.id == Post.owner_id)
     .outerjoin(
         Vote,
-        and_(Vote.post_id == Post.id, Vote.user_id == bindparam("viewer")),  # type: ignore[arg-type]
+        and_(col(Vote.post_id) == Post.id, col(Vote.user_id) == bindparam("viewer")),
     )
     .where(Post.id == bindparam("post_id"))
 )

@@ -60,7 +60,7 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
     ).all()
     votes = session.exec(
         select(Vote, Post)
-        .join(Post, Post.id == Vote.post_id)  # type: ignore[arg-type]
+        .join(Post, col(Post.id) == Vote.post_id)
         .where(Vote.user_id == user.id)
         .order_by(col(Vote.created_at))
     ).all()

@@ -21,8 +21,10 @@ import re
 from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
     Float,
     Integer,
+    SQLColumnExpression,
     and_,
     bindparam,
     column,
@@ -49,7 +51,7 @@ _WORD = re.compile(r"[^\W_]+")
 _fts = table("post_fts", column("rowid", Integer))
 # bm25 weights per column (title, content); bm25 is lower for better matches.
 _BM25 = func.bm25(literal_column("post_fts"), 4.0, 1.0, type_=Float)
-_vector = column("search_vector")
+_vector: ColumnClause[Any] = column("search_vector")
 
 
 def terms(query: str) -> list[str]:
@@ -81,11 +83,11 @@ def matches(dialect: str, *, by_author: bool = False) -> Any:
             .where(text("post_fts MATCH :fts_query"))
             .order_by(_fts.c.rowid.desc())
         )
-        post_id = _fts.c.rowid
+        post_id: SQLColumnExpression[Any] = _fts.c.rowid
     else:
         query = func.plainto_tsquery("english", bindparam("ts_query"))
         stmt = (
-            select(Post.id, func.ts_rank(_vector, query, type_=Float).label("score"))
+            select(col(Post.id), func.ts_rank(_vector, query, type_=Float).label("score"))
             .where(col(Post.published).is_(True), _vector.op("@@")(query))
             .order_by(col(Post.id).desc())
         )
@@ -94,18 +96,20 @@ def matches(dialect: str, *, by_author: bool = False) -> Any:
     # two lookups by primary key per match (post, then its author).
     hit = aliased(Post, name="hit")
     author_available = (
-        select(User.id)
-        .join(hit, hit.owner_id == User.id)
-        .where(hit.id == post_id, AVAILABLE)
+        select(col(User.id))
+        .join(hit, col(hit.owner_id) == User.id)
+        .where(col(hit.id) == post_id, AVAILABLE)
         .exists()
     )
     stmt = stmt.where(author_available)
     if by_author:
         # Only index-lookups by post id: the author's posts are few next to the matches.
-        owner = select(User.id).where(User.username_key == bindparam("author")).scalar_subquery()
-        stmt = stmt.where(
-            post_id.in_(select(Post.id).where(Post.owner_id == owner))  # type: ignore[arg-type]
+        owner = (
+            select(col(User.id))
+            .where(col(User.username_key) == bindparam("author"))
+            .scalar_subquery()
         )
+        stmt = stmt.where(post_id.in_(select(col(Post.id)).where(col(Post.owner_id) == owner)))
     return stmt.limit(SEARCH_WINDOW).subquery("hits")
 
 

@@ -1,16 +1,20 @@
 """Server-side sessions: each token's `jti` has a row; deleting the row revokes the token."""
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.db import HotQuery
+from app.db import HotQuery, unavailable
 from app.models import AuthSession, SessionInfo, User, Viewer
 from app.security import decode_token, encode_token, new_nonce, session_handle
+
+log = logging.getLogger("agora.sessions")
 
 # Writing last_seen on every request would turn each page view into a write; a minute is plenty.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
@@ -35,7 +39,7 @@ def start(
     )
     session.add(row)
     # Expired rows are dead weight; sweeping them on login keeps the table small without a cron.
-    session.exec(delete(AuthSession).where(AuthSession.expires_at < now))  # type: ignore[call-overload]
+    session.exec(delete(AuthSession).where(col(AuthSession.expires_at) < now))
     session.commit()
     token = encode_token(
         user_id=user.id, jti=row.jti, typ=kind, lifetime=lifetime, key=settings.signing_key
@@ -46,7 +50,7 @@ def start(
 # Read on every logged-in request, so a HotQuery (compiled once, plain rows): the ORM's loading
 # machinery cost more than the query itself.
 _BY_JTI = HotQuery(
-    select(
+    select(  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
         AuthSession.jti,
         AuthSession.user_id,
         AuthSession.kind,
@@ -56,7 +60,7 @@ _BY_JTI = HotQuery(
         User.role,
         User.is_active,
     )
-    .join(User, User.id == AuthSession.user_id)  # type: ignore[arg-type]
+    .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.jti == bindparam("jti"))
 )
 
@@ -115,26 +119,35 @@ def claim_touch(row: SessionInfo) -> bool:
 
 
 def touch(*, engine: Engine, row: SessionInfo) -> None:
-    """Record that the session was just used (shown to the user on their account page)."""
-    with engine.begin() as connection:
-        connection.execute(
-            update(AuthSession)
-            .where(AuthSession.jti == row.jti)  # type: ignore[arg-type]
-            .values(last_seen_at=datetime.now(UTC))
-        )
+    """Record that the session was just used (shown to the user on their account page).
+
+    A courtesy, not part of the page: a database that cannot take writes now (a full disk, a
+    standby) must not fail the reads it can still serve.
+    """
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(AuthSession)
+                .where(col(AuthSession.jti) == row.jti)
+                .values(last_seen_at=datetime.now(UTC))
+            )
+    except SQLAlchemyError as exc:
+        if not unavailable(exc):
+            raise
+        log.warning("could not record a session's last use: the database refuses writes")
 
 
 def end(*, session: Session, jti: str) -> None:
-    session.exec(delete(AuthSession).where(AuthSession.jti == jti))  # type: ignore[call-overload,arg-type]
+    session.exec(delete(AuthSession).where(col(AuthSession.jti) == jti))
     session.commit()
 
 
 def end_all_for_user(*, session: Session, user_id: int, keep_jti: str | None = None) -> int:
     """End every session of a user (but `keep_jti`); used on password change and deactivation."""
-    stmt = delete(AuthSession).where(AuthSession.user_id == user_id)  # type: ignore[arg-type]
+    stmt = delete(AuthSession).where(col(AuthSession.user_id) == user_id)
     if keep_jti:
-        stmt = stmt.where(AuthSession.jti != keep_jti)  # type: ignore[arg-type]
-    result = session.exec(stmt)  # type: ignore[call-overload]
+        stmt = stmt.where(col(AuthSession.jti) != keep_jti)
+    result = session.exec(stmt)
     session.commit()
     return int(result.rowcount or 0)
 
@@ -145,7 +158,7 @@ def list_for_user(*, session: Session, user_id: int) -> list[AuthSession]:
         session.exec(
             select(AuthSession)
             .where(AuthSession.user_id == user_id, AuthSession.expires_at > now)
-            .order_by(AuthSession.last_seen_at.desc())  # type: ignore[attr-defined]
+            .order_by(col(AuthSession.last_seen_at).desc())
         )
     )
 

@@ -24,7 +24,7 @@ ROOTS_PER_PAGE = 30  # top-level comments a page shows, each with all its replie
 MAX_INDENT = 6  # deeper replies are shown at this depth, "in reply to @name"
 SORTS = ("oldest", "best")
 
-THREAD = (
+THREAD: tuple[Any, ...] = (
     Comment.id,
     Comment.post_id,
     Comment.author_id,
@@ -37,8 +37,10 @@ THREAD = (
     Comment.vote_count,
     Comment.created_at,
     Comment.updated_at,
-    User.username.label("author"),  # type: ignore[attr-defined]
+    col(User.username).label("author"),
     AVAILABLE.label("author_available"),
+    # NULL for visitors (viewer NULL matches no vote).
+    col(CommentVote.user_id).is_not(None).label("voted"),
 )
 
 
@@ -61,13 +63,13 @@ _ORDERS = {
 
 def _thread(order: tuple[Any, ...], after: bool = False) -> Any:
     return (
-        select(*THREAD, col(CommentVote.user_id).is_not(None).label("voted"))
-        .outerjoin(User, User.id == Comment.author_id)  # type: ignore[arg-type]
+        select(*THREAD)
+        .outerjoin(User, col(User.id) == Comment.author_id)
         .outerjoin(
             CommentVote,
             and_(
-                CommentVote.comment_id == Comment.id,  # type: ignore[arg-type]
-                CommentVote.user_id == bindparam("viewer"),  # type: ignore[arg-type]
+                col(CommentVote.comment_id) == Comment.id,
+                col(CommentVote.user_id) == bindparam("viewer"),
             ),
         )
         .where(col(Comment.root_id).in_(_roots(order, after)))
@@ -110,8 +112,8 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         def key(row: Any) -> Any:
             return (row.created_at, row.id)
 
-    for level in children.values():
-        level.sort(key=key)
+    for siblings in children.values():
+        siblings.sort(key=key)
     if roots is not None:
         rank = {root: i for i, root in enumerate(roots)}
         children[None].sort(key=lambda row: rank.get(row.id, len(rank)))
@@ -124,7 +126,7 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
             or any(alive[c.id] for c in children.get(row.id, ()))
         )
     entries: list[Entry] = []
-    stack = [(row, 0) for row in reversed(children[None])]
+    stack: list[tuple[Any, int]] = [(row, 0) for row in reversed(children[None])]
     while stack:
         row, level = stack.pop()
         if not alive[row.id]:
@@ -235,14 +237,19 @@ def recent_by(*, engine: Engine, author: User, limit: int = RECENT) -> list[Rece
     """The author's newest standing comments on public posts by available authors, each with
     the start of its text."""
     owner = aliased(User, name="owner")
+    columns: tuple[Any, ...] = (
+        Comment.id,
+        Comment.content,
+        Comment.created_at,
+        col(Post.id).label("post_id"),
+        Post.title,
+    )
     stmt = (
-        select(
-            Comment.id, Comment.content, Comment.created_at, Post.id.label("post_id"), Post.title
-        )  # type: ignore[union-attr]
-        .join(Post, Post.id == Comment.post_id)  # type: ignore[arg-type]
-        .join(owner, owner.id == Post.owner_id)  # type: ignore[arg-type]
+        select(*columns)
+        .join(Post, col(Post.id) == Comment.post_id)
+        .join(owner, col(owner.id) == Post.owner_id)
         .where(
-            Comment.author_id == author.id,
+            col(Comment.author_id) == author.id,
             col(Comment.deleted).is_(False),
             col(Post.published).is_(True),
             col(owner.is_active).is_(True),

@@ -59,20 +59,29 @@ def normalise(identifier: str) -> str:
     return identifier.replace("\x00", "").strip().lower()[:250]
 
 
+def plain_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address, with an IPv4 client of a dual-stack socket (`::ffff:a.b.c.d`) as the IPv4
+    address it is; None if it is not an address. Counting and trusting proxies both use it."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
 def _ip_key(ip: str) -> str:
     """One counter per IPv4 address, or per IPv6 /64 (one household or server holds a whole /64).
 
-    An IPv4 client of a dual-stack socket arrives as `::ffff:a.b.c.d`: it counts as IPv4, or
-    every IPv4 client would share the bucket of `::/64`.
+    IPv4-mapped addresses count as IPv4, or every IPv4 client of a dual-stack socket would
+    share the bucket of `::/64`.
     """
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
+    address = plain_ip(ip)
+    if address is None:
         return "ip:" + ip.replace("\x00", "")[:64]
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is None:
-            return "ip:" + str(ipaddress.ip_network(f"{address}/64", strict=False))
-        return "ip:" + str(address.ipv4_mapped)
+        return "ip:" + str(ipaddress.ip_network(f"{address}/64", strict=False))
     return "ip:" + str(address)
 
 

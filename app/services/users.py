@@ -242,13 +242,13 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
     was_admin = user.is_admin and user.is_active
     voted = select(Vote.post_id).where(Vote.user_id == user.id)
     session.exec(
-        update(Post)  # type: ignore[call-overload]
+        update(Post)
         .where(col(Post.id).in_(voted), col(Post.owner_id) != user.id)
         .values(vote_count=Post.vote_count - 1)
     )
     assert user.id is not None
     comment_authors.forget(session=session, user_id=user.id)
-    session.exec(delete(User).where(User.id == user.id))  # type: ignore[call-overload,arg-type]
+    session.exec(delete(User).where(col(User.id) == user.id))
     if was_admin:
         ensure_admin_left(session, user, actor)
     session.commit()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from app import rendering
 from app.models import COMMENT_MAX, CONTENT_MAX, EMAIL_MAX, TITLE_MAX, USERNAME_MAX, USERNAME_MIN
 from app.security import BCRYPT_MAX_BYTES
 
@@ -94,6 +95,7 @@ def clean_content(value: str) -> str:
         raise ValueError(f"Keep the post to {CONTENT_MAX:,} characters (it has {len(value):,}).")
     if _has_bad_controls(value, allow_newlines=True):
         raise ValueError("The post contains control characters; remove them.")
+    check_rendered_size(value)
     return value
 
 
@@ -107,3 +109,12 @@ def clean_comment(value: str) -> str:
     if _has_bad_controls(text, allow_newlines=True):
         raise ValueError("The comment contains control characters; remove them.")
     return clean_content(text)
+
+
+def check_rendered_size(markdown: str) -> None:
+    """Refuse Markdown whose HTML would pass the render budget (one short link used many times)."""
+    if not rendering.fits_budget(markdown):
+        raise ValueError(
+            f"Formatted, this would be more than the {rendering.RENDERED_MAX // 1000:,} kB of "
+            "HTML a page can show. Repeat long links or images less often."
+        )

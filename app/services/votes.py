@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.models import Comment, CommentVote, Post, User, Vote
 
@@ -15,33 +15,27 @@ def add(*, session: Session, post: Post, user: User) -> bool:
         session.exec(
             insert(Vote).values(
                 user_id=user.id,
-                post_id=post.id,  # type: ignore[call-overload]
+                post_id=post.id,
                 created_at=datetime.now(UTC),
             )
         )
     except IntegrityError:
         session.rollback()
         return False
-    session.exec(
-        update(Post)
-        .where(Post.id == post.id)  # type: ignore[call-overload,arg-type]
-        .values(vote_count=Post.vote_count + 1)
-    )
+    session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count + 1))
     session.commit()
     return True
 
 
 def remove(*, session: Session, post: Post, user: User) -> bool:
     """Withdraw a vote; False if there was none."""
-    result = session.exec(delete(Vote).where(Vote.user_id == user.id, Vote.post_id == post.id))  # type: ignore[call-overload,arg-type]
+    result = session.exec(
+        delete(Vote).where(col(Vote.user_id) == user.id, col(Vote.post_id) == post.id)
+    )
     if not result.rowcount:
         session.rollback()
         return False
-    session.exec(
-        update(Post)
-        .where(Post.id == post.id)  # type: ignore[call-overload,arg-type]
-        .values(vote_count=Post.vote_count - 1)
-    )
+    session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count - 1))
     session.commit()
     return True
 
@@ -66,7 +60,7 @@ def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
         session.exec(
             insert(CommentVote).values(
                 user_id=user.id,
-                comment_id=comment.id,  # type: ignore[call-overload]
+                comment_id=comment.id,
                 created_at=datetime.now(UTC),
             )
         )
@@ -75,7 +69,7 @@ def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
         return False
     session.exec(
         update(Comment)
-        .where(Comment.id == comment.id)  # type: ignore[call-overload,arg-type]
+        .where(col(Comment.id) == comment.id)
         .values(vote_count=Comment.vote_count + 1)
     )
     session.commit()
@@ -85,9 +79,8 @@ def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
 def remove_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
     """Withdraw a vote for a comment; False if there was none."""
     result = session.exec(
-        delete(CommentVote).where(  # type: ignore[call-overload]
-            CommentVote.user_id == user.id,  # type: ignore[arg-type]
-            CommentVote.comment_id == comment.id,  # type: ignore[arg-type]
+        delete(CommentVote).where(
+            col(CommentVote.user_id) == user.id, col(CommentVote.comment_id) == comment.id
         )
     )
     if not result.rowcount:
@@ -95,7 +88,7 @@ def remove_for_comment(*, session: Session, comment: Comment, user: User) -> boo
         return False
     session.exec(
         update(Comment)
-        .where(Comment.id == comment.id)  # type: ignore[call-overload,arg-type]
+        .where(col(Comment.id) == comment.id)
         .values(vote_count=Comment.vote_count - 1)
     )
     session.commit()

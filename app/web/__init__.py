@@ -1,14 +1,17 @@
 """HTML pages, one router per area."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, params
+from starlette.responses import RedirectResponse
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 from app.deps import CsrfProtected, get_auth
+from app.middleware import SAFE_METHODS
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Visitor = Depends(get_auth)  # csrf_protect depends on it too
 
 
@@ -25,12 +28,12 @@ class PageRouter(APIRouter):
         super().__init__(**kwargs)
         self.guards = list(dependencies)
 
-    def add_api_route(  # type: ignore[override]
+    def add_api_route(
         self,
         path: str,
-        endpoint: Any,
+        endpoint: Callable[..., Any],
         *,
-        methods: Sequence[str] | None = None,
+        methods: Collection[str] | None = None,
         dependencies: Sequence[params.Depends] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -59,3 +62,27 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+async def trailing_slash_redirect(scope: Scope, receive: Receive, send: Send) -> None:
+    """The router's answer when no route matches: Starlette's trailing-slash redirect, but
+    relative, else 404.
+
+    Starlette builds that redirect from the Host header, so without ALLOWED_HOSTS a forged Host
+    came back in Location. Here `/login/` redirects to `/login` (and `/x` to `/x/` if only that
+    matches), keeping the query string and the method (307), and never leaves the site.
+    """
+    router = scope["router"]
+    path = scope["path"]
+    if scope["type"] == "http" and path != "/":
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        probe = {**scope, "path": other}
+        if safe_next(other) == other and any(
+            route.matches(probe)[0] is not Match.NONE for route in router.routes
+        ):
+            location = quote(other)
+            if scope["query_string"]:
+                location += "?" + scope["query_string"].decode("latin-1")
+            await RedirectResponse(location, status_code=307)(scope, receive, send)
+            return
+    await router.not_found(scope, receive, send)

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from app import pagination
 from app.auth import SESSION_COOKIE
+from app.db import engine_of
 from app.deps import ClientIP, CurrentUser, FormStr, PageNo, SessionDep, SettingsDep
 from app.security import clear_cookie
 from app.services import Forbidden, Throttled, ValidationFailed, feeds, profile, users
@@ -76,7 +77,7 @@ def my_posts(
     page: PageNo = 1,
 ) -> Response:
     listing = feeds.by_author(
-        engine=session.get_bind(), author=user, viewer=user, page=page, drafts=POST_STATES[status]
+        engine=engine_of(session), author=user, viewer=user, page=page, drafts=POST_STATES[status]
     )
     pager = pagination.numbered(listing, "/account/posts", {"status": status})
     return render(

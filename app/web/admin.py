@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from app import pagination
 from app.deps import (
-    MAX_ID,
     AdminUser,
     ModeratorUser,
     PageNo,
@@ -22,7 +21,7 @@ from app.deps import (
     UserId,
     get_moderator,
 )
-from app.models import ROLES
+from app.models import MAX_ID, ROLES
 from app.services import ValidationFailed, admin, admin_lists, audit, users
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
 from app.templating import flash, render

@@ -7,8 +7,8 @@ from fastapi.responses import RedirectResponse
 from pydantic import Field
 from starlette.responses import Response
 
-from app.deps import MAX_ID, ModeratorUser, PageNo, PostId, SessionDep, get_moderator
-from app.models import REASON_MAX, status_of
+from app.deps import ModeratorUser, PageNo, PostId, SessionDep, get_moderator
+from app.models import MAX_ID, REASON_MAX, status_of
 from app.services import Conflict, ValidationFailed, admin, admin_lists, posts
 from app.services.admin_lists import PostFilter
 from app.templating import flash, render

@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.auth import Auth, CsrfFailed, LoginRequired, PermissionDenied
+from app.auth import Auth, CsrfFailed, LoginRequired
+from app.db import unavailable
 from app.deps import get_auth
 from app.logs import request_id_var
-from app.middleware import add_security_headers
 from app.services import DomainError
 from app.templating import render
 from app.web import safe_next
@@ -32,6 +32,7 @@ TITLES = {
     422: "Check your input",
     429: "Slow down",
     500: "Something went wrong",
+    503: "Cannot save right now",
 }
 MESSAGES = {
     400: "We could not understand that request.",
@@ -39,9 +40,15 @@ MESSAGES = {
     404: "We looked everywhere, but that page does not exist, or it is not yours to see.",
     405: "That address does not accept this kind of request.",
     413: "That request is too large for us to accept.",
-    500: "Something broke on our side. It has been logged, and nothing you sent was lost "
-    "that was not already saved. Please try again in a moment.",
+    500: "Something broke on our side. It has been logged. If you were saving something, it "
+    "may not have been saved: please check, and try again in a moment.",
+    503: "The site cannot save anything right now, so what you just sent may not have been "
+    "saved: please check, and try again in a few minutes.",
 }
+# A 503 for a page that only reads: nothing was being saved.
+UNAVAILABLE_READ = (
+    "The site cannot reach its database right now. Please try again in a few minutes."
+)
 
 # Clients of the JSON API read these, not people on a page.
 API_MESSAGES = {
@@ -50,7 +57,12 @@ API_MESSAGES = {
     405: "Method not allowed.",
     413: "The request body is too large.",
     500: "Internal server error. It has been logged.",
+    503: "The database is unavailable. If this request changed something, it may not have "
+    "been saved: check, and retry after the time in Retry-After.",
 }
+# How long a client should wait before trying again when the database cannot serve: long
+# enough not to hammer it, short enough that a recovered database is used again soon.
+RETRY_AFTER_SECONDS = 30
 
 
 def is_api(request: Request) -> bool:
@@ -127,9 +139,8 @@ def install(app: FastAPI) -> None:
             return await error_page(request, exc.status_code, exc.message, headers=exc.headers)
         return RedirectResponse(f"/login?next={quote(_come_back_to(request))}", status_code=303)
 
-    @app.exception_handler(PermissionDenied)
     @app.exception_handler(CsrfFailed)
-    async def refused(request: Request, exc: PermissionDenied | CsrfFailed) -> Response:
+    async def refused(request: Request, exc: CsrfFailed) -> Response:
         return await error_page(request, exc.status_code, exc.message, headers=exc.headers)
 
     @app.exception_handler(DomainError)
@@ -139,25 +150,40 @@ def install(app: FastAPI) -> None:
             request, exc.status_code, exc.message, headers=exc.headers, detail=detail
         )
 
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> Response:
-        request_id = request_id_var.get()
-        log.error(
-            "unhandled error on %s %s",
-            request.method,
-            request.url.path,
-            exc_info=exc,
-            extra={"request_id": request_id},
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """The answer to an exception nothing else handled, logged once (UnhandledErrorMiddleware).
+
+    A database that cannot serve now (unreachable, full, read-only) gets a 503 with
+    Retry-After and one line in the log; anything else is a bug: a 500 and its traceback.
+    """
+    where = (request.method, request.url.path)
+    # Passed on, not left to the formatter: a test client formats records in another context.
+    tagged = {"request_id": request_id_var.get()}
+    if unavailable(exc):
+        log.warning(
+            "the database is unavailable on %s %s: %s", *where, _first_line(exc), extra=tagged
         )
-        # This answer bypasses the middleware stack, so the request id and the security headers
-        # are added here.
-        response = await error_page(
-            request, 500, headers={"X-Request-ID": request_id} if request_id else None
+        # Asking the database who is looking would fail again (and wait again): a visitor
+        # not yet recognised sees the page logged out.
+        if not hasattr(request.state, "auth"):
+            request.state.auth = Auth()
+        reads = request.method in ("GET", "HEAD") and not is_api(request)
+        return await error_page(
+            request,
+            503,
+            UNAVAILABLE_READ if reads else None,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-        add_security_headers(
-            response.headers, https=request.url.scheme == "https", path=request.url.path
-        )
-        return response
+    log.error("unhandled error on %s %s", *where, exc_info=exc, extra=tagged)
+    return await error_page(request, 500)
+
+
+def _first_line(exc: BaseException) -> str:
+    """What the driver said, without the SQL and its parameters that SQLAlchemy appends."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}"
 
 
 def _public_detail(exc: StarletteHTTPException) -> str | None:

@@ -6,6 +6,7 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from app import pagination, rendering
+from app.db import engine_of
 from app.deps import OptionalUser, SessionDep
 from app.pagination import PAGE_SIZE
 from app.services import feeds
@@ -32,7 +33,7 @@ def search_page(
     q = q[: fulltext.MAX_QUERY_CHARS]
     words = fulltext.terms(q)
     window = feeds.search(
-        engine=session.get_bind(),
+        engine=engine_of(session),
         text=" ".join(words),
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,

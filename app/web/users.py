@@ -5,6 +5,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app import pagination
+from app.db import engine_of
 from app.deps import CurrentUser, OptionalUser, PageNo, SessionDep, Username
 from app.services import feeds, follows, threads, users
 from app.templating import flash, render
@@ -22,10 +23,10 @@ def profile(
     page: PageNo = 1,
 ) -> Response:
     author = users.get_available(session, username)
-    listing = feeds.by_author(engine=session.get_bind(), author=author, viewer=None, page=page)
+    listing = feeds.by_author(engine=engine_of(session), author=author, viewer=None, page=page)
     stats = follows.stats(session=session, user=author, viewer=viewer)
     pager = pagination.numbered(listing, f"/users/{author.username}")
-    recent = threads.recent_by(engine=session.get_bind(), author=author)
+    recent = threads.recent_by(engine=engine_of(session), author=author)
     return render(
         request,
         "users/profile.html",
