@@ -25,6 +25,8 @@ LINK_REL = "nofollow ugc noopener"
 # About 25 times the longest post (CONTENT_MAX): honest Markdown stays far below, while a short
 # reference used thousands of times (tens of MB of HTML per view) is refused or not shown.
 RENDERED_MAX = 512_000
+# A comment is at most half a post's length, and a page shows many of them: each gets far less.
+COMMENT_RENDERED_MAX = 64_000
 TOO_LARGE = Markup(  # noqa: S704 - our own constant markup
     '<p class="too-large">This post is too large to display.</p>'
 )
@@ -129,21 +131,21 @@ def _render_within(text: str, budget: int) -> str | None:
     return html
 
 
-def render(text: str) -> Markup:
+def render(text: str, budget: int = RENDERED_MAX) -> Markup:
     """Markdown to HTML that is safe to insert into a page as it is; TOO_LARGE past the budget.
 
     Saving refuses such content (fits_budget), so only content stored before that rule, or
     pushed over it by a change of the renderer, ever shows the placeholder.
     """
-    html = _render_within(text, RENDERED_MAX)
+    html = _render_within(text, budget)
     if html is None:
         return TOO_LARGE
     return Markup(html)  # noqa: S704 - html off, URLs checked: see module docstring
 
 
-def fits_budget(text: str) -> bool:
-    """Whether the Markdown renders to at most RENDERED_MAX characters of HTML."""
-    return _render_within(text, RENDERED_MAX) is not None
+def fits_budget(text: str, budget: int = RENDERED_MAX) -> bool:
+    """Whether the Markdown renders to at most `budget` characters of HTML."""
+    return _render_within(text, budget) is not None
 
 
 def plain_text(text: str) -> str:
@@ -251,7 +253,11 @@ def cached_post_html(post_id: int, updated_at: datetime) -> Markup | None:
 
 def render_comment(comment_id: int, updated_at: datetime, content: str) -> Markup:
     """A comment's HTML, rendered by the same renderer as posts, once per revision."""
-    return _html_cache.get(("comment", comment_id, updated_at), content, render)
+    return _html_cache.get(("comment", comment_id, updated_at), content, _render_comment)
+
+
+def _render_comment(text: str) -> Markup:
+    return render(text, COMMENT_RENDERED_MAX)
 
 
 def post_text(post_id: int, updated_at: datetime, content: str) -> str:

@@ -26,11 +26,13 @@ def shows_words(comment: Comment, author: User | None) -> bool:
 def get_visible(
     *, session: Session, comment_id: int, viewer: User | Viewer | None
 ) -> tuple[Comment, Post]:
-    """The comment and its post if the viewer may see the post (`posts.visible_to`); 404
-    otherwise. A comment on a post that is not public is as if it never was."""
+    """The comment and its post if the viewer may see the post (`posts.visible_to`) and its
+    author is available (`users.available`); 404 otherwise, as if it never was."""
     comment = session.get(Comment, comment_id)
     if comment is None:
         raise NotFound(NOT_FOUND)
+    if comment.author_id is not None and not users.available(session.get(User, comment.author_id)):
+        raise NotFound(NOT_FOUND)  # an unavailable account's words are gone from view
     try:
         post, _ = posts.get_visible(session=session, post_id=comment.post_id, viewer=viewer)
     except NotFound:

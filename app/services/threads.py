@@ -132,7 +132,9 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         if not alive[row.id]:
             continue
         parent = by_id.get(row.parent_id)
-        reply_to = parent.author if parent is not None and level > MAX_INDENT else None
+        # "in reply to @name" only where the parent still shows its author.
+        deep = parent is not None and level > MAX_INDENT and _shows(parent)
+        reply_to = parent.author if deep and parent is not None else None
         entries.append(Entry(row, min(level, MAX_INDENT), reply_to, _shows(row)))
         stack.extend((child, level + 1) for child in reversed(children.get(row.id, ())))
     return entries

@@ -108,13 +108,15 @@ def clean_comment(value: str) -> str:
         raise ValueError(f"Keep the comment to {COMMENT_MAX:,} characters (it has {len(text):,}).")
     if _has_bad_controls(text, allow_newlines=True):
         raise ValueError("The comment contains control characters; remove them.")
-    return clean_content(text)
+    text = clean_content(text)
+    check_rendered_size(text, rendering.COMMENT_RENDERED_MAX)
+    return text
 
 
-def check_rendered_size(markdown: str) -> None:
+def check_rendered_size(markdown: str, budget: int = rendering.RENDERED_MAX) -> None:
     """Refuse Markdown whose HTML would pass the render budget (one short link used many times)."""
-    if not rendering.fits_budget(markdown):
+    if not rendering.fits_budget(markdown, budget):
         raise ValueError(
-            f"Formatted, this would be more than the {rendering.RENDERED_MAX // 1000:,} kB of "
+            f"Formatted, this would be more than the {budget // 1000:,} kB of "
             "HTML a page can show. Repeat long links or images less often."
         )

@@ -56,6 +56,8 @@ def _form_page(
 ) -> Response:
     """The comment form on a page of its own: a reply under the comment it answers, or a
     comment on the post whose first try was refused (input kept, the error beside it)."""
+    if parent is not None and not comments.stands(session, parent):
+        parent = None  # deleted, or its author unavailable: its words and name are not shown
     context: dict[str, Any] = {"post": post, "parent": parent, "form": form, "errors": errors}
     if parent is not None:
         author = session.get(User, parent.author_id) if parent.author_id is not None else None
