@@ -69,7 +69,14 @@ test-unit: install  ## every test but the browser ones (tests/e2e): needs no Chr
 screenshots: install browser-tools  ## write docs/screenshots/*.png from a server with demo content
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots
 
-bench-tools: install
+BENCH_STAMP := $(VENV)/.bench-$(shell cksum pyproject.toml 2>/dev/null | cut -d' ' -f1)
+$(BENCH_STAMP): $(STAMP)
+	@UV=$$(command -v uv || echo $(BIN)/uv); \
+	 if [ -x "$$UV" ]; then "$$UV" pip install -q -p $(BIN)/python -e '.[test,postgres,bench]'; \
+	 else $(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test,postgres,bench]'; fi
+	@rm -f $(VENV)/.bench-*; touch $@
+
+bench-tools: install $(BENCH_STAMP)
 	@command -v wrk >/dev/null || { test -n "$(IS_ROOT)" && $(call apt_install,wrk); } \
 	 || { echo "wrk is missing: install it (Debian: apt-get install wrk)"; exit 1; }
 
