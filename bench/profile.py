@@ -4,7 +4,8 @@ Usage: python -m bench.profile DB [--requests N] [--pyinstrument PAGE]
 
 DB is a database filled by `agora seed`. Timing uses process CPU time, so other programs on a
 busy machine barely move the numbers; it leaves out uvicorn's HTTP parsing, the same for both.
-`--pyinstrument feed` (or post, feed-user, profile) prints a call tree of that page instead.
+`--pyinstrument feed` (or post, feed-user, profile) prints a call tree of that page instead;
+`--summary feed` one line saying where that page's time goes, for the benchmark's report.
 """
 
 import argparse
@@ -105,7 +106,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--pyinstrument", choices=["feed", "feed-user", "post", "profile"])
+    parser.add_argument("--pyinstrument", choices=PAGES)
+    parser.add_argument("--summary", choices=PAGES)
     args = parser.parse_args()
     app, cookie, post_id = make_agora(args.db)
     os.environ["REFERENCE_DB"] = args.db
@@ -118,6 +120,10 @@ def main() -> int:
         "profile": ("/users/" + first_username(args.db), ""),
     }
     loop = asyncio.new_event_loop()
+    if args.summary:
+        path, page_cookie = pages[args.summary]
+        print(summary(loop, app, path, page_cookie, min(args.requests, 500)))
+        return 0
     if args.pyinstrument:
         from pyinstrument import Profiler
 
@@ -134,6 +140,51 @@ def main() -> int:
         ms = loop.run_until_complete(cpu_ms(app, path, args.requests, page_cookie))
         print(f"agora {name:10s} {ms:.3f} ms CPU per request, {ref / ms:.2f}× the reference")
     return 0
+
+
+PAGES = ["feed", "feed-user", "post", "profile"]
+
+# Where a frame's own time is counted, by the file it runs in: the first match wins.
+AREAS = [
+    ("templates", ("/jinja2/", "/markupsafe/", "templates/", "app/templating.py")),
+    ("SQL", ("/sqlalchemy/", "/sqlmodel/", "sqlite3", "app/db.py", "/psycopg/")),
+    ("middleware", ("app/middleware.py", "/starlette/middleware/")),
+    ("routing and validation", ("/fastapi/", "/starlette/", "/pydantic", "app/deps.py")),
+    ("request log", ("/logging/", "app/logs.py")),
+    ("Markdown", ("/markdown_it/", "app/rendering.py")),
+    ("Agora's services and views", ("app/",)),
+]
+
+
+def summary(loop: asyncio.AbstractEventLoop, app: App, path: str, cookie: str, n: int) -> str:
+    """'templates 41% · SQL 22% · ...': the page's sampled self time, by area."""
+    from pyinstrument import Profiler
+
+    ms = loop.run_until_complete(cpu_ms(app, path, n, cookie))  # unprofiled: the real cost
+    profiler = Profiler(interval=0.0002)
+    with profiler:
+        loop.run_until_complete(cpu_ms(app, path, n, cookie))
+    totals: dict[str, float] = {}
+    # pyinstrument keeps a frame's own time in "[self]" children: count those, by their parent.
+    stack = [(profiler.last_session.root_frame(), "")] if profiler.last_session else []
+    while stack:
+        frame, parent = stack.pop()
+        if frame is None:
+            continue
+        where = f"{frame.file_path or ''} {frame.function or ''}"
+        path = frame.file_path or "<built-in>"
+        if path.startswith("<") or ("/lib/python3" in path and "site-packages" not in path):
+            # C functions and the standard library work for whoever called them.
+            where = parent
+        if frame.function == "[self]":
+            area = next((a for a, marks in AREAS if any(m in parent for m in marks)), "other")
+            if "bench/" not in parent:  # the harness calling the app is not the app's time
+                totals[area] = totals.get(area, 0.0) + frame.time
+        stack.extend((child, where) for child in frame.children)
+    whole = sum(totals.values()) or 1.0
+    parts = sorted(totals.items(), key=lambda kv: -kv[1])
+    shares = " · ".join(f"{area} {t / whole:.0%}" for area, t in parts if t / whole >= 0.02)
+    return f"{ms:.2f} ms a request: {shares}"
 
 
 def first_username(db: str) -> str:

@@ -9,6 +9,7 @@ measured in this run, because these machines are shared and noisy.
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import re
@@ -30,6 +31,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from app.seeding import SEED_PASSWORD as PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SECRET = "benchmark-secret-" + "k" * 40
@@ -48,9 +51,12 @@ class Sample:
 class Scenario:
     name: str
     target: str
-    rounds: list[tuple[Sample, Sample | None]] = field(default_factory=list)
+    # One dict per round: server name ("Agora", "reference", a peer) -> its sample.
+    rounds: list[dict[str, Sample]] = field(default_factory=list)
     verdict: str = ""
     notes: list[str] = field(default_factory=list)
+    # Where Agora's time goes on this page (bench/profile.py), when it was profiled.
+    profile: str = ""
 
 
 def free_port() -> int:
@@ -131,6 +137,24 @@ def reference(db: Path):  # type: ignore[no-untyped-def]
     return server(cmd, {"REFERENCE_DB": str(db)}, "/")
 
 
+def tutorial_peer(db: Path):  # type: ignore[no-untyped-def]
+    """FastAPI + SQLModel the tutorial way (bench/peers/tutorial.py), served like Agora."""
+    cmd = [PYTHON, "-m", "uvicorn", "bench.peers.tutorial:app", "--host", "127.0.0.1"]
+    cmd += ["--port", "{port}", "--workers", str(WORKERS), *UVICORN_FAST, "--no-access-log"]
+    cmd += ["--log-level", "warning"]
+    return server(cmd, {"PEER_DB": str(db)}, "/")
+
+
+def flask_peer(db: Path):  # type: ignore[no-untyped-def]
+    """Flask + Flask-SQLAlchemy under gunicorn's sync workers (bench/peers/flask_app.py)."""
+    cmd = [PYTHON, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", "127.0.0.1:{port}"]
+    cmd += ["--log-level", "warning", "bench.peers.flask_app:app"]
+    return server(cmd, {"PEER_DB": str(db)}, "/")
+
+
+PEERS = {"FastAPI tutorial": tutorial_peer, "Flask-SQLAlchemy": flask_peer}
+
+
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -208,35 +232,53 @@ def a_post_id(db: Path) -> int:
         return int(conn.execute("SELECT max(id) FROM post WHERE published = 1").fetchone()[0])
 
 
-def ratio_table(s: Scenario, with_ref: bool = True) -> str:
+def ratios(s: Scenario, what: str, server: str = "Agora") -> list[float]:
+    """`server`'s req/s (or p99) over the reference's in the same round, one value per round."""
+    if what == "rps":
+        return [r[server].rps / r["reference"].rps for r in s.rounds]
+    return [r[server].p99_ms / r["reference"].p99_ms for r in s.rounds]
+
+
+def median_ratio(s: Scenario, what: str, server: str = "Agora") -> float:
+    return statistics.median(ratios(s, what, server))
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f}× / {statistics.median(values):.2f}× / {max(values):.2f}×"
+
+
+def ratio_table(s: Scenario) -> str:
     lines = [f"### {s.name}", "", f"Target: {s.target}", ""]
-    if with_ref:
+    if s.rounds:
+        servers = list(s.rounds[0])
+        head = "| round | " + " | ".join(f"{n} req/s | p50 ms | p99 ms" for n in servers)
         lines += [
-            "| round | Agora req/s | p50 ms | p99 ms | errors | reference req/s | p50 ms "
-            "| p99 ms | errors | req/s ratio | p99 ratio |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            head + " | errors | req/s ratio | p99 ratio |",
+            "|---|" + "---|---|---|" * len(servers) + "---|---|---|",
         ]
-        for i, (a, r) in enumerate(s.rounds, 1):
-            assert r is not None
-            lines.append(
-                f"| {i} | {a.rps:,.0f} | {a.p50_ms:.2f} | {a.p99_ms:.2f} | {a.errors} "
-                f"| {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} "
-                f"| {a.rps / r.rps:.2f}× | {a.p99_ms / r.p99_ms:.2f}× |"
+        for i, r in enumerate(s.rounds, 1):
+            cells = " | ".join(
+                f"{x.rps:,.0f} | {x.p50_ms:.2f} | {x.p99_ms:.2f}" for x in r.values()
             )
-        lines.append(
-            f"| median | | | | | | | | | {median_ratio(s, 'rps'):.2f}× "
-            f"| {median_ratio(s, 'p99'):.2f}× |"
-        )
+            errors = sum(x.errors for x in r.values())
+            lines.append(
+                f"| {i} | {cells} | {errors} | {r['Agora'].rps / r['reference'].rps:.2f}× "
+                f"| {r['Agora'].p99_ms / r['reference'].p99_ms:.2f}× |"
+            )
+        lines += [
+            "",
+            "| ratio to the reference, min / median / max | req/s | p99 |",
+            "|---|---|---|",
+            *[
+                f"| {n} | {spread(ratios(s, 'rps', n))} | {spread(ratios(s, 'p99', n))} |"
+                for n in servers
+                if n != "reference"
+            ],
+        ]
+    if s.profile:
+        lines += ["", f"Where Agora's time goes (CPU, in-process): {s.profile}."]
     lines += ["", *s.notes, "", f"**{s.verdict}**", ""]
     return "\n".join(lines)
-
-
-def median_ratio(s: Scenario, what: str) -> float:
-    values = []
-    for a, r in s.rounds:
-        assert r is not None
-        values.append(a.rps / r.rps if what == "rps" else a.p99_ms / r.p99_ms)
-    return statistics.median(values)
 
 
 def verdict(ok: bool) -> str:
@@ -249,22 +291,29 @@ def verdict(ok: bool) -> str:
 def versus(
     name: str,
     target: str,
-    agora_url: str,
-    ref_url: str,
+    urls: dict[str, str],
     rounds: int,
     seconds: int,
     headers: dict[str, str] | None = None,
 ) -> Scenario:
+    """wrk on every server in turn, `rounds` times; `headers` go to Agora only (its cookie).
+
+    The order rotates each round, so no server always runs right after the same neighbour.
+    """
     s = Scenario(name, target)
-    wrk(agora_url, 1, headers=headers)  # warm both up
-    wrk(ref_url, 1)
-    for _ in range(rounds):
-        a = wrk(agora_url, seconds, headers=headers)
-        r = wrk(ref_url, seconds)
-        s.rounds.append((a, r))
+    names = list(urls)
+    own = {n: headers if n == "Agora" else None for n in names}
+    for n in names:  # warm every server up
+        wrk(urls[n], 1, headers=own[n])
+    for i in range(rounds):
+        order = names[i % len(names) :] + names[: i % len(names)]
+        samples = {n: wrk(urls[n], seconds, headers=own[n]) for n in order}
+        s.rounds.append({n: samples[n] for n in names})
         print(
-            f"  {name}: agora {a.rps:,.0f} req/s p99 {a.p99_ms:.1f} ms | reference "
-            f"{r.rps:,.0f} req/s p99 {r.p99_ms:.1f} ms",
+            f"  {name}: "
+            + " | ".join(
+                f"{n} {x.rps:,.0f} req/s p99 {x.p99_ms:.1f} ms" for n, x in samples.items()
+            ),
             flush=True,
         )
     return s
@@ -457,6 +506,59 @@ def feeds_scenario(url: str, db: Path, password: str, rounds: int, seconds: int)
     return s
 
 
+def hot_pages(
+    db: Path, agora_url: str, ref_url: str, peers: dict[str, str], rounds: int, seconds: int
+) -> list[Scenario]:
+    """1, 2a, 2b: the pages people hit most, against the reference (and the peers on 1)."""
+    shared = {"Agora": agora_url + "/", "reference": ref_url + "/"}
+    shared |= {name: url + "/" for name, url in peers.items()}
+    feed = versus(
+        "1. Feed, anonymous, 100k posts, 32 connections",
+        "≥ 0.8× the reference's req/s and p99 ≤ 1.5× the reference's p99"
+        + ("; both peers behind Agora" if peers else ""),
+        shared,
+        rounds,
+        seconds,
+    )
+    behind = all(median_ratio(feed, "rps", n) < median_ratio(feed, "rps") for n in peers)
+    feed.verdict = verdict(
+        median_ratio(feed, "rps") >= 0.8 and median_ratio(feed, "p99") <= 1.5 and behind
+    )
+    post = versus(
+        "2a. A post page",
+        "≥ 0.7× the reference feed's req/s",
+        {"Agora": f"{agora_url}/posts/{a_post_id(db)}", "reference": ref_url + "/"},
+        rounds,
+        seconds,
+    )
+    post.verdict = verdict(median_ratio(post, "rps") >= 0.7)
+    cookie = login_cookie(agora_url, first_user(db), PASSWORD)
+    logged_in = versus(
+        "2b. The feed, logged in",
+        "≥ 0.7× the reference feed's req/s",
+        {"Agora": agora_url + "/", "reference": ref_url + "/"},
+        rounds,
+        seconds,
+        headers={"Cookie": cookie},
+    )
+    logged_in.verdict = verdict(median_ratio(logged_in, "rps") >= 0.7)
+    scenarios = [feed, post, logged_in]
+    for s, page in zip(scenarios, ("feed", "post", "feed-user"), strict=True):
+        s.profile = where_time_goes(db, page)
+    return scenarios
+
+
+def where_time_goes(db: Path, page: str) -> str:
+    """bench/profile.py's summary of one page, in its own process (it imports the app)."""
+    out = subprocess.run(  # noqa: S603
+        [PYTHON, "-m", "bench.profile", str(db), "--summary", page],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() if out.returncode == 0 else f"not profiled ({out.stderr[-200:]})"
+
+
 # --- main -------------------------------------------------------------------------------------
 
 
@@ -475,62 +577,37 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one short round per scenario")
+    parser.add_argument("--quick", action="store_true", help="the hot pages only, short rounds")
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is not installed (make bench installs it)", file=sys.stderr)
         return 2
-    rounds, seconds = (1, 3) if args.quick else (3, 8)
-    big_posts = 100_000 if args.quick else 1_000_000
+    rounds, seconds = (3, 3) if args.quick else (5, 8)
+    big_posts = 1_000_000
     started = time.perf_counter()
     load_at_start = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     scenarios: list[Scenario] = []
-    extra_sections: list[str] = []
 
     with tempfile.TemporaryDirectory(prefix="agora-bench-") as tmp:
         tmpdir = Path(tmp)
         db = tmpdir / "bench-100k.db"
         print("Seeding 100k posts ...", flush=True)
         seed(db, 1000, 100_000, 300_000, 50_000)
-        password = "benchmark password"
+        password = PASSWORD
 
-        with agora(db) as (agora_url, agora_proc), reference(db) as (ref_url, _):
-            s = versus(
-                "1. Feed, anonymous, 100k posts, 32 connections",
-                "≥ 0.6× the reference's req/s and p99 ≤ 2× the reference's p99",
-                agora_url + "/",
-                ref_url + "/",
-                rounds,
-                seconds,
-            )
-            s.verdict = verdict(median_ratio(s, "rps") >= 0.6 and median_ratio(s, "p99") <= 2)
-            scenarios.append(s)
-
-            post_id = a_post_id(db)
-            s = versus(
-                "2a. A post page",
-                "≥ 0.5× the reference feed's req/s",
-                f"{agora_url}/posts/{post_id}",
-                ref_url + "/",
-                rounds,
-                seconds,
-            )
-            s.verdict = verdict(median_ratio(s, "rps") >= 0.5)
-            scenarios.append(s)
-
-            cookie = login_cookie(agora_url, first_user(db), password)
-            s = versus(
-                "2b. The feed, logged in",
-                "≥ 0.5× the reference feed's req/s",
-                agora_url + "/",
-                ref_url + "/",
-                rounds,
-                seconds,
-                headers={"Cookie": cookie},
-            )
-            s.verdict = verdict(median_ratio(s, "rps") >= 0.5)
-            scenarios.append(s)
+        with contextlib.ExitStack() as stack:
+            agora_url, agora_proc = stack.enter_context(agora(db))
+            ref_url, _ = stack.enter_context(reference(db))
+            peer_urls = {}
+            if not args.quick:
+                for peer, serve in PEERS.items():
+                    peer_urls[peer], _ = stack.enter_context(serve(db))
+            scenarios += hot_pages(db, agora_url, ref_url, peer_urls, rounds, seconds)
+            if args.quick:
+                rss = worker_rss_mb(agora_proc)
+                stack.close()
+                return report(args, scenarios, started, load_at_start, rounds, seconds, rss)
 
             # 4. Logins don't stall the feed.
             quiet, busy, logins = [], [], [0, 0]
@@ -570,10 +647,7 @@ def main() -> int:
         small, big = tmpdir / "small.db", tmpdir / "big.db"
         print(f"Seeding 1k and {big_posts:,} posts ...", flush=True)
         seed(small, 100, 1_000, 3_000)
-        if args.quick:
-            big = db  # the 100k database again: seeding another would not fit in two minutes
-        else:
-            seed(big, 1000, big_posts, 300_000, 50_000)
+        seed(big, 1000, big_posts, 300_000, 50_000)
         with agora(small) as (small_url, _), agora(big) as (big_url, _):
             wrk(small_url + "/", 1)
             wrk(big_url + "/", 1)
@@ -605,7 +679,7 @@ def main() -> int:
         scenarios.append(feeds)
 
         # 5. Writes: WAL + synchronous=NORMAL vs SQLite's defaults, on fresh copies.
-        write_seconds = 5 if args.quick else 10
+        write_seconds = 10
         results = {}
         for tuned in (True, False):
             copy = tmpdir / f"writes-{tuned}.db"
@@ -637,45 +711,71 @@ def main() -> int:
         scenarios.append(s)
         print(f"  writes: {t_rate:.0f}/s vs {d_rate:.0f}/s", flush=True)
 
+    return report(args, scenarios, started, load_at_start, rounds, seconds, rss)
+
+
+def memory(rss: list[float]) -> Scenario:
     mem = Scenario("6. Memory", "each worker's resident memory under 150 MB after the runs")
     mem.notes = [
-        f"Worker RSS after scenarios 1, 2 and 4: "
+        f"Worker RSS after the page scenarios: "
         f"{', '.join(f'{m:.0f} MB' for m in rss) or 'not measured'}."
     ]
     mem.verdict = verdict(bool(rss) and max(rss) < 150)
-    scenarios.append(mem)
+    return mem
 
+
+def report(
+    args: argparse.Namespace,
+    scenarios: list[Scenario],
+    started: float,
+    load_at_start: str,
+    rounds: int,
+    seconds: int,
+    rss: list[float],
+) -> int:
+    """Print the results and write them to --out, above the history kept past the marker."""
+    scenarios = [*scenarios, memory(rss)]
     took = time.perf_counter() - started
     command = "make bench-quick" if args.quick else "make bench"
-    report = "\n".join(
+    peers = (
+        ""
+        if args.quick
+        else (
+            " The peers (bench/peers/) serve the same page the usual ways: FastAPI + "
+            "SQLModel in the tutorial style under uvicorn with the same settings, and Flask + "
+            "Flask-SQLAlchemy under gunicorn's sync workers (2)."
+        )
+    )
+    text = "\n".join(
         [
             "# Performance",
             "",
             f"Measured by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M UTC} "
             f"in {took / 60:.1f} minutes, on {machine()}.",
-            f"{rounds} round(s) of {seconds} s per scenario, wrk with 2 threads and 32 "
+            f"{rounds} interleaved round(s) of {seconds} s per scenario, wrk with 2 threads and 32 "
             "connections, Agora and the reference (bench/reference.py: raw Starlette + sqlite3 + "
-            "Jinja2, the same newest-20 page from the same database file) alternating. "
+            "Jinja2, the same newest-20 page from the same database file) taking turns, the "
+            "order rotating each round; ratios are judged on their median. "
             "Agora served by `agora serve` "
             "(uvicorn, 2 workers, uvloop and httptools, no access log; its own JSON request log "
-            "on), the reference by uvicorn with the same settings. Load average at the start: "
-            f"{load_at_start}.",
+            "on), the reference by uvicorn with the same settings." + peers + " Load average at "
+            f"the start: {load_at_start}. Profiles are CPU time in one process, calling the app "
+            "directly (bench/profile.py): they leave out HTTP parsing.",
             "",
             "| scenario | result |",
             "|---|---|",
             *[f"| {s.name} | {s.verdict} |" for s in scenarios],
             "",
-            *[ratio_table(s, with_ref=bool(s.rounds)) for s in scenarios],
-            *extra_sections,
+            *[ratio_table(s) for s in scenarios],
         ]
     )
-    print("\n" + report)
+    print("\n" + text)
     out = Path(args.out)
     marker = "<!-- bench results end -->"
     previous = out.read_text() if out.exists() else ""
-    tail = previous.split(marker, 1)[1] if marker in previous else ""
+    history = previous.split(marker, 1)[1] if marker in previous else ""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report + "\n" + marker + tail)
+    out.write_text(text + "\n" + marker + history)
     return 0 if all(s.verdict == "PASS" for s in scenarios) else 1
 
 
