@@ -22,6 +22,7 @@ from app.api import votes as api_votes
 from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import make_engine
 from app.middleware import (
+    ApiCorsMiddleware,
     BodySizeLimitMiddleware,
     DbSessionMiddleware,
     FormEncodingMiddleware,
@@ -94,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(UnhandledErrorMiddleware, handle_failure=errors.server_error)
+    if settings.cors_origins:
+        # Outside the failure handler, so a browser on another origin can read a 500 too.
+        app.add_middleware(ApiCorsMiddleware, origins=settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 

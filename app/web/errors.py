@@ -15,6 +15,7 @@ from app.auth import Auth, CsrfFailed, LoginRequired
 from app.db import unavailable
 from app.deps import get_auth
 from app.logs import request_id_var
+from app.middleware import is_api_path
 from app.services import DomainError
 from app.templating import render
 from app.web import safe_next
@@ -66,7 +67,7 @@ RETRY_AFTER_SECONDS = 30
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path == "/api" or request.url.path.startswith("/api/")
+    return is_api_path(request.url.path)
 
 
 async def error_page(
