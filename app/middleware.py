@@ -166,6 +166,27 @@ class ApiCorsMiddleware(HttpMiddleware):
             await self.app(scope, receive, send)
 
 
+class HeadMiddleware(HttpMiddleware):
+    """HEAD is answered wherever GET is, pages and API alike: the GET route runs and only its
+    head (status and headers, Content-Length and ETag included) is sent.
+
+    One rule for every route, those added later too, instead of each router remembering to
+    list HEAD (which would also put a second operation per path in the OpenAPI document).
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_head)
+
+
 # Where a request's ORM sessions are listed, for DbSessionMiddleware to close.
 OPEN_SESSIONS = "agora.sessions"
 

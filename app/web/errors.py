@@ -18,7 +18,7 @@ from app.logs import request_id_var
 from app.middleware import is_api_path
 from app.services import DomainError
 from app.templating import render
-from app.web import safe_next
+from app.web import allowed_methods, safe_next
 
 log = logging.getLogger("agora.errors")
 
@@ -120,9 +120,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return await error_page(
-            request, exc.status_code, _public_detail(exc), headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request.scope)}
+        return await error_page(request, exc.status_code, _public_detail(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
