@@ -157,3 +157,53 @@ def test_posts_allow_both_listing_and_writing(api: Api) -> None:
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD, POST"
     assert response.json() == {"detail": "Method not allowed."}
+
+
+def walk_links(client: Api, url: str) -> tuple[list[int], int]:
+    """Follow `Link: rel=next` from `url`; the ids seen, and how many pages."""
+    seen: list[int] = []
+    pages = 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        seen += [item["id"] for item in body["items"]]
+        pages += 1
+        link = response.links.get("next", {}).get("url")
+        assert link == body["next"], "the header and the body agree"
+        assert link is None or link.startswith("/api/"), "relative, never from the Host header"
+        url = link
+    return seen, pages
+
+
+def test_every_listing_links_its_next_page(
+    app: FastAPI, alice_api: Api, bob_api: Api, world: dict[str, str]
+) -> None:
+    for n in range(3):
+        post = bob_api.create_post(title=f"Bob {n}")
+        alice_api.post(f"/api/posts/{world['post_id']}/comments", json={"content": f"c{n}"})
+    alice_api.post("/api/users/bob/follow")
+    for route in listings(app):
+        url = fill(route.path, world) + "?limit=1"
+        everything = alice_api.get(fill(route.path, world), params={"limit": 50}).json()
+        assert "link" not in alice_api.get(fill(route.path, world), params={"limit": 50}).headers
+        seen, pages = walk_links(alice_api, url)
+        assert seen == [item["id"] for item in everything["items"]], route.path
+        assert pages == len(seen) >= 3, route.path
+    assert post
+
+
+def test_an_offset_page_links_the_one_before(alice_api: Api) -> None:
+    for n in range(5):
+        alice_api.create_post(title=f"Post {n}")
+    links = alice_api.get("/api/posts", params={"limit": 2, "offset": 3}).links
+    assert links["prev"]["url"] == "/api/posts?limit=2&offset=1"
+    assert "next" not in links, "the last page"
+    links = alice_api.get("/api/posts", params={"limit": 2, "offset": 2}).links
+    assert alice_api.get(links["next"]["url"]).json()["items"][0]["title"] == "Post 0"
+    first = links["prev"]["url"]
+    assert first == "/api/posts?limit=2", "the first page has no offset"
+    assert "prev" not in alice_api.get(first).links
+    searched = alice_api.get("/api/posts", params={"search": "post", "limit": 2})
+    after = alice_api.get(searched.links["next"]["url"])
+    assert after.links["prev"]["url"] == "/api/posts?limit=2&search=post"

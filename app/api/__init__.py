@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -111,3 +111,15 @@ async def known_query_only(request: Request) -> None:
         if name not in known:
             takes = ", ".join(sorted(known)) or "none"
             raise invalid_query(name, f"Unknown query parameter; this takes: {takes}.")
+
+
+def link_pages(response: Response, *, next: str | None, prev: str | None = None) -> None:
+    """RFC 8288 `Link` to the neighbouring pages, as the body's `next` says, so generic
+    clients can page without knowing our schema.
+
+    Relative references (RFC 8288 section 3.1 allows them): an absolute one would have to
+    come from the Host header, which a client may forge.
+    """
+    links = [f'<{url}>; rel="{rel}"' for rel, url in (("prev", prev), ("next", next)) if url]
+    if links:
+        response.headers["Link"] = ", ".join(links)

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api import error_responses, invalid_query, operation_id, read_cursor
+from app.api import error_responses, invalid_query, link_pages, operation_id, read_cursor
 from app.deps import (
     ApiOwnComment,
     ApiUser,
@@ -33,6 +33,7 @@ LOCATION = {"Location": {"description": "The comment's page URL.", "schema": {"t
 )
 def api_list_comments(
     request: Request,
+    response: Response,
     post: ApiVisiblePost,
     viewer: OptionalApiUser,
     limit: Annotated[
@@ -67,6 +68,7 @@ def api_list_comments(
     next_url = None
     if next_cursor:
         next_url = f"{request.url.path}?" + urlencode({"limit": limit, "cursor": next_cursor})
+    link_pages(response, next=next_url)
     return CommentPage(items=items, next_cursor=next_cursor, next=next_url)
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
+from app.api import Limit, error_responses, invalid_query, link_pages, operation_id, read_cursor
 from app.deps import ApiUser, SessionDep, Username
 from app.models import User
 from app.pagination import encode_cursor
@@ -56,6 +56,7 @@ def _state(session: Session, followed: User, user: User) -> FollowOut:
 @router.get("/feed", summary="Posts by people you follow", responses=error_responses(401))
 def api_feed(
     request: Request,
+    response: Response,
     session: SessionDep,
     user: ApiUser,
     limit: Limit = 20,
@@ -76,6 +77,7 @@ def api_feed(
     next_url = None
     if next_cursor:
         next_url = f"{request.url.path}?" + urlencode({"limit": limit, "cursor": next_cursor})
+    link_pages(response, next=next_url)
     return PostPage(
         items=[PostOut.from_row(row) for row in window.items],
         next_cursor=next_cursor,

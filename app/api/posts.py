@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
+from app.api import Limit, error_responses, invalid_query, link_pages, operation_id, read_cursor
 from app.deps import ApiOwnPost, ApiRemovablePost, ApiUser, ApiVisiblePost, SessionDep
 from app.models import USERNAME_MAX, User
 from app.pagination import Position, encode_cursor
@@ -23,6 +23,7 @@ LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "s
 @router.get("", summary="List and search published posts")
 def api_list_posts(
     request: Request,
+    response: Response,
     limit: Limit = 20,
     cursor: Annotated[
         str | None,
@@ -57,19 +58,25 @@ def api_list_posts(
     # Searches are ranked and continue by offset; plain listings continue from a position.
     if isinstance(after, int) != bool(text) and after is not None:
         raise invalid_query("cursor", "That cursor belongs to another listing.")
+    skipped = after if isinstance(after, int) else offset
     window = feeds.search(
         engine=request.app.state.engine,
         text=text,
         author=(author or "").strip(),
         limit=limit,
         after=after if isinstance(after, Position) else None,
-        offset=after if isinstance(after, int) else offset,
+        offset=skipped,
     )
     next_cursor = encode_cursor(window.next) if window.next else None
-    next_url = None
-    if next_cursor:
-        query = {"limit": limit, "author": author, "search": search, "cursor": next_cursor}
-        next_url = f"{request.url.path}?" + urlencode({k: v for k, v in query.items() if v})
+
+    def page_url(**where: str | int) -> str:
+        query = {"limit": limit, "author": author, "search": search, **where}
+        return f"{request.url.path}?" + urlencode({k: v for k, v in query.items() if v})
+
+    next_url = page_url(cursor=next_cursor) if next_cursor else None
+    # Only a page reached by offset knows where the one before it starts.
+    prev_url = page_url(offset=max(0, skipped - limit)) if skipped else None
+    link_pages(response, next=next_url, prev=prev_url)
     return PostPage(
         items=[PostOut.from_row(row) for row in window.items],
         next_cursor=next_cursor,
