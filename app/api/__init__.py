@@ -21,6 +21,7 @@ _WHY = {
     403: "You may not do this to that resource.",
     404: "No such resource, or one you may not see.",
     409: "The request conflicts with the current state.",
+    412: "`If-Match` names a version that is no longer current: read it again.",
     413: "The request body is too large.",
     429: "Too many failed logins; wait for Retry-After seconds.",
 }

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.api.conditional import NotModified
 from app.auth import Auth, CsrfFailed, LoginRequired
 from app.db import unavailable
 from app.deps import get_auth
@@ -124,6 +125,10 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": allowed_methods(request.scope)}
         return await error_page(request, exc.status_code, _public_detail(exc), headers=headers)
+
+    @app.exception_handler(NotModified)
+    async def not_modified(request: Request, exc: NotModified) -> Response:
+        return Response(status_code=304, headers={"ETag": exc.etag})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
