@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -81,13 +82,18 @@ class Settings(BaseSettings):
     # Peers (addresses or networks such as 10.0.0.0/8) whose X-Forwarded-For we believe when we
     # pick the client IP for throttling. Empty means: believe no one, use the peer address.
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
+    # Other origins whose scripts may call /api (e.g. "https://app.example"), or "*". Empty:
+    # same origin only. Safe to open: the API reads bearer tokens, never cookies.
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     login_max_failures_account: int = 5
     login_max_failures_ip: int = 20
     login_lock_seconds: int = 60
     login_lock_max_seconds: int = 15 * 60
 
-    _split = field_validator("allowed_hosts", "trusted_proxies", mode="before")(_split_list)
+    _split = field_validator("allowed_hosts", "trusted_proxies", "cors_origins", mode="before")(
+        _split_list
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -98,6 +104,14 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*" and not re.fullmatch(r"https?://[^/?#\s]+", item):
+                raise ValueError(f"{item!r} is not an origin such as https://app.example or *")
+        return [item.lower() for item in value]
 
     @model_validator(mode="after")
     def _check_secret(self) -> "Settings":

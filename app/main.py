@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
@@ -16,15 +16,18 @@ from app.api import auth as api_auth
 from app.api import comments as api_comments
 from app.api import docs as api_docs
 from app.api import follows as api_follows
+from app.api import known_query_only
 from app.api import posts as api_posts
 from app.api import users as api_users
 from app.api import votes as api_votes
 from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
 from app.db import make_engine
 from app.middleware import (
+    ApiCorsMiddleware,
     BodySizeLimitMiddleware,
     DbSessionMiddleware,
     FormEncodingMiddleware,
+    HeadMiddleware,
     NulByteMiddleware,
     RequestLogMiddleware,
     SecurityHeadersMiddleware,
@@ -72,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         lifespan=lifespan,
         redirect_slashes=False,  # Starlette's copies the Host header: ours is relative
+        # On the app, not each router, so every API route gets it, those added later too.
+        dependencies=[Depends(known_query_only)],
     )
     app.router.default = trailing_slash_redirect
     # Replacing the method is FastAPI's documented way to customise the schema.
@@ -85,7 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # buffer the body. Failures are answered inside the headers and the request log (so a 500
     # or 503 gets both), and outside the database sessions (closed, their work rolled back,
     # before the page).
-    app.add_middleware(DbSessionMiddleware)  # innermost: sessions close before the log line
+    app.add_middleware(HeadMiddleware)  # innermost: the routes see GET, the log sees HEAD
+    app.add_middleware(DbSessionMiddleware)  # sessions close before the log line
     app.add_middleware(FormEncodingMiddleware, render_error=errors.error_page)
     app.add_middleware(NulByteMiddleware, render_error=errors.error_page)
     app.add_middleware(
@@ -94,6 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(UnhandledErrorMiddleware, handle_failure=errors.server_error)
+    if settings.cors_origins:
+        # Outside the failure handler, so a browser on another origin can read a 500 too.
+        app.add_middleware(ApiCorsMiddleware, origins=settings.cors_origins)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 

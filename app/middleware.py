@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 from sqlmodel import Session
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -133,6 +134,57 @@ class UnhandledErrorMiddleware(HttpMiddleware):
             response = await self.handle_failure(Request(scope, receive), exc)
             if not started:
                 await response(scope, receive, send)
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+class ApiCorsMiddleware(HttpMiddleware):
+    """Starlette's CORS for /api only: pages never answer another origin.
+
+    Never with credentials: the API reads bearer tokens, which a script sends on purpose, and
+    ignores the site's cookies, so another origin gains nothing a script elsewhere lacks.
+    """
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        super().__init__(app)
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Link", "Location", "Retry-After", "WWW-Authenticate"],
+            allow_credentials=False,
+            max_age=600,
+        )
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_api_path(scope["path"]):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+class HeadMiddleware(HttpMiddleware):
+    """HEAD is answered wherever GET is, pages and API alike: the GET route runs and only its
+    head (status and headers, Content-Length and ETag included) is sent.
+
+    One rule for every route, those added later too, instead of each router remembering to
+    list HEAD (which would also put a second operation per path in the OpenAPI document).
+    """
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_head)
 
 
 # Where a request's ORM sessions are listed, for DbSessionMiddleware to close.

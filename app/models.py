@@ -349,3 +349,13 @@ class Heartbeat(SQLModel, table=True):
     id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     beat_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     pad: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class ChangeCounter(SQLModel, table=True):
+    """How many times what a scope shows has changed ("site", "user:7", "post:42"): the
+    validators of conditional requests (app.services.changes)."""
+
+    __tablename__ = "change_counter"
+
+    scope: str = Field(sa_column=Column(String(64), primary_key=True))
+    counter: int = Field(default=0)

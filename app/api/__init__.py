@@ -2,10 +2,12 @@
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
+from app.middleware import is_api_path
 from app.pagination import Cursor, decode_cursor
 from app.schemas import Message
 
@@ -19,6 +21,7 @@ _WHY = {
     403: "You may not do this to that resource.",
     404: "No such resource, or one you may not see.",
     409: "The request conflicts with the current state.",
+    412: "`If-Match` names a version that is no longer current: read it again.",
     413: "The request body is too large.",
     429: "Too many failed logins; wait for Retry-After seconds.",
 }
@@ -78,3 +81,46 @@ def read_cursor(cursor: str) -> Cursor:
         raise invalid_query(
             "cursor", "Not a cursor from this API; use `next_cursor` as given."
         ) from None
+
+
+def declared_query(route: APIRoute) -> frozenset[str]:
+    """The query parameters `route` reads, its dependencies' included."""
+    names: set[str] = set()
+    dependants = [route.dependant]
+    while dependants:
+        dependant = dependants.pop()
+        dependants.extend(dependant.dependencies)
+        for field in dependant.query_params:
+            kind = field.field_info.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):  # a query-parameter model
+                names.update(sub.alias or key for key, sub in kind.model_fields.items())
+            else:
+                names.add(field.alias)
+    return frozenset(names)
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse a query parameter an API route does not read, naming it: a client paging with
+    a name we do not know (`skip`) must not get the first page again and again."""
+    route = request.scope.get("route")
+    if not request.query_params or not isinstance(route, APIRoute):
+        return
+    if not is_api_path(request.url.path):
+        return
+    known = declared_query(route)
+    for name in request.query_params:
+        if name not in known:
+            takes = ", ".join(sorted(known)) or "none"
+            raise invalid_query(name, f"Unknown query parameter; this takes: {takes}.")
+
+
+def link_pages(response: Response, *, next: str | None, prev: str | None = None) -> None:
+    """RFC 8288 `Link` to the neighbouring pages, as the body's `next` says, so generic
+    clients can page without knowing our schema.
+
+    Relative references (RFC 8288 section 3.1 allows them): an absolute one would have to
+    come from the Host header, which a client may forge.
+    """
+    links = [f'<{url}>; rel="{rel}"' for rel, url in (("prev", prev), ("next", next)) if url]
+    if links:
+        response.headers["Link"] = ", ".join(links)

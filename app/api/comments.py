@@ -5,7 +5,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api import error_responses, invalid_query, operation_id, read_cursor
+from app.api import (
+    conditional,
+    error_responses,
+    invalid_query,
+    link_pages,
+    operation_id,
+    read_cursor,
+)
 from app.deps import (
     ApiOwnComment,
     ApiUser,
@@ -18,7 +25,16 @@ from app.deps import (
 from app.models import REASON_MAX
 from app.pagination import Position, encode_cursor
 from app.schemas import CommentCreate, CommentOut, CommentPage, CommentPatch, CommentVoteOut
-from app.services import Conflict, NotFound, ValidationFailed, comments, posts, threads, votes
+from app.services import (
+    Conflict,
+    NotFound,
+    ValidationFailed,
+    changes,
+    comments,
+    posts,
+    threads,
+    votes,
+)
 
 router = APIRouter(prefix="/api", tags=["comments"], generate_unique_id_function=operation_id)
 
@@ -33,6 +49,8 @@ LOCATION = {"Location": {"description": "The comment's page URL.", "schema": {"t
 )
 def api_list_comments(
     request: Request,
+    response: Response,
+    session: SessionDep,
     post: ApiVisiblePost,
     viewer: OptionalApiUser,
     limit: Annotated[
@@ -50,13 +68,17 @@ def api_list_comments(
     after = read_cursor(cursor) if cursor else None
     if after is not None and not isinstance(after, Position):
         raise invalid_query("cursor", "That cursor belongs to another listing.")
+    viewer_id = viewer.id if viewer is not None else None
+    # The site's counter: a commenter's account closing changes the thread too.
+    key = conditional.listing_key(request)
+    tag = conditional.etag(session, changes.SITE, key=key, viewer_id=viewer_id)
+    conditional.answer(request, response, tag)
     if not posts.is_public(post):
         return CommentPage(items=[], next_cursor=None, next=None)
     assert post.id is not None
     window = threads.window(
         engine=request.app.state.engine, post_id=post.id, limit=limit, after=after
     )
-    viewer_id = viewer.id if viewer is not None else None
     items = [
         CommentOut.of(
             entry.row, entry.row.author if entry.row.author_available else None, viewer_id
@@ -67,6 +89,7 @@ def api_list_comments(
     next_url = None
     if next_cursor:
         next_url = f"{request.url.path}?" + urlencode({"limit": limit, "cursor": next_cursor})
+    link_pages(response, next=next_url)
     return CommentPage(items=items, next_cursor=next_cursor, next=next_url)
 
 
@@ -98,18 +121,30 @@ def api_create_comment(
         session=session, author=user, post=post, content=data.content, parent_id=data.parent_id
     )
     response.headers["Location"] = f"/comments/{comment.id}"
+    response.headers["ETag"] = conditional.comment_etag(session, comment, user.id)
     return CommentOut.of(comment, user.username, user.id)
 
 
-_OWN_ERRORS = error_responses(400, 401, 403, 404, 413, e403="Only the author can change a comment.")
+_OWN_ERRORS = error_responses(
+    400, 401, 403, 404, 412, 413, e403="Only the author can change a comment."
+)
 
 
 @router.patch("/comments/{comment_id}", summary="Edit a comment", responses=_OWN_ERRORS)
 def api_edit_comment(
-    session: SessionDep, user: ApiUser, comment: ApiOwnComment, data: CommentPatch
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: ApiUser,
+    comment: ApiOwnComment,
+    data: CommentPatch,
 ) -> CommentOut:
-    """Change the text of your comment; it then shows as edited."""
+    """Change the text of your comment; it then shows as edited. With `If-Match` (the ETag
+    of the answer that gave you the comment), only if it is still that version."""
+    current = comment
+    conditional.guard(request, session, lambda: conditional.comment_etag(session, current, user.id))
     comment = comments.edit(session=session, comment=comment, content=data.content)
+    response.headers["ETag"] = conditional.comment_etag(session, comment, user.id)
     return CommentOut.of(comment, user.username, user.id)
 
 

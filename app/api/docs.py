@@ -28,7 +28,13 @@ nothing under `/api`.
 **Errors** are always JSON: `{"detail": "what went wrong"}`, or for 422 a list of
 `{"loc": [...], "msg": "...", "type": "..."}`, one per invalid field.
 
-**Lists** are newest first. Read on with the `next` link (or `cursor=next_cursor`) until it is null.
+**Lists** are newest first. Read on with the `next` link (or `cursor=next_cursor`, or the
+`Link: <...>; rel="next"` header) until it is null. A query parameter a route does not take is a
+422.
+
+**Conditional requests.** Answers carry an `ETag`: send it back in `If-None-Match` for a 304
+while nothing changed, or in `If-Match` on an edit for a 412 if it changed since you read it.
+All of it on one page: docs/api.md in the source.
 """
 TAGS = [
     {"name": "auth", "description": "Bearer tokens: get one with your password, revoke it."},

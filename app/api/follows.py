@@ -6,12 +6,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
 
-from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
+from app.api import (
+    Limit,
+    conditional,
+    error_responses,
+    invalid_query,
+    link_pages,
+    operation_id,
+    read_cursor,
+)
 from app.deps import ApiUser, SessionDep, Username
 from app.models import User
 from app.pagination import encode_cursor
 from app.schemas import FollowOut, PostOut, PostPage
-from app.services import feeds, follows, users
+from app.services import changes, feeds, follows, users
 
 router = APIRouter(prefix="/api", tags=["follows"], generate_unique_id_function=operation_id)
 
@@ -56,6 +64,7 @@ def _state(session: Session, followed: User, user: User) -> FollowOut:
 @router.get("/feed", summary="Posts by people you follow", responses=error_responses(401))
 def api_feed(
     request: Request,
+    response: Response,
     session: SessionDep,
     user: ApiUser,
     limit: Limit = 20,
@@ -70,12 +79,19 @@ def api_feed(
     after = read_cursor(cursor) if cursor else None
     if isinstance(after, int):
         raise invalid_query("cursor", "That cursor belongs to another listing.")
+    # Whom you follow is on your account's counter.
+    scopes = (changes.SITE, changes.user(user.id))
+    tag = conditional.etag(
+        session, *scopes, key=conditional.listing_key(request), viewer_id=user.id
+    )
+    conditional.answer(request, response, tag)
     engine = request.app.state.engine
     window = feeds.following(engine=engine, user=user, limit=limit, after=after)
     next_cursor = encode_cursor(window.next) if window.next is not None else None
     next_url = None
     if next_cursor:
         next_url = f"{request.url.path}?" + urlencode({"limit": limit, "cursor": next_cursor})
+    link_pages(response, next=next_url)
     return PostPage(
         items=[PostOut.from_row(row) for row in window.items],
         next_cursor=next_cursor,

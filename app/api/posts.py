@@ -5,12 +5,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 
-from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
+from app.api import (
+    Limit,
+    conditional,
+    error_responses,
+    invalid_query,
+    link_pages,
+    operation_id,
+    read_cursor,
+)
 from app.deps import ApiOwnPost, ApiRemovablePost, ApiUser, ApiVisiblePost, SessionDep
 from app.models import USERNAME_MAX, User
 from app.pagination import Position, encode_cursor
 from app.schemas import PostCreate, PostOut, PostPage, PostPatch, PostReplace
-from app.services import feeds, posts
+from app.services import changes, feeds, posts
 
 router = APIRouter(prefix="/api/posts", tags=["posts"], generate_unique_id_function=operation_id)
 
@@ -23,6 +31,8 @@ LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "s
 @router.get("", summary="List and search published posts")
 def api_list_posts(
     request: Request,
+    response: Response,
+    session: SessionDep,
     limit: Limit = 20,
     cursor: Annotated[
         str | None,
@@ -57,19 +67,28 @@ def api_list_posts(
     # Searches are ranked and continue by offset; plain listings continue from a position.
     if isinstance(after, int) != bool(text) and after is not None:
         raise invalid_query("cursor", "That cursor belongs to another listing.")
+    # Any write can change a listing (a deactivated author's posts leave every one).
+    tag = conditional.etag(session, changes.SITE, key=conditional.listing_key(request))
+    conditional.answer(request, response, tag)
+    skipped = after if isinstance(after, int) else offset
     window = feeds.search(
         engine=request.app.state.engine,
         text=text,
         author=(author or "").strip(),
         limit=limit,
         after=after if isinstance(after, Position) else None,
-        offset=after if isinstance(after, int) else offset,
+        offset=skipped,
     )
     next_cursor = encode_cursor(window.next) if window.next else None
-    next_url = None
-    if next_cursor:
-        query = {"limit": limit, "author": author, "search": search, "cursor": next_cursor}
-        next_url = f"{request.url.path}?" + urlencode({k: v for k, v in query.items() if v})
+
+    def page_url(**where: str | int) -> str:
+        query = {"limit": limit, "author": author, "search": search, **where}
+        return f"{request.url.path}?" + urlencode({k: v for k, v in query.items() if v})
+
+    next_url = page_url(cursor=next_cursor) if next_cursor else None
+    # Only a page reached by offset knows where the one before it starts.
+    prev_url = page_url(offset=max(0, skipped - limit)) if skipped else None
+    link_pages(response, next=next_url, prev=prev_url)
     return PostPage(
         items=[PostOut.from_row(row) for row in window.items],
         next_cursor=next_cursor,
@@ -98,6 +117,7 @@ def api_create_post(
         published=data.published,
     )
     response.headers["Location"] = request.app.url_path_for("api_get_post", post_id=str(post.id))
+    response.headers["ETag"] = conditional.post_etag(session, post)
     return PostOut.of(post, user)
 
 
@@ -106,22 +126,35 @@ def api_create_post(
     summary="Read a post",
     responses=error_responses(401, 404, e404="No such post, or a draft that is not yours."),
 )
-def api_get_post(session: SessionDep, post: ApiVisiblePost) -> PostOut:
-    """A published post, or your own draft."""
+def api_get_post(
+    request: Request, response: Response, session: SessionDep, post: ApiVisiblePost
+) -> PostOut:
+    """A published post, or your own draft. Send its `ETag` back in `If-None-Match` to get
+    304 while it is unchanged, or in `If-Match` when you edit it."""
+    conditional.answer(request, response, conditional.post_etag(session, post))
     # No query: the access check read the author into the session with the post.
     author = session.get(User, post.owner_id)
     assert author is not None
     return PostOut.of(post, author)
 
 
-_EDIT_ERRORS = error_responses(400, 401, 403, 404, 413, e403="Only the author can change a post.")
+_EDIT_ERRORS = error_responses(
+    400, 401, 403, 404, 412, 413, e403="Only the author can change a post."
+)
 
 
 @router.put("/{post_id}", summary="Replace a post", responses=_EDIT_ERRORS)
 def api_replace_post(
-    session: SessionDep, user: ApiUser, post: ApiOwnPost, data: PostReplace
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: ApiUser,
+    post: ApiOwnPost,
+    data: PostReplace,
 ) -> PostOut:
-    """Replace the title, content and published state of your post."""
+    """Replace the title, content and published state of your post; with `If-Match`, only
+    if it is still the version you read."""
+    conditional.guard(request, session, lambda: conditional.post_etag(session, post))
     post = posts.edit(
         session=session,
         post=post,
@@ -129,14 +162,22 @@ def api_replace_post(
         content=data.content,
         published=data.published,
     )
+    response.headers["ETag"] = conditional.post_etag(session, post)
     return PostOut.of(post, user)
 
 
 @router.patch("/{post_id}", summary="Change part of a post", responses=_EDIT_ERRORS)
 def api_update_post(
-    session: SessionDep, user: ApiUser, post: ApiOwnPost, data: PostPatch
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: ApiUser,
+    post: ApiOwnPost,
+    data: PostPatch,
 ) -> PostOut:
-    """Change only the fields you send."""
+    """Change only the fields you send; with `If-Match`, only if it is still the version
+    you read."""
+    conditional.guard(request, session, lambda: conditional.post_etag(session, post))
     if (data.title, data.content, data.published) != (None, None, None):
         post = posts.edit(
             session=session,
@@ -145,6 +186,7 @@ def api_update_post(
             content=post.content if data.content is None else data.content,
             published=post.published if data.published is None else data.published,
         )
+    response.headers["ETag"] = conditional.post_etag(session, post)
     return PostOut.of(post, user)
 
 

@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter, Request, Response
 
-from app.api import error_responses, operation_id
+from app.api import conditional, error_responses, operation_id
 from app.deps import ApiUser, SessionDep, SettingsDep, Username
 from app.schemas import UserCreate, UserPrivate, UserPublic
-from app.services import users
+from app.services import changes, users
 
 router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_function=operation_id)
 
@@ -44,15 +44,25 @@ def api_create_user(
 
 
 @router.get("/me", summary="Your account", responses=error_responses(401))
-def api_get_me(user: ApiUser) -> UserPrivate:
+def api_get_me(
+    request: Request, response: Response, session: SessionDep, user: ApiUser
+) -> UserPrivate:
     """The account behind the bearer token, with its email and role."""
+    tag = conditional.etag(session, changes.user(user.id), key="me", viewer_id=user.id)
+    conditional.answer(request, response, tag)
     return UserPrivate.of(user)
 
 
 @router.get("/{username}", summary="A public profile", responses=error_responses(404))
 def api_get_user(
+    request: Request,
+    response: Response,
     session: SessionDep,
     username: Username,
 ) -> UserPublic:
     """What anyone may see of an account. Their posts: `GET /api/posts?author=<username>`."""
-    return UserPublic.of(users.get_available(session, username))
+    user = users.get_available(session, username)
+    conditional.answer(
+        request, response, conditional.etag(session, changes.user(user.id), key="user")
+    )
+    return UserPublic.of(user)

@@ -10,7 +10,16 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app.models import ROLES, Post, User, Vote
-from app.services import Forbidden, NotFound, ValidationFailed, audit, posts, sessions, users
+from app.services import (
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    audit,
+    changes,
+    posts,
+    sessions,
+    users,
+)
 
 DASHBOARD_DAYS = 30
 # What moderators may do to posts from the admin pages, with the words the pages use.
@@ -92,6 +101,7 @@ def set_role(*, session: Session, actor: User | None, user: User, role: str) -> 
     if was_admin:
         session.flush()
         users.ensure_admin_left(session, user, actor)
+    changes.bump(session, changes.user(user.id))  # the role is on the account
     session.commit()
     return True
 
@@ -116,6 +126,8 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
     if was_admin and not active:
         session.flush()
         users.ensure_admin_left(session, user, actor)
+    # Their posts leave (or come back to) every listing; their comments lose their author.
+    changes.bump(session, changes.SITE, changes.user(user.id))
     session.commit()
     if not active:
         # The session check refuses inactive users already; ending the rows makes it final.

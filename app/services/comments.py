@@ -9,7 +9,16 @@ from sqlalchemy import delete, exists, func, update
 from sqlmodel import Session, col, select
 
 from app.models import Comment, Post, User, Viewer
-from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, posts, users
+from app.services import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    audit,
+    changes,
+    posts,
+    users,
+)
 from app.services.validation import clean_comment
 
 # The same words from the same person under the same parent within this long are one comment
@@ -162,6 +171,7 @@ def create(
 ) -> Comment:
     """Write a comment and commit it (see `write`)."""
     comment = write(session=session, author=author, post=post, content=content, parent_id=parent_id)
+    _bump(session, comment)
     session.commit()
     return comment
 
@@ -174,8 +184,13 @@ def edit(*, session: Session, comment: Comment, content: str) -> Comment:
         raise ValidationFailed({"content": str(exc)}) from None
     comment.updated_at = datetime.now(UTC)
     session.add(comment)
+    _bump(session, comment)
     session.commit()
     return comment
+
+
+def _bump(session: Session, comment: Comment) -> None:
+    changes.bump(session, changes.SITE, changes.post(comment.post_id), changes.comment(comment.id))
 
 
 def edited(comment: object) -> bool:
@@ -192,6 +207,7 @@ def delete_own(*, session: Session, comment: Comment) -> None:
     text) so the thread keeps its shape; without, it is gone, and so is any "[deleted]"
     ancestor it leaves without replies."""
     _move_count(session, comment.post_id, -1)
+    _bump(session, comment)
     if _has_replies(session, comment):
         comment.deleted, comment.author_id, comment.content = True, None, ""
         session.add(comment)
@@ -239,6 +255,7 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
     _move_count(session, comment.post_id, -1)
     comment.deleted, comment.removed_reason, comment.content = True, reason, ""
     session.add(comment)
+    _bump(session, comment)
     session.commit()
 
 

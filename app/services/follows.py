@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
 from app.pagination import Page, paginate
-from app.services import DomainError
+from app.services import DomainError, changes
 from app.services import users as user_service
 
 LIST_SIZE = 50
@@ -42,6 +42,7 @@ def follow(*, session: Session, follower: User, followed: User) -> bool:
                 follower_id=follower.id, followed_id=followed.id, created_at=datetime.now(UTC)
             )
         )
+        changes.bump(session, changes.user(follower.id), changes.user(followed.id))
         session.commit()
     except IntegrityError:
         session.rollback()  # the same follow arrived twice at once: one row, as intended
@@ -57,6 +58,8 @@ def unfollow(*, session: Session, follower: User, followed: User) -> bool:
             col(Follow.followed_id) == followed.id,
         )
     )
+    if result.rowcount:
+        changes.bump(session, changes.user(follower.id), changes.user(followed.id))
     session.commit()
     return bool(result.rowcount)
 

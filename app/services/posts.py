@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app import rendering
 from app.db import HotQuery
 from app.models import REASON_MAX, Post, User, Viewer, Vote
-from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, users
+from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, changes, users
 from app.services.feeds import LISTING
 from app.services.validation import clean_content, clean_title
 
@@ -152,9 +152,15 @@ def create(*, session: Session, owner: User, title: str, content: str, published
         owner_id=owner.id,
     )
     session.add(post)
+    session.flush()
+    _bump(session, post)
     session.commit()
     session.refresh(post)
     return post
+
+
+def _bump(session: Session, post: Post) -> None:
+    changes.bump(session, changes.SITE, changes.user(post.owner_id), changes.post(post.id))
 
 
 def edit(*, session: Session, post: Post, title: str, content: str, published: bool) -> Post:
@@ -166,6 +172,7 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
     session.add(post)
+    _bump(session, post)
     session.commit()
     session.refresh(post)
     return post
@@ -176,6 +183,7 @@ def remove(*, session: Session, post: Post, actor: User) -> None:
     if actor.id != post.owner_id:
         before = audit.post_values(post)
         audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
+    _bump(session, post)
     session.delete(post)
     session.commit()
 
@@ -216,6 +224,7 @@ def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
         after={"status": "hidden", "reason": reason},
     )
     session.add(post)
+    _bump(session, post)
     session.commit()
     return True
 
@@ -237,5 +246,6 @@ def restore(*, session: Session, post: Post, actor: User) -> bool:
         after={"status": "published"},
     )
     session.add(post)
+    _bump(session, post)
     session.commit()
     return True

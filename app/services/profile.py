@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import Comment, Post, User, Vote
-from app.services import ValidationFailed, users
+from app.services import ValidationFailed, changes, users
 
 
 def change_identity(
@@ -44,6 +44,7 @@ def change_identity(
     user.username, user.username_key = clean["username"], clean["username"].lower()
     user.email = clean["email"]
     session.add(user)
+    changes.bump(session, changes.SITE, changes.user(user.id))  # the name shows everywhere
     try:
         session.commit()
     except IntegrityError:

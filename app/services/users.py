@@ -13,6 +13,7 @@ from app.services import (
     LoginFailed,
     NotFound,
     ValidationFailed,
+    changes,
     comment_authors,
     sessions,
     throttle,
@@ -240,13 +241,17 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
     comments go too, but those with replies stay as "[deleted]" (app.services.comment_authors).
     """
     was_admin = user.is_admin and user.is_active
+    assert user.id is not None
+    # Their posts, and the counts on others' posts and comments, change with them.
+    changes.bump(
+        session, changes.SITE, changes.user(user.id), *changes.touched_by(session, user.id)
+    )
     voted = select(Vote.post_id).where(Vote.user_id == user.id)
     session.exec(
         update(Post)
         .where(col(Post.id).in_(voted), col(Post.owner_id) != user.id)
         .values(vote_count=Post.vote_count - 1)
     )
-    assert user.id is not None
     comment_authors.forget(session=session, user_id=user.id)
     session.exec(delete(User).where(col(User.id) == user.id))
     if was_admin:

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.models import Comment, CommentVote, Post, User, Vote
+from app.services import changes
 
 
 def add(*, session: Session, post: Post, user: User) -> bool:
@@ -23,6 +24,7 @@ def add(*, session: Session, post: Post, user: User) -> bool:
         session.rollback()
         return False
     session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count + 1))
+    changes.bump(session, changes.SITE, changes.post(post.id))
     session.commit()
     return True
 
@@ -36,6 +38,7 @@ def remove(*, session: Session, post: Post, user: User) -> bool:
         session.rollback()
         return False
     session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count - 1))
+    changes.bump(session, changes.SITE, changes.post(post.id))
     session.commit()
     return True
 
@@ -72,6 +75,7 @@ def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
         .where(col(Comment.id) == comment.id)
         .values(vote_count=Comment.vote_count + 1)
     )
+    changes.bump(session, changes.SITE, changes.post(comment.post_id), changes.comment(comment.id))
     session.commit()
     return True
 
@@ -91,6 +95,7 @@ def remove_for_comment(*, session: Session, comment: Comment, user: User) -> boo
         .where(col(Comment.id) == comment.id)
         .values(vote_count=Comment.vote_count - 1)
     )
+    changes.bump(session, changes.SITE, changes.post(comment.post_id), changes.comment(comment.id))
     session.commit()
     return True
 

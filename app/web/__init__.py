@@ -5,6 +5,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, params
+from fastapi.routing import iter_route_contexts
 from starlette.responses import RedirectResponse
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
@@ -16,8 +17,7 @@ Visitor = Depends(get_auth)  # csrf_protect depends on it too
 
 
 class PageRouter(APIRouter):
-    """The router of an area of pages: every route that changes state checks the CSRF token,
-    and every page answers HEAD as well as GET (link checkers and uptime monitors send it).
+    """The router of an area of pages: every route that changes state checks the CSRF token.
 
     Like `APIRouter(dependencies=[CsrfProtected, *guards])`, but the check is attached only to
     POST (and other unsafe) routes, so a page view does not pay for a dependency that would
@@ -37,9 +37,7 @@ class PageRouter(APIRouter):
         dependencies: Sequence[params.Depends] | None = None,
         **kwargs: Any,
     ) -> None:
-        methods = list(methods or ("GET",))
-        if "GET" in methods and "HEAD" not in methods:
-            methods.append("HEAD")  # the same page; the server sends its headers only
+        methods = list(methods or ("GET",))  # HEAD: app.middleware.HeadMiddleware
         # Every page shows who is logged in (the header), so every route resolves the visitor;
         # FastAPI solves it once per request however many dependencies ask for it.
         first = [CsrfProtected] if set(methods) - SAFE_METHODS else [Visitor]
@@ -86,3 +84,19 @@ async def trailing_slash_redirect(scope: Scope, receive: Receive, send: Send) ->
             await RedirectResponse(location, status_code=307)(scope, receive, send)
             return
     await router.not_found(scope, receive, send)
+
+
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(scope: Scope) -> str:
+    """Every method the request's path accepts, across all the routes that match it (a 405's
+    `Allow`: Starlette lists only the first matching route's)."""
+    methods: set[str] = set()
+    probe = {**scope, "path_params": {}}
+    for route in iter_route_contexts(scope["app"].router.routes):
+        if route.methods and route.matches(probe)[0] is not Match.NONE:
+            methods.update(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods, key=lambda m: (METHOD_ORDER + (m,)).index(m)))

@@ -11,13 +11,15 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.api.conditional import NotModified
 from app.auth import Auth, CsrfFailed, LoginRequired
 from app.db import unavailable
 from app.deps import get_auth
 from app.logs import request_id_var
+from app.middleware import is_api_path
 from app.services import DomainError
 from app.templating import render
-from app.web import safe_next
+from app.web import allowed_methods, safe_next
 
 log = logging.getLogger("agora.errors")
 
@@ -66,7 +68,7 @@ RETRY_AFTER_SECONDS = 30
 
 
 def is_api(request: Request) -> bool:
-    return request.url.path == "/api" or request.url.path.startswith("/api/")
+    return is_api_path(request.url.path)
 
 
 async def error_page(
@@ -119,9 +121,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return await error_page(
-            request, exc.status_code, _public_detail(exc), headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": allowed_methods(request.scope)}
+        return await error_page(request, exc.status_code, _public_detail(exc), headers=headers)
+
+    @app.exception_handler(NotModified)
+    async def not_modified(request: Request, exc: NotModified) -> Response:
+        return Response(status_code=304, headers={"ETag": exc.etag})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

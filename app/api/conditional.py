@@ -1,0 +1,92 @@
+"""Conditional requests: an ETag from the change counters of what an answer shows,
+`If-None-Match` answered 304 before any listing query or rendering, `If-Match` checked
+before a write (412 when the resource changed since the client read it).
+
+The ETags are strong: an answer's bytes are a function of the counters, the request's URL,
+the viewer and the release, so equal tags mean equal bodies; and `If-Match` compares
+strongly (RFC 9110 13.1.1), so weak tags could never guard a write.
+"""
+
+import hashlib
+from collections.abc import Callable
+
+from fastapi import Request, Response
+from sqlmodel import Session
+
+from app import __version__
+from app.models import Comment, Post
+from app.services import DomainError, changes
+
+
+class NotModified(Exception):  # noqa: N818 - named for the status it answers
+    """The client's copy is current: answer 304 with `etag` and no body."""
+
+    def __init__(self, etag: str) -> None:
+        super().__init__(etag)
+        self.etag = etag
+
+
+class PreconditionFailed(DomainError):
+    status_code = 412
+
+
+CHANGED = (
+    "It changed since you read it (its ETag is no longer the one in If-Match): read it "
+    "again, then send your change."
+)
+
+
+def etag(session: Session, *scopes: str, key: str, viewer_id: int | None = None) -> str:
+    """The validator of the answer `key` (a resource kind, or a listing's URL) for
+    `viewer_id`, from the counters of `scopes`."""
+    counters = changes.read(session, changes.EPOCH, *scopes)
+    seed = repr((__version__, key, viewer_id, scopes, counters)).encode()
+    return '"' + hashlib.blake2b(seed, digest_size=12).hexdigest() + '"'
+
+
+def listing_key(request: Request) -> str:
+    return f"{request.url.path}?{request.url.query}"
+
+
+def post_etag(session: Session, post: Post) -> str:
+    """A post as GET /api/posts/{id} shows it: its text, votes and comment count, and whether
+    its author's account may still be seen."""
+    return etag(session, changes.post(post.id), changes.user(post.owner_id), key="post")
+
+
+def comment_etag(session: Session, comment: Comment, viewer_id: int | None) -> str:
+    """A comment as the API shows it to `viewer_id` (whose own vote it says)."""
+    scopes = (changes.comment(comment.id), changes.user(comment.author_id))
+    return etag(session, *scopes, key="comment", viewer_id=viewer_id)
+
+
+def _names(header: str) -> list[str]:
+    return [part.strip() for part in header.split(",") if part.strip()]
+
+
+def answer(request: Request, response: Response, tag: str) -> None:
+    """Send `tag` as the ETag; NotModified if the client's `If-None-Match` already has it."""
+    response.headers["ETag"] = tag
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return
+    # If-None-Match compares weakly: W/"x" names the same version as "x".
+    names = {name.removeprefix("W/") for name in _names(header)}
+    if "*" in names or tag in names:
+        raise NotModified(tag)
+
+
+def guard(request: Request, session: Session, current: Callable[[], str]) -> None:
+    """Before a write: PreconditionFailed unless `If-Match` (if sent) names the `current()`
+    ETag or `*`.
+
+    The site's counter is held first, until the write commits: every write that changes
+    content bumps it, so none slips in between check and change.
+    """
+    header = request.headers.get("if-match")
+    if header is None:
+        return
+    changes.hold(session, changes.SITE)
+    names = _names(header)
+    if "*" not in names and current() not in names:  # strong: a W/ tag never matches
+        raise PreconditionFailed(CHANGED)

@@ -1,0 +1,88 @@
+"""Change counters: one number per scope, moved by every write that changes what it shows.
+
+A scope is what one validator covers: `SITE` (every listing), `user(id)` (an account: its
+profile, and whether its posts and comments may be seen), `post(id)` (a post with its votes
+and comment count), `comment(id)`. Writers call `bump` in their own transaction, so a
+validator changes exactly when the content does, deletions and hides included (an update
+time alone misses those). Readers turn the counters into an ETag (app.api.conditional).
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.models import ChangeCounter, Comment, CommentVote, Vote
+
+SITE = "site"
+# Set once when the table is made (migrations): ETags from before a downgrade never match again.
+EPOCH = "epoch"
+
+
+def user(user_id: int | None) -> str:
+    return f"user:{user_id}"
+
+
+def post(post_id: int | None) -> str:
+    return f"post:{post_id}"
+
+
+def comment(comment_id: int | None) -> str:
+    return f"comment:{comment_id}"
+
+
+def bump(session: Session, *scopes: str) -> None:
+    """Move each scope's counter by one, in the caller's transaction.
+
+    One INSERT .. ON CONFLICT DO UPDATE counter = counter + 1: concurrent writers each add
+    their one (never a read-modify-write that loses one). Rows are taken in one order, the
+    site's first (as a conditional write locks it, app.api.conditional.guard), so two
+    writers cannot deadlock on them.
+    """
+    ordered = sorted(set(scopes), key=lambda scope: (scope != SITE, scope))
+    rows = [{"scope": scope, "counter": 1} for scope in ordered]
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(ChangeCounter).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[col(ChangeCounter.scope)],
+        set_={"counter": ChangeCounter.counter + 1},
+    )
+    session.exec(stmt)
+
+
+def hold(session: Session, scope: str) -> None:
+    """Take `scope`'s row for this transaction, as a writer would, until it ends.
+
+    A write that changes nothing, rather than SELECT .. FOR UPDATE: on SQLite it also starts
+    the transaction and takes the database's write lock, which a read never does.
+    """
+    session.exec(
+        update(ChangeCounter)
+        .where(col(ChangeCounter.scope) == scope)
+        .values(counter=ChangeCounter.counter)
+    )
+
+
+def read(session: Session, *scopes: str) -> tuple[int, ...]:
+    """The scopes' counters, in order (0 for one never bumped)."""
+    query = select(ChangeCounter.scope, ChangeCounter.counter).where(
+        col(ChangeCounter.scope).in_(scopes)
+    )
+    found = dict(session.exec(query).all())
+    return tuple(found.get(scope, 0) for scope in scopes)
+
+
+def touched_by(session: Session, user_id: int) -> Iterable[str]:
+    """The posts and comments whose counts hold an account's votes and comments."""
+    voted = session.exec(select(Vote.post_id).where(Vote.user_id == user_id)).all()
+    commented = session.exec(
+        select(Comment.post_id).where(Comment.author_id == user_id).distinct()
+    ).all()
+    liked = session.exec(select(CommentVote.comment_id).where(CommentVote.user_id == user_id)).all()
+    return [
+        *(post(post_id) for post_id in {*voted, *commented}),
+        *(comment(comment_id) for comment_id in liked),
+    ]
