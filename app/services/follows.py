@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
 from app.pagination import Page, paginate
-from app.services import DomainError
+from app.services import DomainError, notifications
 from app.services import users as user_service
 
 LIST_SIZE = 50
@@ -41,6 +41,11 @@ def follow(*, session: Session, follower: User, followed: User) -> bool:
             insert(Follow).values(
                 follower_id=follower.id, followed_id=followed.id, created_at=datetime.now(UTC)
             )
+        )
+        assert followed.id is not None
+        # Follow, unfollow, follow again: while the first is unread, it stands alone.
+        notifications.add(
+            session=session, recipient_id=followed.id, kind="follow", actor_id=follower.id
         )
         session.commit()
     except IntegrityError:

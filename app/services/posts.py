@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app import rendering
 from app.db import HotQuery
 from app.models import REASON_MAX, Post, User, Viewer, Vote
-from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, users
+from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, mentions, users
 from app.services.feeds import LISTING
 from app.services.validation import clean_content, clean_title
 
@@ -21,6 +21,10 @@ from app.services.validation import clean_content, clean_title
 def is_public(post: Any) -> bool:
     """Whether everyone may see `post` (a Post or a row with its columns)."""
     return bool(post.published)
+
+
+# `is_public` as a condition on the `post` table, for lists of things tied to posts.
+PUBLIC = col(Post.published).is_(True)
 
 
 def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
@@ -152,6 +156,9 @@ def create(*, session: Session, owner: User, title: str, content: str, published
         owner_id=owner.id,
     )
     session.add(post)
+    session.flush()
+    # A draft's mentions are stored now and told when it is published.
+    mentions.record(session=session, author=owner, post=post, public=is_public(post))
     session.commit()
     session.refresh(post)
     return post
@@ -166,6 +173,9 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
     session.add(post)
+    author = session.get(User, post.owner_id)
+    assert author is not None
+    mentions.record(session=session, author=author, post=post, public=is_public(post))
     session.commit()
     session.refresh(post)
     return post

@@ -4,9 +4,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.models import Comment, CommentVote, Post, User, Vote
+from app.services import notifications
 
 
 def add(*, session: Session, post: Post, user: User) -> bool:
@@ -23,6 +24,12 @@ def add(*, session: Session, post: Post, user: User) -> bool:
         session.rollback()
         return False
     session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count + 1))
+    # Read after our own write: the row lock (SQLite's one writer) makes this count exact.
+    votes = session.exec(select(Post.vote_count).where(Post.id == post.id)).one()
+    assert post.id is not None
+    notifications.vote_reached(
+        session=session, post_id=post.id, owner_id=post.owner_id, votes=int(votes)
+    )
     session.commit()
     return True
 

@@ -1,0 +1,114 @@
+"""Notifications, as they are written: inside the transaction of the thing they announce.
+
+Every function here adds rows to the caller's session and never commits, so a notification
+exists exactly when what it tells of does. What a person sees of them (the one visibility rule,
+read time) is app.services.inbox.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, col, select
+
+from app.db import dialect_insert, engine_of
+from app.models import NOTIFICATION_KINDS, Notification, NotificationMute, PostMilestone
+
+KINDS = NOTIFICATION_KINDS
+# What the account page calls each kind.
+LABELS = {
+    "reply_post": "Comments on my posts",
+    "reply_comment": "Replies to my comments",
+    "mention": "Mentions of me",
+    "follow": "New followers",
+    "milestone": "Vote milestones on my posts (1, 10, 100, …)",
+}
+
+
+def is_milestone(votes: int) -> bool:
+    """1, 10, 100, 1000 …: the vote counts a post's author is told of."""
+    while votes >= 10 and votes % 10 == 0:
+        votes //= 10
+    return votes == 1
+
+
+def muted(*, session: Session, user_id: int) -> set[str]:
+    """The kinds `user_id` chose not to get."""
+    rows = session.exec(select(NotificationMute.kind).where(NotificationMute.user_id == user_id))
+    return set(rows.all())
+
+
+def add(
+    *,
+    session: Session,
+    recipient_id: int,
+    kind: str,
+    actor_id: int | None = None,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+    milestone: int | None = None,
+) -> bool:
+    """Tell `recipient_id` of something, in the caller's transaction; False if not written.
+
+    Never of their own doing, nor of a kind they turned off; while one of the same kind, actor
+    and item is unread, that one stands (the partial unique index decides, also under races).
+    """
+    assert kind in KINDS, kind
+    if actor_id == recipient_id:
+        return False
+    if session.get(NotificationMute, (recipient_id, kind)) is not None:
+        return False
+    key = ":".join(str(part or "") for part in (kind, actor_id, post_id, comment_id, milestone))
+    result = session.exec(
+        dialect_insert(engine_of(session))(Notification)
+        .values(
+            recipient_id=recipient_id,
+            kind=kind,
+            actor_id=actor_id,
+            post_id=post_id,
+            comment_id=comment_id,
+            milestone=milestone,
+            dedupe_key=key,
+            created_at=datetime.now(UTC),
+        )
+        .on_conflict_do_nothing()
+    )
+    return bool(result.rowcount)
+
+
+def vote_reached(*, session: Session, post_id: int, owner_id: int, votes: int) -> bool:
+    """After a vote moved the post's count to `votes`: tell its author of a milestone, the
+    first time the post reaches it (withdrawn and given again, it is not news)."""
+    if not is_milestone(votes):
+        return False
+    first = session.exec(
+        dialect_insert(engine_of(session))(PostMilestone)
+        .values(post_id=post_id, milestone=votes)
+        .on_conflict_do_nothing()
+    )
+    if not first.rowcount:
+        return False
+    return add(
+        session=session,
+        recipient_id=owner_id,
+        kind="milestone",
+        post_id=post_id,
+        milestone=votes,
+    )
+
+
+def set_muted(*, session: Session, user_id: int, kinds: set[str]) -> None:
+    """Turn off exactly `kinds` for `user_id` (every other kind on) and commit."""
+    unknown = kinds - set(KINDS)
+    assert not unknown, unknown
+    session.exec(delete(NotificationMute).where(col(NotificationMute.user_id) == user_id))
+    if kinds:
+        session.exec(
+            insert(NotificationMute).values([{"user_id": user_id, "kind": k} for k in kinds])
+        )
+    session.commit()
+
+
+def settings(*, session: Session, user_id: int) -> dict[str, bool]:
+    """Each kind and whether `user_id` gets it, in the order the account page lists them."""
+    off = muted(session=session, user_id=user_id)
+    return {kind: kind not in off for kind in KINDS}
