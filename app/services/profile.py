@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import Comment, Post, User, Vote
-from app.services import ValidationFailed, users
+from app.services import ValidationFailed, notifications, users
 
 
 def change_identity(
@@ -112,4 +112,5 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
             }
             for comment in written
         ],
+        "notification_settings": notifications.settings(session=session, user_id=user.id),
     }
