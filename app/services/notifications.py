@@ -71,8 +71,10 @@ def add(
             created_at=datetime.now(UTC),
         )
         .on_conflict_do_nothing()
+        # What came back tells whether a row went in (a rowcount need not, on PostgreSQL).
+        .returning(col(Notification.id))
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def vote_reached(*, session: Session, post_id: int, owner_id: int, votes: int) -> bool:
@@ -84,8 +86,9 @@ def vote_reached(*, session: Session, post_id: int, owner_id: int, votes: int) -
         dialect_insert(engine_of(session))(PostMilestone)
         .values(post_id=post_id, milestone=votes)
         .on_conflict_do_nothing()
+        .returning(col(PostMilestone.post_id))
     )
-    if not first.rowcount:
+    if first.first() is None:
         return False
     return add(
         session=session,
