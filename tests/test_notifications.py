@@ -319,3 +319,14 @@ def test_the_header_counts_to_ninety_nine_plus_and_pages_the_list(alice, make_br
     alice.submit("/notifications/read", page="/notifications")
     assert unread_badge(alice) is None
     assert alice.get("/notifications?page=6").text.count('class="card notification"') == 1
+
+
+def test_named_again_under_a_new_name_is_not_news_again(alice, bob, post_id, db):
+    comment_id = comment_on(alice, post_id, "Ask @bob")
+    bob.submit("/notifications/read", page="/notifications")
+    form = {"username": "robert", "email": "bob@example.com", "current_password": PASSWORD}
+    bob.submit("/account/profile", form, page="/account/profile")
+    edited = {"content": "Ask @bob, or rather @robert"}
+    alice.submit(f"/comments/{comment_id}/edit", edited, page=f"/comments/{comment_id}/edit")
+    assert rows(db) == 1
+    assert unread_badge(bob) is None

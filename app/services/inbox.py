@@ -44,7 +44,7 @@ def _shown(stmt: Any) -> Any:
 
 
 _LIST = _shown(
-    select(  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
+    select(  # type: ignore[call-overload,misc]  # sqlmodel types select() for 1-4 columns
         Notification.id,
         Notification.kind,
         Notification.created_at,
@@ -136,7 +136,7 @@ def mark_read(*, session: Session, user_id: int, ids: list[int] | None = None) -
         if not ids:
             return 0
         stmt = stmt.where(col(Notification.id).in_(ids))
-    result = session.exec(stmt.values(read_at=datetime.now(UTC)))  # type: ignore[call-overload]
+    result = session.exec(stmt.values(read_at=datetime.now(UTC)))
     session.commit()
     return int(result.rowcount or 0)
 

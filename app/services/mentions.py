@@ -6,6 +6,7 @@ mention to whoever takes the old name.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -19,7 +20,7 @@ NOTIFY_MAX = 10  # people told per item, however many it names
 LINK_MAX = 100  # names linked per item; the rest stay text
 
 
-def _item(post_id: int, comment_id: int | None) -> object:
+def _item(post_id: int, comment_id: int | None) -> Any:
     return (
         col(Mention.comment_id) == comment_id
         if comment_id is not None
@@ -46,7 +47,7 @@ def record(
     rows = list(session.exec(select(Mention).where(_item(post.id, comment_id))).all())
     by_name = {row.name_key: row for row in rows}
     new = [name for name in names if name not in by_name]
-    found = (
+    found: dict[str, int | None] = (
         {
             user.username_key: user.id
             for user in session.exec(select(User).where(col(User.username_key).in_(new), AVAILABLE))
@@ -59,8 +60,8 @@ def record(
         if row.name_key not in kept:
             session.delete(row)
     for name in new:
-        if name in found:
-            user_id = found[name]
+        user_id = found.get(name)
+        if user_id is not None:
             session.add(
                 Mention(post_id=post.id, comment_id=comment_id, user_id=user_id, name_key=name)
             )
@@ -77,27 +78,28 @@ def _notify(
         select(Mention).where(_item(post.id, comment_id)).order_by(col(Mention.id))
     ).all()
     quiet = {author.id, *told}
-    budget = NOTIFY_MAX - sum(1 for row in rows if row.notified and row.user_id not in quiet)
+    already = {row.user_id for row in rows if row.notified} - quiet
+    budget = NOTIFY_MAX - len(already)
+    quiet |= already  # named again (after a rename, say), not news again
+    recipients: list[int] = []
     for row in rows:
         if row.notified:
             continue
+        # Told now, or never: over the cap a name stays linked, and no edit tells them later.
         row.notified = True
         session.add(row)
-        if row.user_id in quiet:
-            continue
-        if budget <= 0:
-            continue  # over the cap: linked, and never told, even after an edit
-        budget -= 1
-        quiet.add(row.user_id)
-        notifications.add(
-            session=session,
-            recipient_id=row.user_id,
-            kind="mention",
-            actor_id=author.id,
-            post_id=post.id,
-            comment_id=comment_id,
-        )
+        if row.user_id not in quiet and len(recipients) < budget:
+            recipients.append(row.user_id)
+            quiet.add(row.user_id)
     session.flush()
+    notifications.add_many(
+        session=session,
+        recipient_ids=recipients,
+        kind="mention",
+        actor_id=author.id,
+        post_id=post.id,
+        comment_id=comment_id,
+    )
 
 
 def linked(
@@ -108,7 +110,7 @@ def linked(
     ids = list(comment_ids)
     if not ids and not post:
         return {}
-    which = col(Mention.comment_id).in_(ids)
+    which: Any = col(Mention.comment_id).in_(ids)
     if post:
         which = which | col(Mention.comment_id).is_(None)
     stmt = (

@@ -52,29 +52,65 @@ def add(
     Never of their own doing, nor of a kind they turned off; while one of the same kind, actor
     and item is unread, that one stands (the partial unique index decides, also under races).
     """
+    told = add_many(
+        session=session,
+        recipient_ids=[recipient_id],
+        kind=kind,
+        actor_id=actor_id,
+        post_id=post_id,
+        comment_id=comment_id,
+        milestone=milestone,
+    )
+    return told == 1
+
+
+def add_many(
+    *,
+    session: Session,
+    recipient_ids: list[int],
+    kind: str,
+    actor_id: int | None = None,
+    post_id: int | None = None,
+    comment_id: int | None = None,
+    milestone: int | None = None,
+) -> int:
+    """`add` for several people told of one thing, in two statements; how many were told."""
     assert kind in KINDS, kind
-    if actor_id == recipient_id:
-        return False
-    if session.get(NotificationMute, (recipient_id, kind)) is not None:
-        return False
+    recipients = [user_id for user_id in dict.fromkeys(recipient_ids) if user_id != actor_id]
+    if not recipients:
+        return 0
+    off = session.exec(
+        select(NotificationMute.user_id).where(
+            col(NotificationMute.user_id).in_(recipients), NotificationMute.kind == kind
+        )
+    ).all()
+    recipients = [user_id for user_id in recipients if user_id not in set(off)]
+    if not recipients:
+        return 0
     key = ":".join(str(part or "") for part in (kind, actor_id, post_id, comment_id, milestone))
+    now = datetime.now(UTC)
     result = session.exec(
         dialect_insert(engine_of(session))(Notification)
         .values(
-            recipient_id=recipient_id,
-            kind=kind,
-            actor_id=actor_id,
-            post_id=post_id,
-            comment_id=comment_id,
-            milestone=milestone,
-            dedupe_key=key,
-            created_at=datetime.now(UTC),
+            [
+                {
+                    "recipient_id": user_id,
+                    "kind": kind,
+                    "actor_id": actor_id,
+                    "post_id": post_id,
+                    "comment_id": comment_id,
+                    "milestone": milestone,
+                    "dedupe_key": key,
+                    "created_at": now,
+                }
+                for user_id in recipients
+            ]
         )
         .on_conflict_do_nothing()
-        # What came back tells whether a row went in (a rowcount need not, on PostgreSQL).
+        # What comes back tells which rows went in (a rowcount need not, on PostgreSQL).
         .returning(col(Notification.id))
     )
-    return result.first() is not None
+    return len(result.all())
 
 
 def vote_reached(*, session: Session, post_id: int, owner_id: int, votes: int) -> bool:
