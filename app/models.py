@@ -313,6 +313,15 @@ class Notification(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_notification_inbox", "recipient_id", "created_at", "id"),
+        # The header's count and the unread list read only this part, however much was read.
+        Index(
+            "ix_notification_unread",
+            "recipient_id",
+            "created_at",
+            "id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
         Index(
             "uq_notification_unread",
             "recipient_id",

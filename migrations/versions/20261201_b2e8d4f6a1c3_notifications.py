@@ -85,6 +85,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_notification_post_id"), ["post_id"], unique=False)
         batch_op.create_index(
+            "ix_notification_unread",
+            ["recipient_id", "created_at", "id"],
+            unique=False,
+            sqlite_where=sa.text("read_at IS NULL"),
+            postgresql_where=sa.text("read_at IS NULL"),
+        )
+        batch_op.create_index(
             "uq_notification_unread",
             ["recipient_id", "dedupe_key"],
             unique=True,
@@ -97,6 +104,11 @@ def downgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_notification_unread",
+            sqlite_where=sa.text("read_at IS NULL"),
+            postgresql_where=sa.text("read_at IS NULL"),
+        )
+        batch_op.drop_index(
+            "ix_notification_unread",
             sqlite_where=sa.text("read_at IS NULL"),
             postgresql_where=sa.text("read_at IS NULL"),
         )
