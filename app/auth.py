@@ -20,6 +20,7 @@ class Auth:
 
     user: Viewer | None = None
     session: SessionInfo | None = None
+    unread: int = 0  # the viewer's unread notifications, for the pages' header (up to 100)
 
 
 class LoginRequired(Exception):

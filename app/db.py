@@ -138,13 +138,18 @@ def check_writes(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(insert(table).values(id=0, beat_at=utcnow(), pad=PROBE_PAD))
         conn.rollback()
-        upsert = (sqlite_insert if engine.dialect.name == "sqlite" else pg_insert)(table)
+        upsert = dialect_insert(engine)(table)
         conn.execute(
             upsert.values(id=1, beat_at=utcnow()).on_conflict_do_update(
                 index_elements=[table.c.id], set_={"beat_at": upsert.excluded.beat_at}
             )
         )
         conn.commit()
+
+
+def dialect_insert(engine: Engine) -> Any:
+    """The engine's own `insert`, which has ON CONFLICT (SQLite and PostgreSQL spell it alike)."""
+    return sqlite_insert if engine.dialect.name == "sqlite" else pg_insert
 
 
 async def run_db(engine: Engine, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

@@ -32,7 +32,7 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import Forbidden, comments, posts, sessions, throttle
+from app.services import Forbidden, comments, inbox, posts, sessions, throttle
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
@@ -58,6 +58,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id.")]
+NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="The notification's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 Username = Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1.")]
@@ -91,6 +92,10 @@ async def get_auth(request: Request) -> Auth:
     """
     token = read_cookie(request, SESSION_COOKIE)
     auth = (await _resolve(request, token, "web") if token else None) or Auth()
+    if auth.user is not None:
+        # The header's count, on every page: one indexed read (app.services.inbox).
+        engine = request.app.state.engine
+        auth.unread = await run_db(engine, inbox.unread_count, engine, auth.user.id)
     request.state.auth = auth
     return auth
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -272,6 +273,114 @@ class CommentVote(SQLModel, table=True):
         )
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+NOTIFICATION_KINDS = ("reply_post", "reply_comment", "mention", "follow", "milestone")
+
+
+class Mention(SQLModel, table=True):
+    """`user_id` was named as `@name_key` in a post (`comment_id` NULL) or in one of its comments.
+
+    Stored by id when the item is written, so a rename changes the name shown, never whom it
+    names (app.services.mentions). `notified` once the person was told (the item was public).
+    """
+
+    __table_args__ = (Index("ix_mention_item", "post_id", "comment_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("post.id", ondelete="CASCADE"), nullable=False)
+    )
+    comment_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("comment.id", ondelete="CASCADE"), nullable=True),
+    )
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name_key: str = Field(max_length=USERNAME_MAX)  # the name as written, lower-cased
+    notified: bool = Field(default=False)
+
+
+class Notification(SQLModel, table=True):
+    """Something that happened to `recipient`, written in the transaction of the thing itself.
+
+    `dedupe_key` names the kind, actor and item: the partial unique index keeps one unread
+    notification per recipient and key (app.services.notifications).
+    """
+
+    __table_args__ = (
+        Index("ix_notification_inbox", "recipient_id", "created_at", "id"),
+        # The header's count and the unread list read only this part, however much was read.
+        Index(
+            "ix_notification_unread",
+            "recipient_id",
+            "created_at",
+            "id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        Index(
+            "uq_notification_unread",
+            "recipient_id",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    )
+    kind: str = Field(max_length=16)  # one of NOTIFICATION_KINDS
+    actor_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    post_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    comment_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("comment.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
+    milestone: int | None = Field(default=None)  # the vote count reached, for "milestone"
+    dedupe_key: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class NotificationMute(SQLModel, table=True):
+    """A kind of notification `user_id` chose not to get: everyone gets every kind by default."""
+
+    __tablename__ = "notification_mute"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+
+
+class PostMilestone(SQLModel, table=True):
+    """A vote count a post has reached once: its author is told of each milestone only once."""
+
+    __tablename__ = "post_milestone"
+
+    post_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True)
+    )
+    milestone: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
 
 
 class AuthSession(SQLModel, table=True):

@@ -11,12 +11,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Generic, TypeVar
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
@@ -34,6 +35,10 @@ SAFE_SCHEMES = ("http", "https", "mailto")
 # Browsers drop these anywhere in a URL before reading its scheme ("java\tscript:" works).
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028\u2029\ufeff]+")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+# `@name` as a username is spelled (app.services.validation.USERNAME_RE), not inside a word
+# ("bob@example.com") nor run on into one.
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_]{3,30})(?![\w@])", re.ASCII)
+MENTIONS = "agora_mentions"  # the render env's {name_key: current username} of linked mentions
 
 
 def safe_url(url: str) -> bool:
@@ -104,6 +109,14 @@ class _SafeRenderer(RendererHTML):
         tokens[idx].attrSet("rel", LINK_REL)
         return self.renderToken(tokens, idx, options, env)
 
+    def mention(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        # Only the names stored for this item (people who exist) link, under their current name.
+        token = tokens[idx]
+        username = env.get(MENTIONS, {}).get(token.meta["key"])
+        if username is None:
+            return str(escape(token.content))
+        return f'<a class="mention" href="/users/{username}">@{username}</a>'
+
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         src = str(token.attrGet("src") or "")
@@ -114,30 +127,74 @@ class _SafeRenderer(RendererHTML):
         return f'<a href="{escape(src)}" rel="{LINK_REL}">{escape(alt)}</a>'
 
 
+def _split_mentions(state: StateCore) -> None:
+    """Turn each `@name` of plain text into a `mention` token; code spans, code blocks and link
+    texts are other tokens, so a name there stays as it is."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children or "@" not in block.content:
+            continue
+        children: list[Token] = []
+        in_link = 0
+        for token in block.children:
+            in_link += (token.type == "link_open") - (token.type == "link_close")
+            if token.type != "text" or in_link or "@" not in token.content:
+                children.append(token)
+                continue
+            # Text split by an escape or entity ("x&amp;@bob") may run on from a word.
+            before = children[-1].content[-1:] if children else ""
+            after_word = bool(re.match(r"[\w@]", before, re.ASCII))
+            start = 0
+            for match in _MENTION.finditer(token.content):
+                if match.start() == 0 and after_word:
+                    continue
+                if match.start() > start:
+                    children.append(_text(token.content[start : match.start()]))
+                mention = Token("mention", "", 0, content=match.group())
+                mention.meta = {"key": match.group(1).lower()}
+                children.append(mention)
+                start = match.end()
+            if start == 0:
+                children.append(token)
+            elif start < len(token.content):
+                children.append(_text(token.content[start:]))
+        block.children = children
+
+
+def _text(content: str) -> Token:
+    return Token("text", "", 0, content=content)
+
+
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_SafeRenderer)
     md.validateLink = safe_url  # type: ignore[method-assign]  # markdown-it's documented hook
+    # Before text_join, which would merge an escaped "\@" back into plain text.
+    md.core.ruler.before("text_join", "mention", _split_mentions)
     return md
 
 
 _md = _parser()
 
 
-def _render_within(text: str, budget: int) -> str | None:
+Mentioned = tuple[tuple[str, str], ...]  # (name as written, lower-cased; current username)
+
+
+def _render_within(text: str, budget: int, mentioned: Mentioned = ()) -> str | None:
     try:
-        html: str = _md.render(text, {_BUDGET: budget})  # markdown-it types it Any
+        env = {_BUDGET: budget, MENTIONS: dict(mentioned)}
+        html: str = _md.render(text, env)  # markdown-it types it Any
     except _OverBudget:
         return None
     return html
 
 
-def render(text: str, budget: int = RENDERED_MAX) -> Markup:
+def render(text: str, budget: int = RENDERED_MAX, mentioned: Mentioned = ()) -> Markup:
     """Markdown to HTML that is safe to insert into a page as it is; TOO_LARGE past the budget.
 
     Saving refuses such content (fits_budget), so only content stored before that rule, or
-    pushed over it by a change of the renderer, ever shows the placeholder.
+    pushed over it by a change of the renderer, ever shows the placeholder. `mentioned` names
+    the `@name`s that link (app.services.mentions); any other stays text.
     """
-    html = _render_within(text, budget)
+    html = _render_within(text, budget, mentioned)
     if html is None:
         return TOO_LARGE
     return Markup(html)  # noqa: S704 - html off, URLs checked: see module docstring
@@ -148,13 +205,25 @@ def fits_budget(text: str, budget: int = RENDERED_MAX) -> bool:
     return _render_within(text, budget) is not None
 
 
+def mentioned_names(text: str) -> list[str]:
+    """The `@name`s a reader sees as mentions, lower-cased, each once, in order."""
+    if "@" not in text:
+        return []
+    names: dict[str, None] = {}
+    for block in _md.parse(text):
+        for token in block.children or ():
+            if token.type == "mention":
+                names.setdefault(token.meta["key"])
+    return list(names)
+
+
 def plain_text(text: str) -> str:
     """What a reader sees of the Markdown, as one line of text: no syntax, no markup."""
     parts: list[str] = []
 
     def walk(tokens: list[Token]) -> None:
         for token in tokens:
-            if token.type in ("text", "code_inline"):
+            if token.type in ("text", "code_inline", "mention"):
                 parts.append(token.content)
             elif token.type in ("softbreak", "hardbreak"):
                 parts.append(" ")
@@ -241,23 +310,36 @@ _html_cache: RevisionCache[Markup] = RevisionCache()
 _text_cache: RevisionCache[str] = RevisionCache(max_chars=2_000_000)
 
 
-def render_post(post_id: int, updated_at: datetime, content: str) -> Markup:
+# The names a revision's mentions link under are part of its key: a renamed (or deactivated)
+# person is a new key, so a page never keeps showing a name that is not theirs any more, and
+# content without mentions keeps one entry per revision.
+
+
+def render_post(
+    post_id: int, updated_at: datetime, content: str, mentioned: Mentioned = ()
+) -> Markup:
     """The post's HTML, rendered once per revision and then served from memory."""
-    return _html_cache.get((post_id, updated_at), content, render)
+    return _html_cache.get(
+        (post_id, updated_at, mentioned), content, partial(render, mentioned=mentioned)
+    )
 
 
-def cached_post_html(post_id: int, updated_at: datetime) -> Markup | None:
+def cached_post_html(
+    post_id: int, updated_at: datetime, mentioned: Mentioned = ()
+) -> Markup | None:
     """The post's HTML if this process has rendered this revision already."""
-    return _html_cache.peek((post_id, updated_at))
+    return _html_cache.peek((post_id, updated_at, mentioned))
 
 
-def render_comment(comment_id: int, updated_at: datetime, content: str) -> Markup:
+def render_comment(
+    comment_id: int, updated_at: datetime, content: str, mentioned: Mentioned = ()
+) -> Markup:
     """A comment's HTML, rendered by the same renderer as posts, once per revision."""
-    return _html_cache.get(("comment", comment_id, updated_at), content, _render_comment)
-
-
-def _render_comment(text: str) -> Markup:
-    return render(text, COMMENT_RENDERED_MAX)
+    return _html_cache.get(
+        ("comment", comment_id, updated_at, mentioned),
+        content,
+        partial(render, budget=COMMENT_RENDERED_MAX, mentioned=mentioned),
+    )
 
 
 def post_text(post_id: int, updated_at: datetime, content: str) -> str:

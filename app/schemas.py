@@ -344,3 +344,58 @@ class Message(BaseModel):
     """Every error under /api: a JSON object with a `detail`."""
 
     detail: str = Field(examples=["That post does not exist."])
+
+
+NotificationKind = Literal["reply_post", "reply_comment", "mention", "follow", "milestone"]
+
+
+class NotificationOut(BaseModel):
+    """Something that happened to you: a comment on your post, a reply, a mention, a follower
+    or a vote milestone."""
+
+    id: int = Field(examples=[3])
+    kind: NotificationKind
+    actor: str | None = Field(description="Who did it; null for a vote milestone.")
+    post_id: int | None = Field(description="The post it concerns, if any.")
+    post_title: str | None = None
+    comment_id: int | None = Field(description="The comment it concerns, if any.")
+    milestone: int | None = Field(description="The vote count reached (1, 10, 100, ...).")
+    url: str = Field(
+        description="The page it leads to: the comment's permalink, the post or the profile.",
+        examples=["/comments/7"],
+    )
+    created_at: datetime
+    read_at: datetime | None = Field(description="When you read it; null while unread.")
+
+
+class NotificationPage(BaseModel):
+    """One page of your notifications, newest first."""
+
+    items: list[NotificationOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+    next: str | None = Field(description="The URL of the next page; null on the last page.")
+
+
+class NotificationsRead(_Input):
+    """Which notifications to mark read: some by id, or all of them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ids": [3, 4]}, {"all": True}]})
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(default=[], max_length=100)
+    all: bool = Field(default=False, description="Mark every notification read.")
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(description="How many unread notifications are now read.")
+
+
+class NotificationSettings(_Input):
+    """Which kinds of notifications you get (all of them unless you turn some off)."""
+
+    reply_post: bool = Field(description="Comments on your posts.")
+    reply_comment: bool = Field(description="Replies to your comments.")
+    mention: bool = Field(description="Mentions of you (@name) in posts and comments.")
+    follow: bool = Field(description="New followers.")
+    milestone: bool = Field(description="Your post reaching 1, 10, 100, ... votes.")

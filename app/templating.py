@@ -225,6 +225,7 @@ def render(
         "site_name": request.app.state.settings.site_name,
         # Who is looking (an app.models.Viewer, or None): read once here, not per use.
         "viewer": _auth(request).user,
+        "unread": _auth(request).unread,
         **(context or {}),
     }
     template = request.app.state.templates.get_template(name)

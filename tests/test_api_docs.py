@@ -34,6 +34,7 @@ def test_document_describes_the_api(document):
         "votes",
         "follows",
         "comments",
+        "notifications",
     ]
     assert all(tag["description"] for tag in document["tags"])
 
@@ -63,6 +64,10 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/comments/{comment_id}", "delete"),
         ("/api/comments/{comment_id}/vote", "post"),
         ("/api/comments/{comment_id}/vote", "delete"),
+        ("/api/notifications", "get"),
+        ("/api/notifications/read", "post"),
+        ("/api/notifications/settings", "get"),
+        ("/api/notifications/settings", "put"),
     }
 
 

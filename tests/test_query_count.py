@@ -88,8 +88,9 @@ def test_feed_statement_count_does_not_grow(app, alice, make_browser, logged_in)
         "/users/alice?page=2": small["/users/alice"],
     }
     assert large == base
-    # One query for the page's rows (plus the session lookup when logged in).
-    assert small["/"] == (2 if logged_in else 1)
+    # One query for the page's rows (plus, when logged in, the session lookup and the header's
+    # unread count).
+    assert small["/"] == (3 if logged_in else 1)
 
 
 @pytest.mark.parametrize("logged_in", [False, True])
@@ -151,5 +152,6 @@ def test_a_post_page_costs_the_same_with_one_comment_or_a_long_thread(
     bob.submit(f"/comments/{parent}/delete", page="/")
     large = {u: statements_for(app, client, u) for u in (url, url + "?sort=best", url + "?page=2")}
     assert large == {**small, url + "?page=2": small[url]}
-    # The session (when logged in), the post, and one read for the page of threads.
-    assert small[url] == (3 if logged_in else 2)
+    # The session and the unread count (when logged in), the post, and one read for the page
+    # of threads.
+    assert small[url] == (4 if logged_in else 2)

@@ -46,6 +46,11 @@ TAGS = [
         "name": "comments",
         "description": "Threads under published posts: read, write, reply, edit, delete, vote.",
     },
+    {
+        "name": "notifications",
+        "description": "Replies, mentions, followers and vote milestones: read them, mark them "
+        "read, choose which kinds you get.",
+    },
 ]
 # Redoc styles itself with injected <style> elements and runs its search in a blob: worker; this
 # page alone allows those. Scripts stay 'self' only.

@@ -4,6 +4,7 @@ Reads of whole threads are in app.services.threads; votes on comments in app.ser
 """
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, exists, func, update
 from sqlmodel import Session, col, select
@@ -16,6 +17,8 @@ from app.services import (
     ValidationFailed,
     audit,
     changes,
+    mentions,
+    notifications,
     posts,
     users,
 )
@@ -30,6 +33,11 @@ NOT_FOUND = "That comment does not exist."
 def shows_words(comment: Comment, author: User | None) -> bool:
     """Whether a comment still shows its text: not deleted or removed, by an available author."""
     return not comment.deleted and users.available(author)
+
+
+def shows_words_as(comment: Any, author: Any) -> Any:
+    """`shows_words` as a condition on a comment table and its author's user table (or aliases)."""
+    return col(comment.deleted).is_(False) & users.available_as(author)
 
 
 def get_visible(
@@ -163,7 +171,28 @@ def write(
     if comment.root_id is None:
         comment.root_id = comment.id
         session.flush()
+    told = _announce(session, comment, post, parent)
+    mentions.record(
+        session=session, author=author, post=post, comment=comment, public=True, told=told
+    )
     return comment
+
+
+def _announce(session: Session, comment: Comment, post: Post, parent: Comment | None) -> set[int]:
+    """Tell the author of the post (a top-level comment) or of the parent (a reply); whom."""
+    recipient = parent.author_id if parent is not None else post.owner_id
+    kind = "reply_comment" if parent is not None else "reply_post"
+    if recipient is None:
+        return set()
+    notifications.add(
+        session=session,
+        recipient_id=recipient,
+        kind=kind,
+        actor_id=comment.author_id,
+        post_id=post.id,
+        comment_id=comment.id,
+    )
+    return {recipient}
 
 
 def create(
@@ -177,7 +206,8 @@ def create(
 
 
 def edit(*, session: Session, comment: Comment, content: str) -> Comment:
-    """The author changes their comment's text; pages then say it was edited."""
+    """The author changes their comment's text; pages then say it was edited. Only people it
+    names for the first time are told of the mention."""
     try:
         comment.content = clean_comment(content)
     except ValueError as exc:
@@ -185,6 +215,12 @@ def edit(*, session: Session, comment: Comment, content: str) -> Comment:
     comment.updated_at = datetime.now(UTC)
     session.add(comment)
     _bump(session, comment)
+    post = session.get(Post, comment.post_id)
+    author = session.get(User, comment.author_id) if comment.author_id is not None else None
+    if post is not None and author is not None:
+        mentions.record(
+            session=session, author=author, post=post, comment=comment, public=posts.is_public(post)
+        )
     session.commit()
     return comment
 

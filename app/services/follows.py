@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
 from app.pagination import Page, paginate
-from app.services import DomainError, changes
+from app.services import DomainError, changes, notifications
 from app.services import users as user_service
 
 LIST_SIZE = 50
@@ -43,6 +43,11 @@ def follow(*, session: Session, follower: User, followed: User) -> bool:
             )
         )
         changes.bump(session, changes.user(follower.id), changes.user(followed.id))
+        assert followed.id is not None
+        # Follow, unfollow, follow again: while the first is unread, it stands alone.
+        notifications.add(
+            session=session, recipient_id=followed.id, kind="follow", actor_id=follower.id
+        )
         session.commit()
     except IntegrityError:
         session.rollback()  # the same follow arrived twice at once: one row, as intended

@@ -13,7 +13,16 @@ from sqlmodel import Session, col, select
 from app import rendering
 from app.db import HotQuery
 from app.models import REASON_MAX, Post, User, Viewer, Vote
-from app.services import Conflict, Forbidden, NotFound, ValidationFailed, audit, changes, users
+from app.services import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    audit,
+    changes,
+    mentions,
+    users,
+)
 from app.services.feeds import LISTING
 from app.services.validation import clean_content, clean_title
 
@@ -21,6 +30,10 @@ from app.services.validation import clean_content, clean_title
 def is_public(post: Any) -> bool:
     """Whether everyone may see `post` (a Post or a row with its columns)."""
     return bool(post.published)
+
+
+# `is_public` as a condition on the `post` table, for lists of things tied to posts.
+PUBLIC = col(Post.published).is_(True)
 
 
 def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
@@ -154,6 +167,8 @@ def create(*, session: Session, owner: User, title: str, content: str, published
     session.add(post)
     session.flush()
     _bump(session, post)
+    # A draft's mentions are stored now and told when it is published.
+    mentions.record(session=session, author=owner, post=post, public=is_public(post))
     session.commit()
     session.refresh(post)
     return post
@@ -173,6 +188,9 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     post.updated_at = datetime.now(UTC)
     session.add(post)
     _bump(session, post)
+    author = session.get(User, post.owner_id)
+    assert author is not None
+    mentions.record(session=session, author=author, post=post, public=is_public(post))
     session.commit()
     session.refresh(post)
     return post

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import Comment, Post, User, Vote
-from app.services import ValidationFailed, changes, users
+from app.services import ValidationFailed, changes, notifications, users
 
 
 def change_identity(
@@ -56,6 +56,8 @@ def change_identity(
 
 def export(*, session: Session, user: User) -> dict[str, Any]:
     """Everything Agora keeps about `user` that they may see, as plain JSON-ready data."""
+    user_id = user.id
+    assert user_id is not None
     own_posts = session.exec(
         select(Post).where(Post.owner_id == user.id).order_by(col(Post.created_at), col(Post.id))
     ).all()
@@ -113,4 +115,5 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
             }
             for comment in written
         ],
+        "notification_settings": notifications.settings(session=session, user_id=user_id),
     }

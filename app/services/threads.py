@@ -173,11 +173,17 @@ def _root_key(sort: str) -> Any:
     return lambda row: (row.created_at, row.id)
 
 
-def html(entries: list[Entry]) -> dict[int, Any]:
-    """Each shown comment's HTML by id, rendered once per revision by the posts' renderer."""
+def mentioning(entries: list[Entry]) -> list[int]:
+    """The shown comments whose text may mention someone: only theirs need `mentions.linked`."""
+    return [entry.row.id for entry in entries if entry.shown and "@" in entry.row.content]
+
+
+def html(entries: list[Entry], mentioned: dict[Any, rendering.Mentioned]) -> dict[int, Any]:
+    """Each shown comment's HTML by id, rendered once per revision by the posts' renderer;
+    `mentioned` is `mentions.linked` for `mentioning(entries)`."""
     return {
         entry.row.id: rendering.render_comment(
-            entry.row.id, entry.row.updated_at, entry.row.content
+            entry.row.id, entry.row.updated_at, entry.row.content, mentioned.get(entry.row.id, ())
         )
         for entry in entries
         if entry.shown

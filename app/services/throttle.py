@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.config import Settings
+from app.db import dialect_insert, engine_of
 from app.models import LoginThrottle
 from app.services import Throttled
 
@@ -99,7 +99,7 @@ def reserve(*, session: Session, settings: Settings, keys: Keys) -> Reservation:
     """Count one attempt before its password is checked; raise Throttled if it may not be made."""
     now = utcnow()
     names = sorted(k for k in (keys.identifier, keys.account, keys.ip) if k is not None)
-    insert = (sqlite if session.get_bind().dialect.name == "sqlite" else postgresql).insert
+    insert = dialect_insert(engine_of(session))
     # Writing first takes SQLite's write lock before anything is read, and gives PostgreSQL a
     # row to lock for each key; the sorted order keeps two attempts from deadlocking.
     session.exec(

@@ -1,5 +1,7 @@
 """Accounts: registration, lookup, credentials."""
 
+from typing import Any
+
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -45,8 +47,13 @@ def available(user: User | None) -> bool:
     return user is not None and user.is_active
 
 
+def available_as(table: Any) -> Any:
+    """`available` as a condition on `table`: the `user` table or an alias of it."""
+    return col(table.is_active).is_(True)
+
+
 # `available` as a condition on the `user` table, for every list that shows people or posts.
-AVAILABLE = col(User.is_active).is_(True)
+AVAILABLE = available_as(User)
 
 
 def get_available(session: Session, username: str) -> User:

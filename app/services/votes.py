@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.models import Comment, CommentVote, Post, User, Vote
-from app.services import changes
+from app.services import changes, notifications
 
 
 def add(*, session: Session, post: Post, user: User) -> bool:
@@ -25,6 +25,12 @@ def add(*, session: Session, post: Post, user: User) -> bool:
         return False
     session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count + 1))
     changes.bump(session, changes.SITE, changes.post(post.id))
+    # Read after our own write: the row lock (SQLite's one writer) makes this count exact.
+    votes = session.exec(select(Post.vote_count).where(Post.id == post.id)).one()
+    assert post.id is not None
+    notifications.vote_reached(
+        session=session, post_id=post.id, owner_id=post.owner_id, votes=int(votes)
+    )
     session.commit()
     return True
 

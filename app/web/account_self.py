@@ -1,8 +1,8 @@
 """Looking after your own account: name and email, your posts, a copy of your data, deletion."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
@@ -11,7 +11,15 @@ from app.auth import SESSION_COOKIE
 from app.db import engine_of
 from app.deps import ClientIP, CurrentUser, FormStr, PageNo, SessionDep, SettingsDep
 from app.security import clear_cookie
-from app.services import Forbidden, Throttled, ValidationFailed, feeds, profile, users
+from app.services import (
+    Forbidden,
+    Throttled,
+    ValidationFailed,
+    feeds,
+    notifications,
+    profile,
+    users,
+)
 from app.templating import flash, render
 from app.web import PageRouter
 from app.web.downloads import json_download
@@ -83,6 +91,33 @@ def my_posts(
     return render(
         request, "account/posts.html", {"page": listing, "pager": pager, "status": status}
     )
+
+
+@router.get("/notifications")
+def notification_settings(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    assert user.id is not None
+    chosen = notifications.settings(session=session, user_id=user.id)
+    return render(
+        request,
+        "account/notifications.html",
+        {"chosen": chosen, "labels": notifications.LABELS},
+    )
+
+
+@router.post("/notifications")
+def save_notification_settings(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    kinds: Annotated[list[str], Form(max_length=len(notifications.KINDS))] = [],  # noqa: B006
+) -> Response:
+    assert user.id is not None
+    # The boxes ticked are the kinds wanted; an unknown value turns nothing on or off.
+    off = set(notifications.KINDS) - set(kinds)
+    notifications.set_muted(session=session, user_id=user.id, kinds=off)
+    response = RedirectResponse("/account/notifications", status_code=303)
+    flash(response, request, "Saved: you get the notifications you ticked.")
+    return response
 
 
 @router.get("/export")

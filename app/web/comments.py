@@ -8,6 +8,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app import rendering
+from app.db import engine_of
 from app.deps import (
     CommentId,
     CurrentUser,
@@ -21,7 +22,7 @@ from app.deps import (
     VotableComment,
 )
 from app.models import MAX_ID, Comment, Post, User
-from app.services import Conflict, ValidationFailed, comments, threads, votes
+from app.services import Conflict, ValidationFailed, comments, mentions, threads, votes
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -62,8 +63,12 @@ def _form_page(
     if parent is not None:
         author = session.get(User, parent.author_id) if parent.author_id is not None else None
         context["parent_author"] = author.username if author is not None else None
+        assert parent.id is not None
+        mentioned = mentions.linked(
+            engine_of(session), post_id=parent.post_id, comment_ids=[parent.id]
+        )
         context["parent_html"] = rendering.render_comment(
-            parent.id or 0, parent.updated_at, parent.content
+            parent.id, parent.updated_at, parent.content, mentioned.get(parent.id, ())
         )
     return render(request, "comments/form.html", context, status_code=status_code)
 

@@ -21,7 +21,7 @@ from app.deps import (
     VotablePost,
 )
 from app.models import Post
-from app.services import ValidationFailed, feeds, posts, threads, votes
+from app.services import ValidationFailed, feeds, mentions, posts, threads, votes
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -141,17 +141,27 @@ async def show_post(
 ) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     post = await run_db(engine, posts.get_page, engine=engine, post_id=post_id, viewer=user)
-    html = rendering.cached_post_html(post.id, post.updated_at)
-    if html is None:
-        # A long post can take a while to render: not on the event loop. Once per revision.
-        html = await run_in_threadpool(
-            rendering.render_post, post.id, post.updated_at, post.content
-        )
     thread = await run_db(
         engine, threads.page, engine=engine, post_id=post.id, viewer=user, page=page, sort=sort
     )
+    # Whom the post and its comments mention, under their current names: one read, and only
+    # when some text has an "@".
+    mentioned = await run_db(
+        engine,
+        mentions.linked,
+        engine,
+        post_id=post.id,
+        comment_ids=threads.mentioning(thread.items),
+        post="@" in post.content,
+    )
+    html = rendering.cached_post_html(post.id, post.updated_at, mentioned.get(None, ()))
+    if html is None:
+        # A long post can take a while to render: not on the event loop. Once per revision.
+        html = await run_in_threadpool(
+            rendering.render_post, post.id, post.updated_at, post.content, mentioned.get(None, ())
+        )
     # Comments render once per revision, but a new page of them may be long: off the loop.
-    comment_html = await run_in_threadpool(threads.html, thread.items)
+    comment_html = await run_in_threadpool(threads.html, thread.items, mentioned)
     params = {"sort": sort if sort != "oldest" else ""}
     pager = pagination.numbered(thread, f"/posts/{post.id}", params, by_time=False)
     return render(
