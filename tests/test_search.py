@@ -233,3 +233,9 @@ def test_api_search_pages_with_its_cursor(api, alice_api):
     plain = api.get("/api/posts?limit=1").json()["next_cursor"]
     assert api.get(f"/api/posts?search=olive&cursor={plain}").status_code == 422
     assert api.get(f"/api/posts?cursor={first['next_cursor']}").status_code == 422
+
+
+def test_the_header_search_box_keeps_the_query_on_the_results_page(browser):
+    html = browser.get("/search?q=walnut+%3Cb%3E").text
+    assert 'id="site-search" type="search" name="q" value="walnut &lt;b&gt;"' in html
+    assert 'id="site-search" type="search" name="q" value=""' in browser.get("/").text

@@ -4,6 +4,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from app.models import USERNAME_MAX
+from tests.e2e.flows import NewContext, Person, assert_no_horizontal_scroll, new_person, register
+
 VALIDATOR_WORDS = re.compile(r"Input should|post_id|valid integer|greater than|less than")
 
 
@@ -21,3 +24,46 @@ def test_journey14_error_pages_speak_plainly_and_offer_a_way_on(page: Page) -> N
         expect(page.get_by_role("search", name="Search from this page")).to_be_visible()
     page.get_by_role("link", name="Go to the first page").click()
     expect(page).to_have_url(re.compile(r"/$"))
+
+
+def _header_height(new_context: NewContext, username: str, **context_args: object) -> float:
+    page = new_context(**context_args).new_page()
+    register(page, Person(username=username, email=f"{username}@example.com"))
+    return page.locator(".site-header").bounding_box()["height"]
+
+
+def test_journey14_the_header_is_one_row_for_any_username(new_context: NewContext) -> None:
+    desktop = {"viewport": {"width": 1280, "height": 800}}
+    short = _header_height(new_context, "bob", **desktop)
+    suffix = new_person("x").username  # the server's database lives for the whole session
+    longest = ("w" * USERNAME_MAX)[: USERNAME_MAX - len(suffix)] + suffix
+    assert len(longest) == USERNAME_MAX
+    page = new_context(**desktop).new_page()
+    register(page, Person(username=longest, email=f"{longest}@example.com"))
+    header = page.locator(".site-header")
+    assert header.bounding_box()["height"] == short
+    name = header.locator(".me .name")
+    # Cut short with an ellipsis, the whole name still there for screen readers and the tooltip.
+    assert name.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert name.evaluate("el => getComputedStyle(el).textOverflow") == "ellipsis"
+    expect(header.get_by_role("link", name=longest)).to_have_attribute("href", f"/users/{longest}")
+    assert_no_horizontal_scroll(page)
+
+
+def test_journey14_the_phone_bar_is_compact(new_context: NewContext) -> None:
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+    page = new_context(**phone).new_page()
+    register(page, new_person("pocket" + "p" * 16))
+    header = page.locator(".site-header")
+    assert header.bounding_box()["height"] <= 60
+    assert_no_horizontal_scroll(page)
+    page.get_by_role("link", name="Search", exact=True).click()
+    expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible()
+
+
+def test_journey14_the_header_search_keeps_the_query(page: Page) -> None:
+    page.goto("/")
+    page.get_by_label("Search posts and people").first.fill("allotment beans")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=allotment"))
+    expect(page.locator("#site-search")).to_have_value("allotment beans")
