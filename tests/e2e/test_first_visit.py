@@ -5,7 +5,14 @@ import re
 from playwright.sync_api import Page, expect
 
 from app.models import USERNAME_MAX
-from tests.e2e.flows import NewContext, Person, assert_no_horizontal_scroll, new_person, register
+from tests.e2e.flows import (
+    NewContext,
+    Person,
+    assert_no_horizontal_scroll,
+    new_person,
+    register,
+    write_post,
+)
 
 VALIDATOR_WORDS = re.compile(r"Input should|post_id|valid integer|greater than|less than")
 
@@ -67,3 +74,24 @@ def test_journey14_the_header_search_keeps_the_query(page: Page) -> None:
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/search\?q=allotment"))
     expect(page.locator("#site-search")).to_have_value("allotment beans")
+
+
+def test_journey14_a_post_with_a_table_a_task_list_and_a_bare_link(page: Page) -> None:
+    register(page, new_person("tabler"))
+    write_post(
+        page,
+        "Sowing table",
+        "# Plan\n\n| Crop | Month |\n|---|--:|\n| beans | ~~May~~ June |\n\n"
+        "- [x] dig\n- [ ] net\n\nMore at https://example.org/sowing today.",
+    )
+    content = page.locator(".post-content")
+    expect(content.get_by_role("table")).to_be_visible()
+    expect(content.get_by_role("cell", name="beans")).to_be_visible()
+    expect(content.locator("s")).to_have_text("May")
+    expect(content.get_by_role("img", name="done")).to_be_visible()
+    link = content.get_by_role("link", name="https://example.org/sowing")
+    expect(link).to_have_attribute("href", "https://example.org/sowing")
+    expect(link).to_have_attribute("rel", "nofollow ugc noopener")
+    # The post's own "# Plan" is a second-level heading: the page has one h1, the title.
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(content.get_by_role("heading", name="Plan", level=2)).to_be_visible()
