@@ -151,6 +151,7 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True}, renderer_cls=_SafeRenderer)
     md.enable(["table", "strikethrough", "linkify"]).use(tasklists_plugin)
     # Only addresses with a scheme (or an @): "README.md" and "e.g." stay words.
+    assert md.linkify is not None  # linkify-it-py is a dependency (markdown-it-py[linkify])
     md.linkify.set({"fuzzy_link": False})
     md.core.ruler.push("fit_to_page", _fit_to_page)
     md.validateLink = safe_url  # type: ignore[method-assign]  # markdown-it's documented hook
