@@ -155,7 +155,8 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    """Fill an empty database with a few demo users, posts and votes, and print the logins."""
+    """Fill a new site with demo content, and print the logins. A new site is an empty database,
+    or one whose only accounts are administrators and moderators (create-admin first is fine)."""
     from app.services import Conflict, demo
 
     with database() as (session, settings):
@@ -165,7 +166,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
             raise CommandError(exc.message) from None
     print(
         f"Demo data is ready: {len(result.logins)} users, {result.posts} posts, "
-        f"{result.drafts} draft(s) and {result.votes} votes."
+        f"{result.drafts} draft(s), {result.votes} votes, {result.follows} follows and "
+        f"{result.comments} comments."
     )
     print("Log in with any of these (the passwords are random and shown only this once):")
     for login in result.logins:
@@ -312,7 +314,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from the first line of standard input instead of asking",
     )
-    add("seed-demo", cmd_seed_demo, "fill an empty database with demo content")
+    add(
+        "seed-demo",
+        cmd_seed_demo,
+        "fill a new site with demo content: an empty database, or one with only "
+        "administrators and moderators",
+    )
     return parser
 
 
