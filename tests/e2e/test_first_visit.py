@@ -95,3 +95,21 @@ def test_journey14_a_post_with_a_table_a_task_list_and_a_bare_link(page: Page) -
     # The post's own "# Plan" is a second-level heading: the page has one h1, the title.
     expect(page.get_by_role("heading", level=1)).to_have_count(1)
     expect(content.get_by_role("heading", name="Plan", level=2)).to_be_visible()
+
+
+def test_journey14_times_are_relative_in_the_visitors_zone_and_utc_without_js(
+    new_context: NewContext,
+) -> None:
+    page = new_context(timezone_id="Asia/Tokyo").new_page()
+    register(page, new_person("tokyo"))
+    write_post(page, "Evening in Tokyo", "The lanterns are on.")
+    when = page.locator(".post-byline time").first
+    expect(when).to_have_text("just now")
+    expect(when).to_have_attribute("title", re.compile(r"20\d\d.* GMT\+9$"))
+    url = page.url
+
+    plain = new_context(java_script_enabled=False).new_page()
+    plain.goto(url)
+    expect(plain.locator(".post-byline time").first).to_have_text(
+        re.compile(r"\d{4}, \d\d:\d\d UTC$")
+    )
