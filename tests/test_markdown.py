@@ -296,6 +296,17 @@ def test_preview_renders_without_saving_and_keeps_the_input(alice, db):
     assert db.exec(select(func.count()).select_from(Post)).one() == 0
 
 
+def test_preview_lands_on_the_preview_and_marks_the_text_unsaved(alice):
+    fresh = alice.get("/posts/new").text
+    assert 'formaction="/posts#preview"' in fresh and "data-unsaved" not in fresh
+    form = {"title": "T", "content": "Body", "preview": "1"}
+    shown = alice.submit("/posts", form, page="/posts/new").text
+    assert '<section class="card preview" id="preview"' in shown
+    assert 'class="editor" data-unsaved="1"' in shown
+    post_id = post_id_from(alice.create_post("Kept", "original"))
+    assert f'formaction="/posts/{post_id}/edit#preview"' in alice.get(f"/posts/{post_id}/edit").text
+
+
 def test_preview_of_an_edit_changes_nothing(alice, db):
     post_id = post_id_from(alice.create_post("Kept", "original"))
     response = alice.submit(

@@ -78,3 +78,24 @@ function relativeTimes() {
     element.title = exact.format(moment);
   }
 }
+
+// Leaving the editor with text that is not saved asks first. The text counts as unsaved once it
+// differs from what the page was loaded with, or from the start if the page came back from a
+// preview or an error (data-unsaved). Submitting the form is saving, so it never asks then.
+document.addEventListener("DOMContentLoaded", () => {
+  const editor = document.querySelector("form.editor");
+  if (!editor) return;
+  const fields = [...editor.querySelectorAll("input[type=text], textarea")];
+  const loaded = fields.map((field) => field.value);
+  let leaving = false;
+  editor.addEventListener("submit", () => {
+    leaving = true;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    const changed = fields.some((field, i) => field.value !== loaded[i]);
+    const empty = fields.every((field) => !field.value.trim());
+    if (leaving || empty || !(changed || editor.dataset.unsaved)) return;
+    event.preventDefault();
+    event.returnValue = "";
+  });
+});

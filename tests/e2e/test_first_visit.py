@@ -113,3 +113,28 @@ def test_journey14_times_are_relative_in_the_visitors_zone_and_utc_without_js(
     expect(plain.locator(".post-byline time").first).to_have_text(
         re.compile(r"\d{4}, \d\d:\d\d UTC$")
     )
+
+
+def test_journey14_the_editor_lands_on_the_preview_and_guards_unsaved_text(page: Page) -> None:
+    register(page, new_person("previewer"))
+    page.get_by_role("link", name="New post").click()
+    page.get_by_label("Title").fill("A table to check")
+    page.get_by_label("Post", exact=True).click()
+    page.get_by_label("Post", exact=True).fill("Long text\n\n" * 40 + "| a |\n|---|\n| b |")
+    page.get_by_role("button", name="Preview").click()
+    expect(page).to_have_url(re.compile(r"/posts#preview$"))
+    preview = page.get_by_role("region", name="Preview")
+    expect(preview.get_by_role("heading", name="Preview")).to_be_in_viewport()
+    expect(preview.get_by_role("cell", name="b")).to_be_attached()
+
+    # The text came back from a preview, so it is not saved: leaving asks first.
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_label("Post", exact=True).click()
+    page.get_by_role("link", name="Cancel").click()
+    expect(page).to_have_url(re.compile(r"/posts#preview$"))
+    assert dialogs == ["beforeunload"]
+    # Saving never asks.
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("A table to check")
+    assert dialogs == ["beforeunload"]
