@@ -175,12 +175,30 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_banner(settings: Settings, options: dict[str, Any]) -> list[str]:
+    """What `agora run` says before serving: where to open the site, and where things go.
+
+    The one place for such lines, so a new one (say, where development mail is written) is
+    one more item here.
+    """
+    host = options["host"]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return [
+        f"agora: open http://{shown}:{options['port']} in your browser (Ctrl+C stops the server)",
+    ]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Serve the site for development (settings from the environment or .env)."""
     import uvicorn
 
     settings = load_settings()
-    uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **server_options(settings, args))
+    options = server_options(settings, args)
+    for line in run_banner(settings, options):
+        print(line, flush=True)
+    uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **options)
     return 0
 
 
