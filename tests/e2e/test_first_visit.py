@@ -138,3 +138,30 @@ def test_journey14_the_editor_lands_on_the_preview_and_guards_unsaved_text(page:
     page.get_by_role("button", name="Post", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("A table to check")
     assert dialogs == ["beforeunload"]
+
+
+def test_journey14_people_lists_are_cards_with_a_follow_button(
+    page: Page, new_context: NewContext
+) -> None:
+    writer = new_person("cardwriter")
+    other = new_context().new_page()
+    register(other, writer)
+    other.goto("/account/profile")
+    other.get_by_label("A line or two about you").fill("Writes about hedges.")
+    other.get_by_role("button", name="Save bio").click()
+    expect(other.get_by_role("status")).to_contain_text("Saved: your bio.")
+
+    reader = new_person("cardreader")
+    register(page, reader)
+    page.goto(f"/users/{writer.username}")
+    expect(page.get_by_text("Writes about hedges.")).to_be_visible()
+    page.get_by_role("button", name="Follow", exact=True).click()
+    other.goto(f"/users/{writer.username}/followers")
+    card = other.locator(".person-card").filter(has_text=reader.username)
+    expect(card.locator(".avatar")).to_have_text(reader.username[0].upper())
+    card.get_by_role("button", name=f"Follow {reader.username}").click()
+    expect(other).to_have_url(re.compile(rf"/users/{writer.username}/followers$"))
+    expect(card.get_by_role("button", name=f"Unfollow {reader.username}")).to_be_visible()
+    box = card.bounding_box()
+    name_box = card.get_by_role("link", name=reader.username).bounding_box()
+    assert box and name_box and name_box["x"] - box["x"] >= 16  # never touching the border
