@@ -73,10 +73,10 @@ def _people(
     page: int,
 ) -> Response:
     user = users.get_available(session, username)
-    listing = follows.people(session=session, user=user, direction=direction, page=page)
+    listing = follows.people(
+        session=session, user=user, direction=direction, page=page, viewer=viewer
+    )
     pager = pagination.numbered(listing, f"/users/{user.username}/{direction}")
-    ids = [person.id for person in listing.items if person.id is not None]
-    followed = follows.followed_among(session=session, viewer=viewer, ids=ids)
     return render(
         request,
         "users/follows.html",
@@ -85,7 +85,6 @@ def _people(
             "direction": direction,
             "page": listing,
             "pager": pager,
-            "followed": followed,
         },
     )
 
