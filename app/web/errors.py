@@ -139,6 +139,20 @@ BAD_FORM = (
 )
 
 
+def _bad_form(error: dict[str, Any], name: str) -> str:
+    """What went wrong with a form's field, in words, when the route's own limits refused it."""
+    kind, field = error.get("type", ""), name.replace("_", " ")[:40]
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return (
+            f"The {field} field is too long: it can be at most {limit} characters. "
+            "Nothing was changed."
+        )
+    if kind == "string_type":
+        return f"The {field} field must be text, not a file. Nothing was changed."
+    return BAD_FORM
+
+
 def _page_validation_error(request: Request, exc: RequestValidationError) -> dict[str, Any]:
     """Title, message and a better address for a page whose request failed validation."""
     errors = exc.errors()
@@ -147,7 +161,7 @@ def _page_validation_error(request: Request, exc: RequestValidationError) -> dic
     if where == "path":
         return {"title": "Page not found", "message": BAD_ADDRESS}
     if where != "query":
-        return {"title": "That did not go through", "message": BAD_FORM}
+        return {"title": "That did not go through", "message": _bad_form(first, str(name))}
     without = request.url.remove_query_params(str(name))
     retry_url = safe_next(without.path + (f"?{without.query}" if without.query else ""))
     value = str(request.query_params.get(str(name), ""))[:20]
