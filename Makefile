@@ -23,8 +23,12 @@ SCHEMATHESIS_MAX_EXAMPLES ?= 300
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
+# Each step of a first install says what it is doing: on a fresh clone it takes half a minute.
+step = printf 'agora: %s\n' $(1)
+
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || { $(call step,"creating the virtual environment in $(VENV)"); $(PYTHON) -m venv $(VENV); }
+	@$(call step,"installing Agora and its dependencies (about 30 s the first time)")
 	@# uv installs the stack in about a second; plain pip is the fallback (slower, same result).
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip -q >/dev/null 2>&1 || true
 	@command -v uv >/dev/null || [ -x $(BIN)/uv ] || \
@@ -50,8 +54,10 @@ browser-tools: install $(NODE_STAMP)  ## Chromium, Java, axe-core and vnu for th
 	 || { echo "java is missing: install a Java 17+ runtime"; exit 1; }
 
 run: install  ## set up and serve http://127.0.0.1:8000 on SQLite (HOST, PORT, DATABASE_URL, SECRET_KEY override)
-	$(BIN)/agora migrate
-	$(BIN)/agora run
+	@$(call step,"applying database migrations")
+	@$(BIN)/agora migrate
+	@$(call step,"starting the server")
+	@$(BIN)/agora run
 
 serve: install  ## production server: migrate, then WEB_CONCURRENCY workers behind a proxy (docs/deploy.md)
 	$(BIN)/agora migrate

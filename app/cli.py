@@ -155,7 +155,8 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    """Fill an empty database with a few demo users, posts and votes, and print the logins."""
+    """Fill a new site with demo content, and print the logins. A new site is an empty database,
+    or one whose only accounts are administrators and moderators (create-admin first is fine)."""
     from app.services import Conflict, demo
 
     with database() as (session, settings):
@@ -165,7 +166,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
             raise CommandError(exc.message) from None
     print(
         f"Demo data is ready: {len(result.logins)} users, {result.posts} posts, "
-        f"{result.drafts} draft(s) and {result.votes} votes."
+        f"{result.drafts} draft(s), {result.votes} votes, {result.follows} follows and "
+        f"{result.comments} comments."
     )
     print("Log in with any of these (the passwords are random and shown only this once):")
     for login in result.logins:
@@ -173,12 +175,30 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_banner(settings: Settings, options: dict[str, Any]) -> list[str]:
+    """What `agora run` says before serving: where to open the site, and where things go.
+
+    The one place for such lines, so a new one (say, where development mail is written) is
+    one more item here.
+    """
+    host = options["host"]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return [
+        f"agora: open http://{shown}:{options['port']} in your browser (Ctrl+C stops the server)",
+    ]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Serve the site for development (settings from the environment or .env)."""
     import uvicorn
 
     settings = load_settings()
-    uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **server_options(settings, args))
+    options = server_options(settings, args)
+    for line in run_banner(settings, options):
+        print(line, flush=True)
+    uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **options)
     return 0
 
 
@@ -312,7 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the password from the first line of standard input instead of asking",
     )
-    add("seed-demo", cmd_seed_demo, "fill an empty database with demo content")
+    add(
+        "seed-demo",
+        cmd_seed_demo,
+        "fill a new site with demo content: an empty database, or one with only "
+        "administrators and moderators",
+    )
     return parser
 
 

@@ -31,6 +31,7 @@ EMAIL_MAX = 254
 TITLE_MAX = 200
 CONTENT_MAX = 20_000
 COMMENT_MAX = 10_000
+BIO_MAX = 300  # a line or two about yourself, shown on your profile and in people lists
 EXCERPT_MAX = 250  # a card's plain-text start (app.rendering.excerpt stays under this)
 REASON_MAX = 500  # a moderator's reason, shown to the author
 ROLES = ("user", "moderator", "admin")
@@ -137,6 +138,7 @@ class User(Roles, SQLModel, table=True):
     role: str = Field(default="user", max_length=16)
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    bio: str = Field(default="", max_length=BIO_MAX, sa_column_kwargs={"server_default": ""})
 
 
 class Post(SQLModel, table=True):

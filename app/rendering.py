@@ -1,9 +1,12 @@
 """Post content is Markdown (CommonMark): rendered here to safe HTML, or reduced to plain text.
 
+On top of CommonMark: GitHub-style tables, ~~strikethrough~~, task lists and bare http(s) and
+email addresses as links. Headings move down a level (`#` is an <h2>): the page's <h1> is the title.
+
 Safety does not rest on escaping alone. Raw HTML is off, so `<script>` stays text; every link and
-image destination passes `safe_url`, which allows only http, https, mailto and same-site paths;
-links get rel="nofollow ugc noopener"; images from other sites become links, since the CSP would
-refuse to load them anyway.
+image destination (bare addresses too) passes `safe_url`, which allows only http, https, mailto
+and same-site paths; links get rel="nofollow ugc noopener"; images from other sites become
+links, since the CSP would refuse to load them anyway.
 """
 
 import re
@@ -21,6 +24,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup, escape
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 LINK_REL = "nofollow ugc noopener"
 # About 25 times the longest post (CONTENT_MAX): honest Markdown stays far below, while a short
@@ -117,6 +121,13 @@ class _SafeRenderer(RendererHTML):
             return str(escape(token.content))
         return f'<a class="mention" href="/users/{username}">@{username}</a>'
 
+    def html_inline(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        # Raw HTML is off, so the task-list plugin's checkbox is the only inline HTML there is.
+        # It becomes a named mark, not a form control: posts never contain <input>.
+        return TASK_MARKS.get(tokens[idx].content) or str(escape(tokens[idx].content))
+
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         token = tokens[idx]
         src = str(token.attrGet("src") or "")
@@ -164,8 +175,34 @@ def _text(content: str) -> Token:
     return Token("text", "", 0, content=content)
 
 
+# What mdit-py-plugins' tasklists writes for "- [ ]" and "- [x]", and what is shown instead.
+TASK_MARKS = {
+    '<input class="task-list-item-checkbox" disabled="disabled" type="checkbox">': (
+        '<span class="task-box" role="img" aria-label="to do">☐</span>'
+    ),
+    '<input class="task-list-item-checkbox" checked="checked" disabled="disabled" '
+    'type="checkbox">': '<span class="task-box task-done" role="img" aria-label="done">☑</span>',
+}
+
+
+def _fit_to_page(state: StateCore) -> None:
+    """Headings one level down (the page's title is its <h1>), and a table column's alignment
+    as a class: the CSP refuses inline styles."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close") and token.tag != "h6":
+            token.tag = f"h{int(token.tag[1]) + 1}"
+        elif token.type in ("th_open", "td_open") and token.attrs.get("style"):
+            align = str(token.attrs.pop("style")).removeprefix("text-align:")
+            token.attrSet("class", f"align-{align}")
+
+
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}, renderer_cls=_SafeRenderer)
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True}, renderer_cls=_SafeRenderer)
+    md.enable(["table", "strikethrough", "linkify"]).use(tasklists_plugin)
+    # Only addresses with a scheme (or an @): "README.md" and "e.g." stay words.
+    assert md.linkify is not None  # linkify-it-py is a dependency (markdown-it-py[linkify])
+    md.linkify.set({"fuzzy_link": False})
+    md.core.ruler.push("fit_to_page", _fit_to_page)
     md.validateLink = safe_url  # type: ignore[method-assign]  # markdown-it's documented hook
     # Before text_join, which would merge an escaped "\@" back into plain text.
     md.core.ruler.before("text_join", "mention", _split_mentions)

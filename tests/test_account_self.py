@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import col, func, select, update
 
 from app.models import AuthSession, Post, User, Vote
 from tests.conftest import PASSWORD, get_post, get_user, post_id_from, set_role
@@ -166,6 +166,24 @@ def test_download_my_data(alice, bob, db):
     # Bob's post that became a draft is his again: its title is not handed out.
     assert votes == {bobs: "Bob's", bobs_later_draft: None}
     assert "Bob's words" not in response.text
+
+
+def test_export_includes_follows_and_bio(alice, bob, make_browser, db):
+    carol = make_browser()
+    carol.register("carol")
+    alice.submit("/account/bio", {"bio": "Beans."}, page="/account/profile")
+    alice.submit("/users/bob/follow", page="/")
+    alice.submit("/users/carol/follow", page="/")
+    bob.submit("/users/alice/follow", page="/")
+    carol.submit("/users/alice/follow", page="/")
+    db.exec(update(User).where(col(User.username) == "carol").values(is_active=False))
+    db.commit()
+    data = json.loads(alice.get("/account/export").text)
+    assert data["profile"]["bio"] == "Beans."
+    # Carol's account is deactivated: like the public lists, the export leaves her out.
+    assert [f["username"] for f in data["following"]] == ["bob"]
+    assert [f["username"] for f in data["followers"]] == ["bob"]
+    assert all(f["since"] for f in data["following"] + data["followers"])
 
 
 # --- delete my account -------------------------------------------------------------------------

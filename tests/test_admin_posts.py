@@ -265,6 +265,8 @@ def test_apply_refuses_bad_input_and_changes_nothing(moderator, three_posts, db)
     ):
         response = moderator.client.post("/admin/posts/apply", data={**data, "csrf_token": token})
         assert response.status_code == 400, data
+        assert "nothing was changed" in response.text, data
+        assert "Input should" not in response.text and "ids" not in response.text.split("<main")[1]
     assert db.exec(select(func.count()).select_from(Post)).one() == 3
     assert audit_actions(db) == []
 

@@ -63,6 +63,45 @@ def test_duplicate_username_and_email_ignore_case(alice, make_browser, db):
     assert len(db.exec(select(User)).all()) == 1
 
 
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        (
+            "carol.example.com",
+            "Enter a valid email address: it needs an @, as in name@example.com.",
+        ),
+        ("carol@", "Enter a valid email address, such as name@example.com."),
+        ("carol@exa mple.com", "Enter a valid email address, such as name@example.com."),
+    ],
+)
+def test_email_errors_are_plain_words_not_library_text(browser, email, message):
+    form = {"username": "carol", "email": email, "password": PASSWORD}
+    response = browser.submit("/register", form, page="/register")
+    assert field_error(response.text, "email") == message
+    assert "(" not in field_error(response.text, "email")
+
+
+def test_a_taken_email_offers_a_link_to_log_in(alice, make_browser):
+    response = make_browser().register("alice2", email="alice@example.com")
+    assert (
+        '<p class="error" id="email-error">An account with this email already exists. '
+        '<a href="/login">Log in instead?</a></p>' in response.text
+    )
+    # Changing your email to a taken one is no occasion to log in.
+    changed = alice.submit(
+        "/account/profile",
+        {"username": "alice", "email": "bob@example.com", "current_password": PASSWORD},
+        page="/account/profile",
+    )
+    assert "Log in instead" not in changed.text
+
+
+def test_the_login_failure_names_what_could_have_been_typed(alice, make_browser):
+    by_name = make_browser().login("alice", "not the password").text
+    assert "check the username or email and the password" in by_name
+    assert "That email" not in by_name
+
+
 def test_login_with_email_or_username(alice, make_browser):
     b = make_browser()
     assert b.login("ALICE@example.com").status_code == 303

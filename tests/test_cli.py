@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from app import cli
-from app.models import AuditLog, Post, User, Vote
+from app.models import AuditLog, Follow, Post, User, Vote
 from tests.conftest import PASSWORD, get_user
 
 AGORA = Path(sys.executable).with_name("agora")
@@ -220,21 +220,54 @@ def test_create_admin_requires_email_and_username(capsys):
 def test_seed_demo_fills_an_empty_database_and_prints_logins(cli_env, make_browser, db):
     result = agora(cli_env, "seed-demo")
     assert result.returncode == 0, result.stderr
-    assert "Demo data is ready: 3 users, 4 posts, 1 draft(s) and 7 votes." in result.stdout
+    assert re.search(
+        r"Demo data is ready: 12 users, 27 posts, 1 draft\(s\), \d+ votes, \d+ follows and "
+        r"13 comments\.",
+        result.stdout,
+    ), result.stdout
     logins = re.findall(r"^\s+(\S+@example\.com)\s+(\S+)\s+(\w+)$", result.stdout, re.M)
-    assert [(email, role) for email, _, role in logins] == [
-        ("maya@example.com", "user"),
-        ("theo@example.com", "user"),
-        ("noor@example.com", "moderator"),
-    ]
+    assert len(logins) == 12 and logins[0][0] == "maya@example.com"
+    assert [email for email, _, role in logins if role == "moderator"] == ["noor@example.com"]
     db.expire_all()
-    assert len(db.exec(select(Post)).all()) == 5 and len(db.exec(select(Vote)).all()) == 7
-    # A printed login works, and the feed shows the demo posts with their votes.
-    email, password, _ = logins[2]
+    assert len(db.exec(select(Post)).all()) == 28 and len(db.exec(select(Vote)).all()) > 150
+    assert len(db.exec(select(Follow)).all()) >= 40 and all(u.bio for u in db.exec(select(User)))
+    # A printed login works; the feed, a profile and a people list show the demo.
+    email, password, _ = next(login for login in logins if login[2] == "moderator")
     browser = make_browser()
     assert browser.login(email, password).status_code == 303
     assert browser.get("/admin/posts").status_code == 200
-    assert "Hello, Agora!" in browser.get("/").text
+    feed = browser.get("/").text
+    assert "Focaccia for people who are scared of bread" in feed and "Notes for next" not in feed
+    assert "Community gardener" in browser.get("/users/tomas").text
+    assert 'class="card person-card"' in browser.get("/users/tomas/followers").text
+    # Real Markdown: a table, code and a quote render as such.
+    rye = browser.get("/search?q=rye").text
+    post_url = re.search(r'href="(/posts/\d+)">Sunday bread report', rye).group(1)
+    assert "<table>" in browser.get(post_url).text
+
+
+def test_seed_demo_goes_in_beside_administrators_in_the_readme_order(cli_env, make_browser, db):
+    created = agora(
+        cli_env,
+        "create-admin",
+        "--email",
+        "you@example.com",
+        "--username",
+        "you",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    result = agora(cli_env, "seed-demo")
+    assert result.returncode == 0, result.stderr
+    assert "Demo data is ready: 12 users" in result.stdout
+    # The administrator is still there and still logs in; a second run adds nothing.
+    assert make_browser().login("you@example.com").status_code == 303
+    again = agora(cli_env, "seed-demo")
+    assert again.returncode == 1
+    assert "The demo is already here (" in again.stderr and "demo data goes in once" in again.stderr
+    db.expire_all()
+    assert len(db.exec(select(User)).all()) == 13 and len(db.exec(select(Post)).all()) == 28
 
 
 def test_seed_demo_refuses_a_database_with_accounts(cli_env, alice, db):

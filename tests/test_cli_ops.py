@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, pool
 
 from app import schema
-from app.cli import main
+from app.cli import main, run_banner
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import PASSWORD, Browser, post_id_from
@@ -199,3 +199,16 @@ def test_hole_09_an_instance_left_readable_is_made_private(tmp_path, loose_umask
     create_app(settings).state.engine.dispose()
     assert mode(instance) == 0o700
     assert [mode(path) for path in sorted(instance.iterdir())] == [0o600] * 3
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8000"),
+        ("0.0.0.0", "http://127.0.0.1:8000"),  # noqa: S104 - what a container binds to
+        ("::1", "http://[::1]:8000"),
+    ],
+)
+def test_run_says_which_address_to_open(settings, host, shown):
+    lines = run_banner(settings, {"host": host, "port": 8000})
+    assert lines[0] == f"agora: open {shown} in your browser (Ctrl+C stops the server)"

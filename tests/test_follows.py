@@ -25,8 +25,8 @@ def counts(page: str) -> tuple[int, int]:
 
 
 def people(html: str) -> list[str]:
-    listing = re.search(r'<ul class="card people-list">(.*?)</ul>', html, re.S)
-    return re.findall(r'href="/users/(\w+)"', listing.group(1)) if listing else []
+    listing = re.search(r'<ul class="person-cards">(.*?)</ul>', html, re.S)
+    return re.findall(r'<h2><a href="/users/(\w+)">', listing.group(1)) if listing else []
 
 
 def card_titles(html: str) -> list[str]:
@@ -265,3 +265,36 @@ def test_api_feed_pages_through_followed_posts(alice_api, bob_api, make_api):
     search_cursor = alice_api.get("/api/posts?search=x&limit=1").json()["next_cursor"]
     assert alice_api.get(f"/api/feed?cursor={search_cursor}").status_code == 422
     assert alice_api.get("/api/feed?limit=0").status_code == 422
+
+
+def test_people_lists_are_cards_with_avatar_bio_and_a_follow_button(alice, bob, make_browser):
+    carol = make_browser()
+    carol.register("carol")
+    carol.submit("/account/bio", {"bio": "Grows  <b>quinces</b>\n and writes."}, page="/account")
+    alice.submit("/users/bob/follow", page="/")
+    carol.submit("/users/bob/follow", page="/")
+    html = alice.get("/users/bob/followers").text
+    card = re.search(r'<li class="card person-card">(.*?)</li>', html, re.S).group(1)
+    assert '<span class="avatar" aria-hidden="true">C</span>' in card
+    assert '<p class="bio">Grows &lt;b&gt;quinces&lt;/b&gt; and writes.</p>' in card
+    assert 'action="/users/carol/follow"' in card and "Follow carol" in card
+    # Pressing it follows and comes back to the same list, where the button now says Unfollow.
+    response = alice.submit(
+        "/users/carol/follow", {"next": "/users/bob/followers"}, page="/users/bob/followers"
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/users/bob/followers"
+    assert 'action="/users/carol/unfollow"' in alice.get("/users/bob/followers").text
+    # Your own card has no button, and a `next` off the people lists goes to the profile.
+    assert 'action="/users/alice/' not in html
+    away = alice.submit("/users/carol/unfollow", {"next": "https://evil.example/"}, page="/")
+    assert away.headers["location"] == "/users/carol"
+
+
+def test_a_bio_is_saved_shown_and_bounded(alice, db):
+    response = alice.submit("/account/bio", {"bio": "I  like\nbeans."}, page="/account/profile")
+    assert response.status_code == 303
+    assert "Saved: your bio." in alice.get("/account/profile").text
+    assert '<p class="bio">I like beans.</p>' in alice.get("/users/alice").text
+    too_long = alice.submit("/account/bio", {"bio": "x" * 301}, page="/account/profile")
+    assert too_long.status_code == 422 and "Keep it to 300 characters" in too_long.text
+    assert get_user(db, "alice").bio == "I like beans."

@@ -124,8 +124,20 @@ HOSTILE_DOCUMENTS = [
     "\x00<script>alert(1)</script>",
     "<scr<script>ipt>alert(1)</script>",
 ]
+HOSTILE_DOCUMENTS += [
+    "| a | b |\n|---|---|\n| <script>alert(1)</script> | [x](javascript:alert(1)) |",
+    "| a |\n|---|\n" + "| ![x](javascript:alert(1)) |\n" * 500,
+    "- [ ] <input type=checkbox onclick=alert(1)>\n- [x] <img src=x onerror=alert(1)>",
+    '- [x] [done](javascript:alert(1)) https://ok.example/"onmouseover=alert(1)',
+    "~~<script>alert(1)</script>~~ http://evil.example/<script>alert(1)</script>",
+    "https://ok.example/" + "a" * 20_000,
+    "http://" * 5000,
+    "x@" * 5000 + "example.com",
+]
 for spelling in SCHEME_SPELLINGS:
     HOSTILE_DOCUMENTS += [
+        f"see {spelling} now",
+        f"| {spelling} |\n|---|\n| {spelling} |",
         f"[click]({spelling})",
         f"![img]({spelling})",
         f"<{spelling}>",
@@ -155,7 +167,7 @@ def test_markdown_renders_what_writers_expect():
         "> quoted\n\n[a link](https://example.com/a?b=1&c=2) and <https://example.org>\n\n"
         "![logo](/static/img/logo.svg)\n\n![far away](https://example.com/cat.png)"
     )
-    assert "<h1>Title</h1>" in html
+    assert "<h2>Title</h2>" in html and "<h1" not in html  # the page has one h1: the title
     assert "<strong>bold</strong>" in html and "<em>italic</em>" in html
     assert "<code>code</code>" in html and "<li>one</li>" in html
     assert "<blockquote>" in html
@@ -183,6 +195,30 @@ def test_markdown_renders_what_writers_expect():
 )
 def test_ordinary_links_survive(url):
     assert inspect(rendering.render(f"[x]({url})")).links, url
+
+
+def test_markdown_people_expect_tables_strikethrough_tasks_and_bare_links():
+    html = rendering.render(
+        "## Plan\n\n| Crop | Sown |\n|:-----|-----:|\n| beans | ~~May~~ June |\n\n"
+        "- [x] dig the bed\n- [ ] net the brassicas\n\n"
+        "Notes at https://example.org/plot?x=1 or mail me@example.com; README.md is a file.\n\n"
+        "###### Six\n"
+    )
+    assert "<h3>Plan</h3>" in html and "<h6>Six</h6>" in html  # shifted; h6 stays h6
+    assert '<th class="align-left">Crop</th>' in html and 'class="align-right">Sown' in html
+    assert "style=" not in html  # the CSP refuses inline styles
+    assert "<table>" in html and '<td class="align-left">beans</td>' in html
+    assert "<s>May</s> June" in html
+    assert '<span class="task-box task-done" role="img" aria-label="done">☑</span> dig' in html
+    assert '<span class="task-box" role="img" aria-label="to do">☐</span> net' in html
+    assert (
+        '<a href="https://example.org/plot?x=1" rel="nofollow ugc noopener">'
+        "https://example.org/plot?x=1</a>" in html
+    )
+    assert '<a href="mailto:me@example.com" rel="nofollow ugc noopener">' in html
+    assert "README.md is a file" in html  # a word with a dot is not an address
+    assert "<input" not in html
+    assert rendering.plain_text("- [x] dig\n\n| a |\n|---|\n| b |") == "dig a b"
 
 
 def test_plain_text_and_excerpt_drop_the_syntax():
@@ -258,6 +294,17 @@ def test_preview_renders_without_saving_and_keeps_the_input(alice, db):
     assert "Hello **preview** &lt;script&gt;x&lt;/script&gt;</textarea>" in response.text
     assert re.search(r'name="published" type="checkbox" value="1" checked', response.text)
     assert db.exec(select(func.count()).select_from(Post)).one() == 0
+
+
+def test_preview_lands_on_the_preview_and_marks_the_text_unsaved(alice):
+    fresh = alice.get("/posts/new").text
+    assert 'formaction="/posts#preview"' in fresh and "data-unsaved" not in fresh
+    form = {"title": "T", "content": "Body", "preview": "1"}
+    shown = alice.submit("/posts", form, page="/posts/new").text
+    assert '<section class="card preview" id="preview"' in shown
+    assert 'class="editor" data-unsaved="1"' in shown
+    post_id = post_id_from(alice.create_post("Kept", "original"))
+    assert f'formaction="/posts/{post_id}/edit#preview"' in alice.get(f"/posts/{post_id}/edit").text
 
 
 def test_preview_of_an_edit_changes_nothing(alice, db):

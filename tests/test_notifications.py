@@ -10,7 +10,11 @@ from app.services import inbox, posts
 from tests.conftest import PASSWORD, get_post, get_user, post_id_from, set_role
 from tests.test_comments import comment_on
 
-BADGE_RE = re.compile(r'href="/notifications"[^>]*>Notifications(?: <span class="badge">([^<]+)<)?')
+BADGE_RE = re.compile(
+    r'href="/notifications"[^>]*>(?:(?!</a>).)*?>Notifications</span>'
+    r'(?: <span class="badge">([^<]+)<)?',
+    re.S,
+)
 
 
 def unread_badge(browser) -> str | None:  # type: ignore[no-untyped-def]

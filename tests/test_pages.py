@@ -42,6 +42,54 @@ def test_post_id_past_sqlite_integers(browser):
     assert 400 <= response.status_code < 500
 
 
+VALIDATOR_WORDS = ("Input should", "post_id", "valid integer", "greater than", "less than", "parse")
+
+
+def main_of(html: str) -> str:
+    return html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "title", "message", "retry"),
+    [
+        ("/posts/abc", "Page not found", "There is nothing at this address", None),
+        (f"/posts/{2**63}", "Page not found", "There is nothing at this address", None),
+        ("/?page=-1", "No such page", "pages are numbered from 1", "/"),
+        ("/?page=999999", "No such page", "this list does not go that far", "/"),
+        ("/top?page=abc", "No such page", "is not valid as a page number", "/top"),
+        ("/search?q=walnut&page=999999", "No such page", "not go that far", "/search?q=walnut"),
+        ("/users/alice/following?page=0", "No such page", "from 1", "/users/alice/following"),
+        ("/posts/1?sort=worst", "That link does not work here", "the option “sort”", "/posts/1"),
+    ],
+)
+def test_page_errors_speak_plainly_and_offer_a_way_on(alice, url, title, message, retry):
+    alice.create_post()
+    response = alice.get(url, headers={"referer": "http://testserver/users/alice"})
+    assert response.status_code == 400
+    main = main_of(response.text)
+    assert f"<h1>{title}</h1>" in main and message in main
+    assert not any(word in main for word in VALIDATOR_WORDS), main
+    assert '<a class="button" href="/users/alice">← Back</a>' in main
+    assert 'action="/search"' in main and 'id="error-search"' in main
+    if retry:
+        assert f'href="{retry}"' in main.replace("&amp;", "&")
+    else:
+        assert '<a class="button button-primary" href="/">Go to the feed</a>' in main
+
+
+def test_back_is_offered_only_for_another_page_of_this_site(browser):
+    elsewhere = browser.get("/?page=0", headers={"referer": "https://evil.example/x"}).text
+    itself = browser.get("/?page=0", headers={"referer": "http://testserver/?page=0"}).text
+    assert "← Back" not in elsewhere and "← Back" not in itself
+
+
+def test_the_api_keeps_its_precise_validation_details(browser):
+    response = browser.get("/api/posts/abc")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "post_id"]
+    assert "valid integer" in response.json()["detail"][0]["msg"]
+
+
 @pytest.mark.parametrize("token", [None, "", "bogus"])
 def test_forms_refuse_missing_or_wrong_csrf(alice, db, token):
     data = {"title": "Nope", "content": "x", "published": "1"}

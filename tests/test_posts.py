@@ -83,6 +83,19 @@ def test_owner_edits_post(alice, db):
     assert get_post(db, post_id).title == "After"
 
 
+def test_unticking_publish_says_the_post_is_now_a_draft(alice, make_browser):
+    post_id = post_id_from(alice.create_post("Public", "words"))
+    edit = f"/posts/{post_id}/edit"
+    alice.submit(edit, {"title": "Public", "content": "words"}, page=edit)
+    assert "The post is now a draft: only you see it." in alice.get(f"/posts/{post_id}").text
+    assert make_browser().get(f"/posts/{post_id}").status_code == 404
+    alice.submit(edit, {"title": "Public", "content": "words", "published": "1"}, page=edit)
+    assert "Your changes are saved, and the post is published." in alice.get("/").text
+    alice.submit(edit, {"title": "Public", "content": "more", "published": "1"}, page=edit)
+    page = alice.get(f"/posts/{post_id}").text
+    assert "Your changes are saved." in page and "draft" not in page.split("flashes")[1][:300]
+
+
 def test_edit_validation_keeps_input(alice, db):
     post_id = post_id_from(alice.create_post("Keep", "body"))
     response = alice.submit(

@@ -146,6 +146,19 @@ def test_hole_17_people_search_leaves_out_deactivated_accounts(alice, admin, mak
     assert re.findall(r'href="/users/(\w+)"', people) == ["alice"]
 
 
+def test_a_short_word_does_not_list_everyone_whose_name_starts_with_it(alice, make_browser):
+    make_browser().register("alicia")
+    alice.create_post("A walnut tree", "a walnut in a garden")
+    for query in ("a", "al", "a walnut"):
+        page = alice.get(f"/search?q={query}").text
+        assert "people-list" not in page, query
+    page = alice.get("/search?q=a+walnut").text
+    assert "<mark>walnut</mark> tree" in page  # the post still matches
+    both = alice.get("/search?q=a+ali").text
+    people = re.search(r'<ul class="people-list">(.*?)</ul>', both, re.S).group(1)
+    assert re.findall(r'href="/users/(\w+)"', people) == ["alice", "alicia"]
+
+
 def test_people_match_literally(alice, make_browser):
     make_browser().register("a_b_c")
     for query in ("_", "%", "%_%"):  # LIKE wildcards, were they to reach the database
@@ -233,3 +246,9 @@ def test_api_search_pages_with_its_cursor(api, alice_api):
     plain = api.get("/api/posts?limit=1").json()["next_cursor"]
     assert api.get(f"/api/posts?search=olive&cursor={plain}").status_code == 422
     assert api.get(f"/api/posts?cursor={first['next_cursor']}").status_code == 422
+
+
+def test_the_header_search_box_keeps_the_query_on_the_results_page(browser):
+    html = browser.get("/search?q=walnut+%3Cb%3E").text
+    assert 'id="site-search" type="search" name="q" value="walnut &lt;b&gt;"' in html
+    assert 'id="site-search" type="search" name="q" value=""' in browser.get("/").text

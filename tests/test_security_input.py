@@ -302,7 +302,7 @@ def test_multipart_forms_are_handled_too(alice, db):
     assert alice.client.post("/posts", files=files).status_code == 303
     uploads = {"title": ("a.txt", b"x"), "content": ("b.txt", b"y")}
     response = alice.client.post("/posts", data={"csrf_token": token}, files=uploads)
-    assert_clear_refusal(response, 400, "valid string")
+    assert_clear_refusal(response, 400, "The title field must be text, not a file.")
     garbage = alice.client.post(
         "/posts", content=b"garbage", headers={"content-type": "multipart/form-data; boundary=x"}
     )

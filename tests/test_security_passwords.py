@@ -19,7 +19,7 @@ from app.services.validation import check_password, common_passwords
 from tests.conftest import PASSWORD, Browser, get_user
 from tests.test_auth import field_error
 
-GENERIC_FAILURE = "That email and password do not match an account"
+GENERIC_FAILURE = "Those details do not match an account: check the username or email"
 
 
 def user_count(db: Session) -> int:

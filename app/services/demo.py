@@ -1,49 +1,23 @@
-"""Demo content for a first look at a new site, created through the same services as the pages."""
+"""Demo content for a first look at a new site, created through the same services as the pages.
+
+It goes into a new site: one with no accounts, or only its administrators and moderators (the
+README has you create yourself first). It refuses a site where people already signed up, so real
+data is never mixed with made-up data, and refuses a second run (the demo people exist), so
+nothing is ever added twice.
+"""
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, or_, select, update
 
 from app.config import Settings
-from app.models import User
-from app.services import Conflict, admin, posts, users, votes
+from app.models import Comment, Post, User
+from app.services import Conflict, admin, comments, follows, posts, profile, users, votes
+from app.services.demo_content import COMMENTS, FEATURED, FOLLOWS_EACH, PEOPLE, POSTS, THREAD
 
-# (username, role) — emails are username@example.com, a domain reserved for examples.
-PEOPLE = [("maya", "user"), ("theo", "user"), ("noor", "moderator")]
-POSTS = [
-    (
-        "maya",
-        "Hello, Agora!",
-        "This is the very first post here. Say hi and vote if you like it.",
-        True,
-    ),
-    (
-        "theo",
-        "Three small habits that made my week",
-        "1. A ten-minute walk after lunch.\n2. Writing tomorrow's first task down tonight.\n"
-        "3. Leaving the phone in another room while reading.",
-        True,
-    ),
-    (
-        "noor",
-        "Welcome, and a word on kindness",
-        "I help keep this place friendly. Disagree with ideas, not with people, and we will "
-        "all have a good time.",
-        True,
-    ),
-    ("maya", "Favourite bread recipe?", "Looking for something simple to bake on Sundays.", True),
-    ("theo", "Notes for a post about trains", "Half-finished thoughts; not ready to share.", False),
-]
-VOTES = [
-    ("theo", "Hello, Agora!"),
-    ("noor", "Hello, Agora!"),
-    ("maya", "Three small habits that made my week"),
-    ("noor", "Three small habits that made my week"),
-    ("maya", "Welcome, and a word on kindness"),
-    ("theo", "Welcome, and a word on kindness"),
-    ("noor", "Favourite bread recipe?"),
-]
+__all__ = ["FEATURED", "DemoLogin", "DemoResult", "seed"]
 
 
 @dataclass(frozen=True)
@@ -60,34 +34,110 @@ class DemoResult:
     posts: int
     drafts: int
     votes: int
+    comments: int = 0
+    follows: int = 0
+    post_ids: dict[str, int] = field(default_factory=dict)
 
 
-def seed(*, session: Session, settings: Settings) -> DemoResult:
-    """Fill an empty database; refuses one that has any account, so real data is never mixed in."""
-    existing = session.exec(select(func.count()).select_from(User)).one()
-    if existing:
-        raise Conflict(
-            f"The database already has {existing} account(s); demo data only goes into an "
-            "empty database."
+def _check_room(session: Session) -> None:
+    """Refuse a site that already has the demo, or has people other than its staff."""
+    names = [username for username, _, _ in PEOPLE]
+    emails = [f"{name}@example.com" for name in names]
+    present = session.exec(
+        select(User.username).where(
+            or_(col(User.username_key).in_(names), col(User.email).in_(emails))
         )
+    ).all()
+    if present:
+        raise Conflict(
+            f"The demo is already here ({', '.join(sorted(set(present)))} exist): "
+            "demo data goes in once."
+        )
+    regular = session.exec(select(func.count()).where(User.role == "user")).one()
+    if regular:
+        raise Conflict(
+            f"The database already has {regular} account(s) besides administrators and "
+            "moderators; demo data only goes into a new site, never beside real people's."
+        )
+
+
+def seed(*, session: Session, settings: Settings, password: str | None = None) -> DemoResult:
+    """Add the demo people (with bios), their posts, votes, follows and comments.
+
+    Passwords are random unless `password` is given (the screenshots log in with a known one).
+    """
+    _check_room(session)
     people: dict[str, User] = {}
     logins = []
-    for username, role in PEOPLE:
+    for username, role, bio in PEOPLE:
         # Random passwords: a demo database that ends up on the internet is not an open door.
-        password = "demo-" + secrets.token_urlsafe(9)
+        secret = password or "demo-" + secrets.token_urlsafe(9)
         email = f"{username}@example.com"
         user = users.register(
-            session=session, settings=settings, username=username, email=email, password=password
+            session=session, settings=settings, username=username, email=email, password=secret
         )
-        admin.set_role(session=session, actor=None, user=user, role=role)
+        if role != "user":
+            admin.set_role(session=session, actor=None, user=user, role=role)
+        profile.change_bio(session=session, user=user, bio=bio)
         people[username] = user
-        logins.append(DemoLogin(username, email, password, role))
-    written = {}
-    for author, title, content, published in POSTS:
-        written[title] = posts.create(
+        logins.append(DemoLogin(username, email, secret, role))
+
+    now = datetime.now(UTC)
+    written: dict[str, Post] = {}
+    cast = 0
+    for author, title, content, hours_ago, vote_count, published in POSTS:
+        post = posts.create(
             session=session, owner=people[author], title=title, content=content, published=published
         )
-    for voter, title in VOTES:
-        votes.add(session=session, post=written[title], user=people[voter])
+        # Spread over the last week, so the feed reads like a site in use.
+        when = now - timedelta(hours=hours_ago)
+        session.exec(
+            update(Post).where(col(Post.id) == post.id).values(created_at=when, updated_at=when)
+        )
+        session.commit()
+        session.refresh(post)
+        written[title] = post
+        voters = [people[name] for name, _, _ in PEOPLE if name != author][:vote_count]
+        for voter in voters if published else []:
+            cast += votes.add(session=session, post=post, user=voter)
+
+    followed = 0
+    for i, (username, _, _) in enumerate(PEOPLE):
+        for step in range(1, FOLLOWS_EACH + 1):
+            other = PEOPLE[(i + step * 2 - 1) % len(PEOPLE)][0]
+            if other != username:
+                followed += follows.follow(
+                    session=session, follower=people[username], followed=people[other]
+                )
+
+    said: list[Comment] = []
+    featured = written[FEATURED]
+    for author, text, answers in THREAD:
+        comment = comments.create(
+            session=session,
+            author=people[author],
+            post=featured,
+            content=text,
+            parent_id=None if answers is None else said[answers].id,
+        )
+        said.append(comment)
+        for reader, _, _ in PEOPLE[-(5 - min(len(said), 4)) :]:
+            if reader != author:
+                votes.add_for_comment(session=session, comment=comment, user=people[reader])
+    for title, author, text in COMMENTS:
+        said.append(
+            comments.create(
+                session=session, author=people[author], post=written[title], content=text
+            )
+        )
+
     drafts = sum(1 for *_, published in POSTS if not published)
-    return DemoResult(logins, posts=len(POSTS) - drafts, drafts=drafts, votes=len(VOTES))
+    return DemoResult(
+        logins,
+        posts=len(POSTS) - drafts,
+        drafts=drafts,
+        votes=cast,
+        comments=len(said),
+        follows=followed,
+        post_ids={title: post.id for title, post in written.items() if post.id is not None},
+    )

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, exists, func, insert, literal
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
@@ -13,6 +14,7 @@ from app.services import DomainError, changes, notifications
 from app.services import users as user_service
 
 LIST_SIZE = 50
+ViewerFollow = aliased(Follow)  # the viewer's own follows, beside the list's
 MAX_FOLLOWING = 5_000  # also bounds the work of each Following feed page (feeds.following)
 
 
@@ -99,15 +101,29 @@ def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stat
     return Stats(int(row[0]), int(row[1]), bool(row[2]))
 
 
-def people(*, session: Session, user: User, direction: str, page: int = 1) -> Page:
+def people(
+    *,
+    session: Session,
+    user: User,
+    direction: str,
+    page: int = 1,
+    viewer: User | Viewer | None = None,
+) -> Page:
     """`user`'s followers (direction "followers") or the people they follow ("following"),
-    most recent first."""
+    most recent first: rows of (person, whether `viewer` follows them), in one statement."""
     if direction == "followers":
         mine, theirs = col(Follow.followed_id), col(Follow.follower_id)
     else:
         mine, theirs = col(Follow.follower_id), col(Follow.followed_id)
+    viewer_follows = (
+        exists().where(
+            col(ViewerFollow.follower_id) == viewer.id, col(ViewerFollow.followed_id) == User.id
+        )
+        if viewer is not None
+        else literal(False)
+    )
     stmt = (
-        select(User)
+        select(User, viewer_follows)
         .join(Follow, theirs == User.id)
         .where(mine == user.id, user_service.AVAILABLE)
         .order_by(col(Follow.created_at).desc(), col(User.id).desc())

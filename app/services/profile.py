@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Comment, Post, User, Vote
+from app.models import BIO_MAX, Comment, Follow, Post, User, Vote
 from app.services import ValidationFailed, changes, notifications, users
 
 
@@ -54,6 +54,19 @@ def change_identity(
     return changed
 
 
+def change_bio(*, session: Session, user: User, bio: str) -> bool:
+    """Set the line about `user` shown on their profile; returns whether it changed."""
+    clean = " ".join(bio.split())
+    if len(clean) > BIO_MAX:
+        raise ValidationFailed({"bio": f"Keep it to {BIO_MAX} characters (this is {len(clean)})."})
+    if clean == user.bio:
+        return False
+    user.bio = clean
+    session.add(user)
+    session.commit()
+    return True
+
+
 def export(*, session: Session, user: User) -> dict[str, Any]:
     """Everything Agora keeps about `user` that they may see, as plain JSON-ready data."""
     user_id = user.id
@@ -72,6 +85,19 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
         .where(Comment.author_id == user.id)
         .order_by(col(Comment.created_at), col(Comment.id))
     ).all()
+    # As the public lists show them: an account that is gone or deactivated is in neither.
+    following = session.exec(
+        select(Follow, User)
+        .join(User, col(User.id) == Follow.followed_id)
+        .where(Follow.follower_id == user.id, users.AVAILABLE)
+        .order_by(col(Follow.created_at))
+    ).all()
+    followers = session.exec(
+        select(Follow, User)
+        .join(User, col(User.id) == Follow.follower_id)
+        .where(Follow.followed_id == user.id, users.AVAILABLE)
+        .order_by(col(Follow.created_at))
+    ).all()
     return {
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "profile": {
@@ -79,8 +105,17 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
             "username": user.username,
             "email": user.email,
             "role": user.role,
+            "bio": user.bio,
             "joined_at": user.created_at.isoformat(timespec="seconds"),
         },
+        "following": [
+            {"username": other.username, "since": follow.created_at.isoformat(timespec="seconds")}
+            for follow, other in following
+        ],
+        "followers": [
+            {"username": other.username, "since": follow.created_at.isoformat(timespec="seconds")}
+            for follow, other in followers
+        ],
         "posts": [
             {
                 "id": post.id,

@@ -128,8 +128,13 @@ def _next_prefix(word: str) -> str:
     return word[:-1] + chr(ord(word[-1]) + 1) if ord(word[-1]) < 0x10FFFF else word + "\uffff"
 
 
+# A word shorter than this names nobody: "a" or "of" would list everyone whose name starts so.
+USER_PREFIX_MIN = 3
+
+
 def users(*, session: Session, words: list[str]) -> list[User]:
-    """Active users whose name starts with one of the words, by name."""
+    """Active users whose name starts with one of the words (of 3 or more letters), by name."""
+    words = [word for word in words if len(word) >= USER_PREFIX_MIN]
     if not words:
         return []
     key = col(User.username_key)

@@ -74,6 +74,9 @@ def get_by_login(session: Session, login: str) -> User | None:
     return session.exec(select(User).where(column == login)).first()
 
 
+EMAIL_TAKEN = "An account with this email already exists."
+
+
 def taken(
     session: Session, username: str, email: str, exclude_id: int | None = None
 ) -> dict[str, str]:
@@ -83,7 +86,7 @@ def taken(
     if session.exec(others.where(User.username_key == username.lower())).one():
         errors["username"] = "That username is taken."
     if session.exec(others.where(User.email == email)).one():
-        errors["email"] = "An account with this email already exists. Log in instead?"
+        errors["email"] = EMAIL_TAKEN
     return errors
 
 

@@ -52,8 +52,13 @@ def clean_email(value: str) -> str:
         raise ValueError("Enter a valid email address.")
     try:
         result = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(f"Enter a valid email address ({exc}).") from None
+    except EmailNotValidError:
+        # The library's reasons are written for programmers; these say what to type instead.
+        if "@" not in value:
+            raise ValueError(
+                "Enter a valid email address: it needs an @, as in name@example.com."
+            ) from None
+        raise ValueError("Enter a valid email address, such as name@example.com.") from None
     return result.normalized.lower()
 
 

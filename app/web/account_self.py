@@ -31,8 +31,29 @@ POST_STATES = {"all": None, "published": False, "draft": True}  # -> by_author's
 
 @router.get("/profile")
 def profile_form(request: Request, user: CurrentUser) -> Response:
-    form = {"username": user.username, "email": user.email}
+    form = {"username": user.username, "email": user.email, "bio": user.bio}
     return render(request, "account/profile.html", {"form": form, "errors": {}})
+
+
+@router.post("/bio")
+def change_bio(
+    request: Request, session: SessionDep, user: CurrentUser, bio: FormStr = ""
+) -> Response:
+    try:
+        changed = profile.change_bio(session=session, user=user, bio=bio)
+    except ValidationFailed as exc:
+        form = {"username": user.username, "email": user.email, "bio": bio}
+        return render(
+            request,
+            "account/profile.html",
+            {"form": form, "errors": exc.errors},
+            status_code=exc.status_code,
+        )
+    response = RedirectResponse("/account/profile", status_code=303)
+    flash(
+        response, request, "Saved: your bio." if changed else "Nothing to save: that is your bio."
+    )
+    return response
 
 
 @router.post("/profile")
@@ -63,7 +84,7 @@ def change_profile(
         return render(
             request,
             "account/profile.html",
-            {"form": {"username": username, "email": email}, "errors": errors},
+            {"form": {"username": username, "email": email, "bio": user.bio}, "errors": errors},
             status_code=exc.status_code,
             headers=exc.headers,
         )

@@ -17,7 +17,11 @@ from app.web import PageRouter, safe_next
 
 router = PageRouter()
 
-LOGIN_FAILED = "That email and password do not match an account. Check both and try again."
+# One answer whatever was wrong, and whether a username or an email was typed (promise 19).
+LOGIN_FAILED = (
+    "Those details do not match an account: check the username or email and the password, "
+    "and try again."
+)
 
 
 def _log_in(
@@ -73,6 +77,7 @@ def register(
             {
                 "form": {"username": username, "email": email},
                 "errors": exc.errors,
+                "email_taken": exc.errors.get("email") == users.EMAIL_TAKEN,
                 "password_rules": PASSWORD_RULES,
             },
             status_code=422,

@@ -77,8 +77,14 @@ async def error_page(
     message: str | None = None,
     headers: dict[str, str] | None = None,
     detail: Any = None,
+    title: str | None = None,
+    retry: tuple[str, str] | None = None,
 ) -> Response:
-    """The answer for `status`: JSON under /api, else the error page in the site's layout."""
+    """The answer for `status`: JSON under /api, else the error page in the site's layout.
+
+    A page's visitor is offered a way on: `retry` (a label and a local URL) when there is a
+    better address for the same thing, the page they came from, the feed and a search box.
+    """
     if is_api(request):
         message = message or API_MESSAGES.get(status) or TITLES.get(status, "Error")
         return JSONResponse(
@@ -91,7 +97,13 @@ async def error_page(
     return render(
         request,
         "errors/error.html",
-        {"status": status, "title": TITLES.get(status, "Error"), "message": message},
+        {
+            "status": status,
+            "title": title or TITLES.get(status, "Error"),
+            "message": message,
+            "retry": retry,
+            "back": _came_from(request),
+        },
         status_code=status,
         headers=headers,
     )
@@ -108,12 +120,76 @@ async def _ensure_auth(request: Request) -> None:
         log.warning("could not resolve the visitor for an error page", exc_info=True)
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
-        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", ""))
-    return "Some of what was sent is not valid — " + "; ".join(parts)
+# What a person reads when a page's address or form does not fit what the route accepts: the
+# validator's own words ("Input should be a valid integer") are for API clients.
+BAD_ADDRESS = (
+    "There is nothing at this address. The link may be mistyped or cut short: check it, or "
+    "find what you were looking for from the feed or with search."
+)
+BAD_PAGE_NUMBER = {
+    "low": "Page “{value}” is not valid: pages are numbered from 1.",
+    "high": "Page {value} is not valid: this list does not go that far.",
+    "text": "“{value}” is not valid as a page number: pages are numbered 1, 2, 3…",
+}
+BAD_OPTION = (
+    "This page cannot be shown with the option “{name}” set that way: the link is not valid "
+    "here. The same page without it is below."
+)
+BAD_FORM = (
+    "Some of what the form sent is missing or not valid, so nothing was changed. Go back, "
+    "reload the page and try again."
+)
+
+
+def _bad_form(error: dict[str, Any], name: str) -> str:
+    """What went wrong with a form's field, in words, when the route's own limits refused it."""
+    kind, field = error.get("type", ""), name.replace("_", " ")[:40]
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return (
+            f"The {field} field is too long: it can be at most {limit} characters. "
+            "Nothing was changed."
+        )
+    if kind == "string_type":
+        return f"The {field} field must be text, not a file. Nothing was changed."
+    return BAD_FORM
+
+
+def _page_validation_error(request: Request, exc: RequestValidationError) -> dict[str, Any]:
+    """Title, message and a better address for a page whose request failed validation."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    where, name = (tuple(first.get("loc", ())) + ("", ""))[:2]
+    if where == "path":
+        return {"title": "Page not found", "message": BAD_ADDRESS}
+    if where != "query":
+        return {"title": "That did not go through", "message": _bad_form(first, str(name))}
+    without = request.url.remove_query_params(str(name))
+    retry_url = safe_next(without.path + (f"?{without.query}" if without.query else ""))
+    value = str(request.query_params.get(str(name), ""))[:20]
+    if name == "page":
+        kind = first.get("type", "")
+        key = "low" if "greater" in kind else "high" if "less" in kind else "text"
+        return {
+            "title": "No such page",
+            "message": BAD_PAGE_NUMBER[key].format(value=value),
+            "retry": ("Go to the first page", retry_url),
+        }
+    return {
+        "title": "That link does not work here",
+        "message": BAD_OPTION.format(name=str(name)[:40]),
+        "retry": ("Show the page without it", retry_url),
+    }
+
+
+def _came_from(request: Request) -> str | None:
+    """The page on this site the visitor came from, to offer as "Back", if it is another page."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return None
+    back = safe_next(referer.path + (f"?{referer.query}" if referer.query else ""), default="")
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return back if back and back != here else None
 
 
 def install(app: FastAPI) -> None:
@@ -138,7 +214,7 @@ def install(app: FastAPI) -> None:
                 # Not JSON at all is a malformed request (400), not invalid content (422).
                 return await error_page(request, 400, "The request body is not valid JSON.")
             return JSONResponse({"detail": _jsonable(errors)}, status_code=422)
-        return await error_page(request, 400, _validation_message(exc))
+        return await error_page(request, 400, **_page_validation_error(request, exc))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

@@ -197,6 +197,7 @@ def edit_post(
 ) -> Response:
     if preview:
         return _preview(request, post, title, content, published)
+    was_public = post.published
     try:
         posts.edit(
             session=session, post=post, title=title, content=content, published=bool(published)
@@ -211,7 +212,14 @@ def edit_post(
             status_code=422,
         )
     response = RedirectResponse(f"/posts/{post.id}", status_code=303)
-    flash(response, request, "Your changes are saved.")
+    if was_public and not post.published:
+        flash(
+            response, request, "Your changes are saved. The post is now a draft: only you see it."
+        )
+    elif post.published and not was_public:
+        flash(response, request, "Your changes are saved, and the post is published.")
+    else:
+        flash(response, request, "Your changes are saved.")
     return response
 
 

@@ -56,6 +56,7 @@ def search_page(
         "search/results.html",
         {
             "q": query,
+            "search_query": query,  # the header's box keeps it too
             "words": words,
             "results": results,
             "people": people,

@@ -1,6 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
+  relativeTimes();
+  setInterval(relativeTimes, 60_000);
   // Move focus to the first invalid field so keyboard and screen-reader users land on the problem.
   const invalid = document.querySelector("[aria-invalid=true]");
   if (invalid) invalid.focus();
@@ -42,5 +44,58 @@ document.addEventListener("DOMContentLoaded", () => {
     form.querySelector(".actions").append(cancel);
     comment.append(form);
     field.focus();
+  });
+});
+
+// Times: the page says "26 Nov 2026, 16:40 UTC"; here that becomes "3 hours ago", with the exact
+// moment in the visitor's own time zone as the title. Days without a time (no "T") stay as they are.
+const UNITS = [
+  ["minute", 60, 60],
+  ["hour", 3600, 24],
+  ["day", 86400, 7],
+  ["week", 604800, 5],
+];
+function relativeTimes() {
+  const lang = document.documentElement.lang || "en";
+  const relative = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+  // The exact moment the way the visitor's browser writes dates, in their time zone.
+  const exact = new Intl.DateTimeFormat(undefined, {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
+  const day = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" });
+  for (const element of document.querySelectorAll("time[datetime*=T]")) {
+    const moment = new Date(element.dateTime);
+    if (Number.isNaN(moment.getTime())) continue;
+    const seconds = (Date.now() - moment.getTime()) / 1000;
+    let text = seconds < 45 ? "just now" : null;
+    for (const [unit, size, limit] of UNITS) {
+      if (text === null && Math.abs(seconds) < size * limit) {
+        text = relative.format(-Math.max(1, Math.round(seconds / size)), unit);
+      }
+    }
+    element.textContent = text ?? day.format(moment);
+    element.title = exact.format(moment);
+  }
+}
+
+// Leaving the editor with text that is not saved asks first. The text counts as unsaved once it
+// differs from what the page was loaded with, or from the start if the page came back from a
+// preview or an error (data-unsaved). Submitting the form is saving, so it never asks then.
+document.addEventListener("DOMContentLoaded", () => {
+  const editor = document.querySelector("form.editor");
+  if (!editor) return;
+  const fields = [...editor.querySelectorAll("input[type=text], textarea")];
+  const loaded = fields.map((field) => field.value);
+  let leaving = false;
+  editor.addEventListener("submit", () => {
+    leaving = true;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    const changed = fields.some((field, i) => field.value !== loaded[i]);
+    const empty = fields.every((field) => !field.value.trim());
+    if (leaving || empty || !(changed || editor.dataset.unsaved)) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 });
