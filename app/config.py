@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     # pick the client IP for throttling. Empty means: believe no one, use the peer address.
     trusted_proxies: Annotated[list[str], NoDecode] = ["127.0.0.1", "::1"]
 
+    # Who may start a new tag by using it on a post: any member, or moderators only (members
+    # then choose among the tags that exist).
+    tag_creation: Literal["members", "moderators"] = "members"
+
     login_max_failures_account: int = 5
     login_max_failures_ip: int = 20
     login_lock_seconds: int = 60
