@@ -55,6 +55,11 @@ class TagMoved(DomainError):
         self.name = name
 
 
+def moved_path(path: str, old: str, new: str) -> str:
+    """`path` (a URL path naming the tag `old` as one segment) naming `new` instead."""
+    return "/".join(new if part == old else part for part in path.split("/"))
+
+
 def clean_name(value: str) -> str:
     """One tag's name, lower-cased; ValueError saying what is wrong with it."""
     name = value.strip().lower()
@@ -357,9 +362,7 @@ def rename(*, session: Session, tag: Tag, actor: User, name: str) -> str:
     if new == tag.name:
         return new
     if session.exec(select(Tag.id).where(Tag.name == new)).first() is not None:
-        raise ValidationFailed(
-            {"name": f"There is a tag “{new}” already: merge into it instead."}
-        )
+        raise ValidationFailed({"name": f"There is a tag “{new}” already: merge into it instead."})
     old = tag.name
     assert tag.id is not None
     # The new name may have been an old name (of this tag or another): it is a tag's name now.
@@ -400,9 +403,7 @@ def merge(*, session: Session, tag: Tag, actor: User, into: str) -> Tag:
     _move(session, PostTag, PostTag.post_id, tag, target)
     _move(session, TagFollow, TagFollow.user_id, tag, target)
     _move(session, TagFilter, TagFilter.user_id, tag, target)
-    session.exec(
-        update(TagAlias).where(col(TagAlias.tag_id) == tag.id).values(tag_id=target.id)
-    )
+    session.exec(update(TagAlias).where(col(TagAlias.tag_id) == tag.id).values(tag_id=target.id))
     audit.record(
         session=session,
         actor=actor,

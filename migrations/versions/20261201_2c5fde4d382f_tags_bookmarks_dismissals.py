@@ -107,7 +107,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_post_tag_feed", ["tag_id", "created_at", "post_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("post_tag", schema=None) as batch_op:
         batch_op.drop_index("ix_post_tag_feed")
