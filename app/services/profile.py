@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Comment, Post, User, Vote
-from app.services import ValidationFailed, users
+from app.models import Comment, Dismissal, Post, Tag, TagFollow, User, Vote
+from app.services import ValidationFailed, bookmarks, tags, users
 
 
 def change_identity(
@@ -69,6 +69,15 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
         .where(Comment.author_id == user.id)
         .order_by(col(Comment.created_at), col(Comment.id))
     ).all()
+    followed_tags = session.exec(
+        select(col(Tag.name))
+        .join(TagFollow, col(TagFollow.tag_id) == Tag.id)
+        .where(TagFollow.user_id == user.id)
+        .order_by(col(Tag.name))
+    ).all()
+    dismissed = session.exec(
+        select(Dismissal).where(Dismissal.user_id == user.id).order_by(col(Dismissal.created_at))
+    ).all()
     return {
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "profile": {
@@ -85,6 +94,7 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
                 "content": post.content,
                 "published": post.published,
                 "votes": post.vote_count,
+                "tags": tags.names_of(post.id, session),
                 "created_at": post.created_at.isoformat(timespec="seconds"),
                 "updated_at": post.updated_at.isoformat(timespec="seconds"),
             }
@@ -111,5 +121,12 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
                 "updated_at": comment.updated_at.isoformat(timespec="seconds"),
             }
             for comment in written
+        ],
+        "bookmarks": bookmarks.exported(session=session, user=user),
+        "followed_tags": list(followed_tags),
+        "filtered_tags": tags.filtered(session=session, user=user),
+        "dismissed_posts": [
+            {"post_id": row.post_id, "dismissed_at": row.created_at.isoformat(timespec="seconds")}
+            for row in dismissed
         ],
     }
