@@ -91,9 +91,10 @@ def test_only_moderators_create_tags_when_so_configured(make_app, make_browser, 
     from tests.conftest import Browser, set_role
 
     app = make_app(tag_creation="moderators")
-    with TestClient(app, follow_redirects=False) as mod_client, TestClient(
-        app, follow_redirects=False
-    ) as member_client:
+    with (
+        TestClient(app, follow_redirects=False) as mod_client,
+        TestClient(app, follow_redirects=False) as member_client,
+    ):
         mod, member = Browser(mod_client), Browser(member_client)
         assert mod.register("mod").status_code == 303
         set_role(db, "mod", "moderator")

@@ -1,6 +1,6 @@
 """Tags, bookmarks and dismissing as JSON: the same services as the pages."""
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -28,7 +28,7 @@ TagName = Annotated[str, Path(max_length=64, description="The tag's name (any ca
 Cursor = Annotated[
     str | None, Query(max_length=64, description="`next_cursor` from the previous page.")
 ]
-MOVED = {
+MOVED: dict[int | str, dict[str, Any]] = {
     301: {
         "description": "The tag was renamed or merged: `Location` names it now.",
         "headers": {"Location": {"description": "The same URL.", "schema": {"type": "string"}}},

@@ -54,7 +54,9 @@ def listing(*, session: Session, user: User, page: int = 1) -> Page:
     """The posts the user dismissed, last dismissed first: (post id, title or None, when).
     The title of someone else's post that is no longer public is not shown."""
     stmt = (
-        select(Post.id, Post.title, Post.published, Post.owner_id, Dismissal.created_at)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
+            Post.id, Post.title, Post.published, Post.owner_id, Dismissal.created_at
+        )
         .join(Dismissal, col(Dismissal.post_id) == Post.id)
         .where(Dismissal.user_id == user.id)
         .order_by(col(Dismissal.created_at).desc(), col(Post.id).desc())

@@ -7,7 +7,7 @@ page is cut after filtering and is never short. The viewer's id is bound as `vie
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select
+from sqlalchemy import BindParameter, and_, bindparam, exists, select
 from sqlmodel import col
 
 from app.models import Dismissal, PostTag, TagFilter
@@ -21,7 +21,7 @@ def keeps(post_id: Any) -> Any:
     Two lookups by primary key per post: dismissal (user_id, post_id), then the post's few
     tags against tag_filter (user_id, tag_id).
     """
-    viewer = bindparam(VIEWER)
+    viewer: BindParameter[Any] = bindparam(VIEWER)
     dismissed = exists(
         select(col(Dismissal.post_id)).where(
             col(Dismissal.user_id) == viewer, col(Dismissal.post_id) == post_id

@@ -3,6 +3,7 @@
 The listings are in app.services.feeds, votes in app.services.votes.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -148,13 +149,14 @@ def check(*, title: str, content: str, tags: Tags = "") -> dict[str, str]:
 def _clean(title: str, content: str, tag_names: Tags) -> tuple[str, str, list[str]]:
     errors: dict[str, str] = {}
     clean: dict[str, Any] = {}
-    for name, cleaner, value in (
+    cleaners: tuple[tuple[str, Callable[[Any], Any], Any], ...] = (
         ("title", clean_title, title),
         ("content", clean_content, content),
         ("tags", _tags.clean_tags, tag_names),
-    ):
+    )
+    for name, cleaner, value in cleaners:
         try:
-            clean[name] = cleaner(value)  # type: ignore[operator]
+            clean[name] = cleaner(value)
         except ValueError as exc:
             errors[name] = str(exc)
     if errors:

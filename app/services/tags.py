@@ -146,7 +146,11 @@ def apply(*, session: Session, post: Post, names: list[str]) -> None:
     """Make `post` carry exactly the tags `names` (already cleaned), in the caller's
     transaction: the post must be flushed (it has an id)."""
     assert post.id is not None
-    wanted = {_tag_for(session, name).id for name in names}
+    wanted: set[int] = set()
+    for name in names:
+        tag_id = _tag_for(session, name).id
+        assert tag_id is not None
+        wanted.add(tag_id)
     current = set(session.exec(select(PostTag.tag_id).where(PostTag.post_id == post.id)).all())
     gone = current - wanted
     if gone:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from app import pagination
 from app.db import engine_of
 from app.deps import CurrentUser, FormStr, ModeratorUser, OptionalUser, PageNo, SessionDep
-from app.models import Tag
+from app.models import Tag, User, Viewer
 from app.services import ValidationFailed, feeds, tags
 from app.templating import flash, render
 from app.web import PageRouter
@@ -44,7 +44,7 @@ def tag_list(request: Request, session: SessionDep, page: PageNo = 1) -> Respons
 def _tag_page(
     request: Request,
     session: SessionDep,
-    viewer: OptionalUser,
+    viewer: User | Viewer | None,
     tag: Tag,
     tab: str,
     items: list[object],
