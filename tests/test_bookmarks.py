@@ -70,20 +70,20 @@ def test_bookmarks_are_in_the_data_export(alice, bob):
 
 
 def test_dismiss_takes_a_post_out_of_my_feeds_and_the_account_page_undoes_it(alice, bob):
-    gone = post_id_from(alice.create_post("Not for me"))
+    gone = post_id_from(alice.create_post("Soggy pancakes"))
     alice.create_post("Still here")
     bob.submit("/users/alice/follow", {}, page="/users/alice")
     response = bob.submit(f"/posts/{gone}/dismiss", {}, page=f"/posts/{gone}")
     assert response.status_code == 303
-    for url in ("/", "/top", "/following", "/search?q=me"):
-        assert "Not for me" not in bob.get(url).text, url
+    for url in ("/", "/top", "/following", "/search?q=pancakes"):
+        assert "Soggy pancakes" not in bob.get(url).text, url
     assert "Still here" in bob.get("/").text
-    assert "Not for me" in alice.get("/").text  # only bob's feeds
-    assert "Not for <mark>me</mark>" in alice.get("/search?q=me").text
+    assert "Soggy pancakes" in alice.get("/").text  # only bob's feeds
+    assert "Soggy <mark>pancakes</mark>" in alice.get("/search?q=pancakes").text
     page = bob.get("/account/filters").text
-    assert f'href="/posts/{gone}">Not for me</a>' in page
+    assert f'href="/posts/{gone}">Soggy pancakes</a>' in page
     bob.submit(f"/account/dismissed/{gone}/delete", {}, page="/account/filters")
-    assert "Not for me" in bob.get("/").text
+    assert "Soggy pancakes" in bob.get("/").text
 
 
 def test_deleting_an_account_takes_its_bookmarks_and_dismissals(alice, bob, db):
