@@ -206,12 +206,24 @@ def get_visible(*, session: Session, name: str) -> Tag:
     if tag is None:
         alias = session.get(TagAlias, key)
         moved = session.get(Tag, alias.tag_id) if alias is not None else None
-        if moved is not None and post_count(session=session, tag=moved):
+        if moved is not None and _shows(session, moved):
             raise TagMoved(moved.name)
         raise NotFound("There is no such tag.")
-    if not post_count(session=session, tag=tag):
+    if not _shows(session, tag):
         raise NotFound("There is no such tag.")
     return tag
+
+
+def _shows(session: Session, tag: Tag) -> bool:
+    """Whether a public post carries `tag`: the newest ones first, stopping at the first."""
+    stmt = (
+        select(PostTag.post_id)
+        .join(Post, col(Post.id) == PostTag.post_id)
+        .join(User, col(User.id) == Post.owner_id)
+        .where(PostTag.tag_id == tag.id, *PUBLIC_POST)
+        .limit(1)
+    )
+    return session.exec(stmt).first() is not None
 
 
 def post_count(*, session: Session, tag: Tag) -> int:
