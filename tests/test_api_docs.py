@@ -34,6 +34,8 @@ def test_document_describes_the_api(document):
         "votes",
         "follows",
         "comments",
+        "tags",
+        "bookmarks",
     ]
     assert all(tag["description"] for tag in document["tags"])
 
@@ -63,6 +65,15 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/comments/{comment_id}", "delete"),
         ("/api/comments/{comment_id}/vote", "post"),
         ("/api/comments/{comment_id}/vote", "delete"),
+        ("/api/tags", "get"),
+        ("/api/tags/{tag}/posts", "get"),
+        ("/api/tags/{tag}/follow", "post"),
+        ("/api/tags/{tag}/follow", "delete"),
+        ("/api/posts/{post_id}/bookmark", "post"),
+        ("/api/posts/{post_id}/bookmark", "delete"),
+        ("/api/bookmarks", "get"),
+        ("/api/posts/{post_id}/dismiss", "post"),
+        ("/api/posts/{post_id}/dismiss", "delete"),
     }
 
 

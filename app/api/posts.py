@@ -29,7 +29,11 @@ MAX_OFFSET = 10_000
 LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "string"}}}
 
 
-@router.get("", summary="List and search published posts")
+@router.get(
+    "",
+    summary="List and search published posts",
+    responses=error_responses(401, e401="A bearer token that is invalid, expired or revoked."),
+)
 def api_list_posts(
     request: Request,
     session: SessionDep,

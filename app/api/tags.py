@@ -1,5 +1,6 @@
 """Tags, bookmarks and dismissing as JSON: the same services as the pages."""
 
+from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -22,7 +23,8 @@ from app.schemas import (
 )
 from app.services import bookmarks, dismissals, feeds, tags
 
-router = APIRouter(prefix="/api", tags=["tags"], generate_unique_id_function=operation_id)
+router = APIRouter(prefix="/api", generate_unique_id_function=operation_id)
+TAGS: list[str | Enum] = ["tags"]
 
 TagName = Annotated[str, Path(max_length=64, description="The tag's name (any case).")]
 Cursor = Annotated[
@@ -55,7 +57,7 @@ def _page(request: Request, window: Window, limit: int) -> PostPage:
     )
 
 
-@router.get("/tags", summary="List tags")
+@router.get("/tags", tags=TAGS, summary="List tags")
 def api_list_tags(request: Request, session: SessionDep, page: PageNo = 1) -> TagPage:
     """Tags on public posts, most used first, with how many public posts carry each."""
     listing = tags.listing(session=session, page=page)
@@ -70,9 +72,10 @@ def api_list_tags(request: Request, session: SessionDep, page: PageNo = 1) -> Ta
 
 @router.get(
     "/tags/{tag}/posts",
+    tags=TAGS,
     summary="A tag's posts",
     response_model=PostPage,
-    responses={**MOVED, **error_responses(404, e404="No public post carries this tag.")},
+    responses={**MOVED, **error_responses(401, 404, e404="No public post carries this tag.")},
 )
 def api_tag_posts(
     request: Request,
@@ -108,6 +111,7 @@ def _tag(session: SessionDep, name: str) -> Tag:
 
 @router.post(
     "/tags/{tag}/follow",
+    tags=TAGS,
     summary="Follow a tag",
     responses=error_responses(401, 404, 409, e409="You follow the most tags allowed."),
 )
@@ -120,6 +124,7 @@ def api_follow_tag(session: SessionDep, user: ApiUser, tag: TagName) -> TagFollo
 
 @router.delete(
     "/tags/{tag}/follow",
+    tags=TAGS,
     summary="Stop following a tag",
     status_code=204,
     response_class=Response,
@@ -134,7 +139,12 @@ def api_unfollow_tag(session: SessionDep, user: ApiUser, tag: TagName) -> Respon
 _POST_ERRORS = error_responses(401, 404, e404="No such post, or a draft that is not yours.")
 
 
-@router.post("/posts/{post_id}/bookmark", summary="Bookmark a post", responses=_POST_ERRORS)
+@router.post(
+    "/posts/{post_id}/bookmark",
+    tags=["bookmarks"],
+    summary="Bookmark a post",
+    responses=_POST_ERRORS,
+)
 def api_bookmark(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> BookmarkOut:
     """Save a post to your bookmarks; only you ever see them. Asking again changes nothing."""
     bookmarks.set_bookmark(session=session, user=user, post=post, on=True)
@@ -144,6 +154,7 @@ def api_bookmark(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> Bo
 
 @router.delete(
     "/posts/{post_id}/bookmark",
+    tags=["bookmarks"],
     summary="Remove a bookmark",
     status_code=204,
     response_class=Response,
@@ -155,7 +166,9 @@ def api_unbookmark(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> 
     return Response(status_code=204)
 
 
-@router.get("/bookmarks", summary="Your bookmarks", responses=error_responses(401))
+@router.get(
+    "/bookmarks", tags=["bookmarks"], summary="Your bookmarks", responses=error_responses(401)
+)
 def api_bookmarks(
     request: Request, session: SessionDep, user: ApiUser, limit: Limit = 20, cursor: Cursor = None
 ) -> PostPage:
@@ -167,7 +180,10 @@ def api_bookmarks(
 
 
 @router.post(
-    "/posts/{post_id}/dismiss", summary="Dismiss a post from your feeds", responses=_POST_ERRORS
+    "/posts/{post_id}/dismiss",
+    tags=["bookmarks"],
+    summary="Dismiss a post from your feeds",
+    responses=_POST_ERRORS,
 )
 def api_dismiss(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> DismissOut:
     """It leaves your feeds, tag pages and searches. Asking again changes nothing."""
@@ -178,6 +194,7 @@ def api_dismiss(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> Dis
 
 @router.delete(
     "/posts/{post_id}/dismiss",
+    tags=["bookmarks"],
     summary="Bring a dismissed post back",
     status_code=204,
     response_class=Response,
