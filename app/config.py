@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     # same origin only. Safe to open: the API reads bearer tokens, never cookies.
     cors_origins: Annotated[list[str], NoDecode] = []
 
+    # Who may start a new tag by using it on a post: any member, or moderators only (members
+    # then choose among the tags that exist).
+    tag_creation: Literal["members", "moderators"] = "members"
+
     login_max_failures_account: int = 5
     login_max_failures_ip: int = 20
     login_lock_seconds: int = 60

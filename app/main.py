@@ -19,6 +19,7 @@ from app.api import follows as api_follows
 from app.api import known_query_only
 from app.api import notifications as api_notifications
 from app.api import posts as api_posts
+from app.api import tags as api_tags
 from app.api import users as api_users
 from app.api import votes as api_votes
 from app.config import PROJECT_DIR, ConfigError, Settings, load_settings
@@ -39,11 +40,13 @@ from app.web import account_self as web_account_self
 from app.web import admin as web_admin
 from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
+from app.web import bookmarks as web_bookmarks
 from app.web import comments as web_comments
 from app.web import errors, health, trailing_slash_redirect
 from app.web import notifications as web_notifications
 from app.web import posts as web_posts
 from app.web import search as web_search
+from app.web import tags as web_tags
 from app.web import users as web_users
 
 log = logging.getLogger("agora")
@@ -123,6 +126,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_account.router, include_in_schema=False)
     app.include_router(web_search.router, include_in_schema=False)
     app.include_router(web_notifications.router, include_in_schema=False)
+    app.include_router(web_tags.router, include_in_schema=False)
+    app.include_router(web_bookmarks.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_posts.router)
@@ -130,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_comments.router)
     app.include_router(api_follows.router)
     app.include_router(api_notifications.router)
+    app.include_router(api_tags.router)
     app.include_router(api_docs.router)
     return app
 

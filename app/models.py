@@ -470,3 +470,110 @@ class ChangeCounter(SQLModel, table=True):
 
     scope: str = Field(sa_column=Column(String(64), primary_key=True))
     counter: int = Field(default=0)
+
+
+TAG_MAX = 25  # characters in a tag's name (app.services.tags.clean_tags)
+TAGS_PER_POST = 5
+TAG_DESCRIPTION_MAX = 500
+
+
+class Tag(SQLModel, table=True):
+    """A topic posts carry. It shows (on /tags, its page, counts) only through public posts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=TAG_MAX, unique=True)
+    description: str = Field(
+        default="", max_length=TAG_DESCRIPTION_MAX, sa_column_kwargs={"server_default": ""}
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class TagAlias(SQLModel, table=True):
+    """A name a tag had before a rename or merge: its old URLs answer 301 to the tag."""
+
+    __tablename__ = "tag_alias"
+
+    name: str = Field(sa_column=Column(String(TAG_MAX), primary_key=True))
+    tag_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("tag.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+
+
+class PostTag(SQLModel, table=True):
+    """A post carries a tag. `created_at` is the post's own (it never changes), copied here so a
+    tag's posts are read newest first from one index without visiting other tags' posts."""
+
+    __tablename__ = "post_tag"
+    __table_args__ = (Index("ix_post_tag_feed", "tag_id", "created_at", "post_id"),)
+
+    post_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True)
+    )
+    created_at: datetime = Field(sa_column=_ts())
+
+
+class TagFollow(SQLModel, table=True):
+    """`user` follows `tag`: its public posts join their Following feed."""
+
+    __tablename__ = "tag_follow"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class TagFilter(SQLModel, table=True):
+    """`user` never wants to see posts with `tag` in their feeds or searches ("filtered")."""
+
+    __tablename__ = "tag_filter"
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Bookmark(SQLModel, table=True):
+    """A post `user` saved to read later; nobody else ever learns of it."""
+
+    __table_args__ = (Index("ix_bookmark_user", "user_id", "created_at", "post_id"),)
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    post_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Dismissal(SQLModel, table=True):
+    """A post `user` took out of their own feeds."""
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    post_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("post.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

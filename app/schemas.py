@@ -17,6 +17,9 @@ from app.models import (
     EMAIL_MAX,
     MAX_ID,
     REASON_MAX,
+    TAG_DESCRIPTION_MAX,
+    TAG_MAX,
+    TAGS_PER_POST,
     TITLE_MAX,
     USERNAME_MAX,
     USERNAME_MIN,
@@ -25,6 +28,7 @@ from app.models import (
     status_of,
 )
 from app.security import BCRYPT_MAX_BYTES
+from app.services.tags import split as split_tags
 from app.services.validation import PASSWORD_MIN, PASSWORD_RULES
 
 Username = Annotated[
@@ -63,6 +67,19 @@ Content = Annotated[
     Field(
         description="1 to 20,000 characters of Markdown (CommonMark; raw HTML shows as text).",
         examples=["My *first* post."],
+    ),
+]
+
+# The rules (at most 5, each a-z, 0-9 and '-') are the service's, which answers a 422 naming
+# the tag at fault; the bounds here only keep absurd input out.
+TagList = Annotated[
+    list[Annotated[str, StringConstraints(max_length=100)]],
+    Field(
+        max_length=50,
+        description=f"Up to {TAGS_PER_POST} tags, each up to {TAG_MAX} characters: letters a-z, "
+        "digits and '-' (capitals are lowered). A tag that does not exist yet is created, "
+        "unless only moderators may create tags on this site.",
+        examples=[["python", "web-dev"]],
     ),
 ]
 
@@ -139,6 +156,7 @@ class PostCreate(_Input):
     title: Title
     content: Content
     published: bool = Field(default=True, description="False keeps the post a private draft.")
+    tags: TagList = []
 
 
 class PostReplace(_Input):
@@ -153,6 +171,7 @@ class PostReplace(_Input):
     title: Title
     content: Content
     published: bool
+    tags: TagList | None = Field(default=None, description="The post's tags; omitted keeps them.")
 
 
 class PostPatch(_Input):
@@ -163,6 +182,7 @@ class PostPatch(_Input):
     title: Title | None = None
     content: Content | None = None
     published: bool | None = None
+    tags: TagList | None = None
 
 
 class PostOut(BaseModel):
@@ -184,16 +204,25 @@ class PostOut(BaseModel):
         examples=[2], description="Comments that show their words (not deleted or removed)."
     )
     author: Author
+    tags: list[str] = Field(examples=[["python", "web-dev"]], description="By name.")
 
     @classmethod
-    def of(cls, post: Post, author: User) -> "PostOut":
+    def of(cls, post: Post, author: User, tags: list[str]) -> "PostOut":
         assert post.id is not None and author.id is not None
-        return cls(**_post_fields(post), author=Author(id=author.id, username=author.username))
+        return cls(
+            **_post_fields(post),
+            author=Author(id=author.id, username=author.username),
+            tags=tags,
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> "PostOut":
-        """Build from a listing row (post columns plus the author's username)."""
-        return cls(**_post_fields(row), author=Author(id=row.owner_id, username=row.author))
+        """Build from a listing row (post columns, the author's username, the tags' names)."""
+        return cls(
+            **_post_fields(row),
+            author=Author(id=row.owner_id, username=row.author),
+            tags=split_tags(row.tags),
+        )
 
 
 def _post_fields(post: Any) -> dict[str, Any]:
@@ -225,6 +254,38 @@ class PostPage(BaseModel):
         description="The URL of the next page (same filters and limit); null on the last page.",
         examples=["/api/posts?limit=20&cursor=MTcwMDAwMDAwMDAwMDAwMDoxMg"],
     )
+
+
+class TagOut(BaseModel):
+    """A tag, with the number of public posts that carry it."""
+
+    name: str = Field(examples=["python"], max_length=TAG_MAX)
+    description: str = Field(
+        examples=["The language, its libraries and tools."], max_length=TAG_DESCRIPTION_MAX
+    )
+    post_count: int = Field(examples=[42])
+
+
+class TagPage(BaseModel):
+    """Tags, most used first."""
+
+    items: list[TagOut]
+    next: str | None = Field(description="The URL of the next page; null on the last page.")
+
+
+class TagFollowOut(BaseModel):
+    name: str = Field(examples=["python"])
+    following: bool = Field(description="Whether you now follow the tag.")
+
+
+class BookmarkOut(BaseModel):
+    post_id: int = Field(examples=[1])
+    bookmarked: bool = Field(description="Whether the post is now in your bookmarks.")
+
+
+class DismissOut(BaseModel):
+    post_id: int = Field(examples=[1])
+    dismissed: bool = Field(description="Whether the post is now out of your feeds.")
 
 
 class FollowOut(BaseModel):

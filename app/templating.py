@@ -131,7 +131,7 @@ def post_cards(environment: Environment, posts: Iterable[Any]) -> Markup:
     """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
     A card is a pure function of its row: id, title, excerpt, state, date, votes, comment
-    count, author.
+    count, author, tags.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key
     and a new card; nothing is ever served stale. Why: docs/performance.md, "Cards rendered
     once per row".
@@ -153,6 +153,7 @@ CARD_FIELDS = (
     "vote_count",
     "comment_count",
     "author",
+    "tags",
 )
 _card_values = attrgetter(*CARD_FIELDS)
 

@@ -35,6 +35,8 @@ def test_document_describes_the_api(document):
         "follows",
         "comments",
         "notifications",
+        "tags",
+        "bookmarks",
     ]
     assert all(tag["description"] for tag in document["tags"])
 
@@ -68,6 +70,15 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/notifications/read", "post"),
         ("/api/notifications/settings", "get"),
         ("/api/notifications/settings", "put"),
+        ("/api/tags", "get"),
+        ("/api/tags/{tag}/posts", "get"),
+        ("/api/tags/{tag}/follow", "post"),
+        ("/api/tags/{tag}/follow", "delete"),
+        ("/api/posts/{post_id}/bookmark", "post"),
+        ("/api/posts/{post_id}/bookmark", "delete"),
+        ("/api/bookmarks", "get"),
+        ("/api/posts/{post_id}/dismiss", "post"),
+        ("/api/posts/{post_id}/dismiss", "delete"),
     }
 
 

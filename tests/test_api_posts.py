@@ -50,6 +50,7 @@ def test_list_is_published_posts_newest_first_with_author_and_votes(api, alice_a
         "vote_count",
         "comment_count",
         "author",
+        "tags",
     }
     assert item["status"] == "published" and item["hidden_reason"] is None
     assert "example.com" not in response.text

@@ -51,6 +51,11 @@ TAGS = [
         "description": "Replies, mentions, followers and vote milestones: read them, mark them "
         "read, choose which kinds you get.",
     },
+    {"name": "tags", "description": "Tags in use, a tag's posts; follow a tag into your feed."},
+    {
+        "name": "bookmarks",
+        "description": "Bookmark posts (only you see them); dismiss posts from your feeds.",
+    },
 ]
 # Redoc styles itself with injected <style> elements and runs its search in a blob: worker; this
 # page alone allows those. Scripts stay 'self' only.

@@ -14,11 +14,20 @@ from app.api import (
     operation_id,
     read_cursor,
 )
-from app.deps import ApiOwnPost, ApiRemovablePost, ApiUser, ApiVisiblePost, SessionDep
-from app.models import USERNAME_MAX, User
+from app.deps import (
+    ApiOwnPost,
+    ApiRemovablePost,
+    ApiUser,
+    ApiVisiblePost,
+    OptionalApiUser,
+    SessionDep,
+    SettingsDep,
+)
+from app.models import USERNAME_MAX, Post, User
 from app.pagination import Position, encode_cursor
 from app.schemas import PostCreate, PostOut, PostPage, PostPatch, PostReplace
-from app.services import changes, feeds, posts
+from app.services import changes, feeds, posts, tags
+from app.services import search as fulltext
 
 router = APIRouter(prefix="/api/posts", tags=["posts"], generate_unique_id_function=operation_id)
 
@@ -28,11 +37,16 @@ MAX_OFFSET = 10_000
 LOCATION = {"Location": {"description": "The post's URL.", "schema": {"type": "string"}}}
 
 
-@router.get("", summary="List and search published posts")
+@router.get(
+    "",
+    summary="List and search published posts",
+    responses=error_responses(401, e401="A bearer token that is invalid, expired or revoked."),
+)
 def api_list_posts(
     request: Request,
     response: Response,
     session: SessionDep,
+    viewer: OptionalApiUser,
     limit: Limit = 20,
     cursor: Annotated[
         str | None,
@@ -50,26 +64,36 @@ def api_list_posts(
         Query(
             max_length=200,
             description="Words to find in the title or content: posts with all of them, best "
-            "match first. Punctuation and search operators are ignored.",
+            "match first. `tag:name` keeps the posts with that tag; other punctuation and "
+            "search operators are ignored.",
             examples=["garden morning"],
         ),
     ] = None,
 ) -> PostPage:
     """Published posts, newest first, each with its author and vote count; with `search`, best
-    match first (among the newest 500 matches).
+    match first (among the newest 500 matches). With a token, the tags you filter out and the
+    posts you dismissed are left out.
 
     Read on with `next` (or `cursor=next_cursor`) until it is null.
     """
-    text = (search or "").strip()
+    text, tag = fulltext.split_query(search or "")
+    text = text.strip()
     after = read_cursor(cursor) if cursor else None
     if after is not None and offset:
         raise invalid_query("offset", "Use either cursor or offset, not both.")
     # Searches are ranked and continue by offset; plain listings continue from a position.
     if isinstance(after, int) != bool(text) and after is not None:
         raise invalid_query("cursor", "That cursor belongs to another listing.")
-    # Any write can change a listing (a deactivated author's posts leave every one).
-    tag = conditional.etag(session, changes.SITE, key=conditional.listing_key(request))
-    conditional.answer(request, response, tag)
+    # Any write can change a listing (a deactivated author's posts leave every one), and a
+    # viewer's own filters and dismissals change theirs (their scope).
+    scopes = [changes.SITE] + ([changes.user(viewer.id)] if viewer else [])
+    etag = conditional.etag(
+        session,
+        *scopes,
+        key=conditional.listing_key(request),
+        viewer_id=viewer.id if viewer else None,
+    )
+    conditional.answer(request, response, etag)
     skipped = after if isinstance(after, int) else offset
     window = feeds.search(
         engine=request.app.state.engine,
@@ -78,6 +102,8 @@ def api_list_posts(
         limit=limit,
         after=after if isinstance(after, Position) else None,
         offset=skipped,
+        viewer=viewer,
+        tag_id=_tag_id(session, tag),
     )
     next_cursor = encode_cursor(window.next) if window.next else None
 
@@ -96,6 +122,13 @@ def api_list_posts(
     )
 
 
+def _tag_id(session: SessionDep, name: str | None) -> int | None:
+    """The tag a search's `tag:name` asks for; a name no tag has matches nothing (id 0)."""
+    if name is None:
+        return None
+    return tags.id_of(session=session, name=name) or 0
+
+
 @router.post(
     "",
     status_code=201,
@@ -106,7 +139,12 @@ def api_list_posts(
     },
 )
 def api_create_post(
-    request: Request, response: Response, session: SessionDep, user: ApiUser, data: PostCreate
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: ApiUser,
+    data: PostCreate,
 ) -> PostOut:
     """Publish a post, or save a private draft with `"published": false`."""
     post = posts.create(
@@ -115,10 +153,16 @@ def api_create_post(
         title=data.title,
         content=data.content,
         published=data.published,
+        tags=data.tags,
+        tag_creation=settings.tag_creation,
     )
     response.headers["Location"] = request.app.url_path_for("api_get_post", post_id=str(post.id))
     response.headers["ETag"] = conditional.post_etag(session, post)
-    return PostOut.of(post, user)
+    return _out(session, post, user)
+
+
+def _out(session: SessionDep, post: Post, author: User) -> PostOut:
+    return PostOut.of(post, author, tags.names_of(post.id, session))
 
 
 @router.get(
@@ -135,7 +179,7 @@ def api_get_post(
     # No query: the access check read the author into the session with the post.
     author = session.get(User, post.owner_id)
     assert author is not None
-    return PostOut.of(post, author)
+    return _out(session, post, author)
 
 
 _EDIT_ERRORS = error_responses(
@@ -148,12 +192,13 @@ def api_replace_post(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     user: ApiUser,
     post: ApiOwnPost,
     data: PostReplace,
 ) -> PostOut:
-    """Replace the title, content and published state of your post; with `If-Match`, only
-    if it is still the version you read."""
+    """Replace the title, content, published state and (if given) tags of your post; with
+    `If-Match`, only if it is still the version you read."""
     conditional.guard(request, session, lambda: conditional.post_etag(session, post))
     post = posts.edit(
         session=session,
@@ -161,9 +206,11 @@ def api_replace_post(
         title=data.title,
         content=data.content,
         published=data.published,
+        tags=data.tags,
+        tag_creation=settings.tag_creation,
     )
     response.headers["ETag"] = conditional.post_etag(session, post)
-    return PostOut.of(post, user)
+    return _out(session, post, user)
 
 
 @router.patch("/{post_id}", summary="Change part of a post", responses=_EDIT_ERRORS)
@@ -171,6 +218,7 @@ def api_update_post(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     user: ApiUser,
     post: ApiOwnPost,
     data: PostPatch,
@@ -178,16 +226,18 @@ def api_update_post(
     """Change only the fields you send; with `If-Match`, only if it is still the version
     you read."""
     conditional.guard(request, session, lambda: conditional.post_etag(session, post))
-    if (data.title, data.content, data.published) != (None, None, None):
+    if (data.title, data.content, data.published, data.tags) != (None, None, None, None):
         post = posts.edit(
             session=session,
             post=post,
             title=post.title if data.title is None else data.title,
             content=post.content if data.content is None else data.content,
             published=post.published if data.published is None else data.published,
+            tags=data.tags,
+            tag_creation=settings.tag_creation,
         )
     response.headers["ETag"] = conditional.post_etag(session, post)
-    return PostOut.of(post, user)
+    return _out(session, post, user)
 
 
 @router.delete(

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models import AuditLog, Comment, Post, User
+from app.models import AuditLog, Comment, Post, Tag, User
 
 # Every action the log knows, with the words the audit page shows for it.
 ACTIONS = {
@@ -20,6 +20,9 @@ ACTIONS = {
     "post.restore": "restored post",
     "post.delete": "deleted post",
     "comment.remove": "removed comment",
+    "tag.describe": "described tag",
+    "tag.rename": "renamed tag",
+    "tag.merge": "merged tag",
 }
 CONSOLE = "console"  # the actor name for changes made with the `agora` command
 
@@ -51,12 +54,14 @@ def comment_values(comment: Comment) -> dict[str, Any]:
     }
 
 
-def _label(target: User | Post | Comment) -> tuple[str, str]:
+def _label(target: User | Post | Comment | Tag) -> tuple[str, str]:
     """The target's type and the words that name it in the log."""
     if isinstance(target, User):
         return "user", target.username
     if isinstance(target, Post):
         return "post", target.title
+    if isinstance(target, Tag):
+        return "tag", target.name
     return "comment", " ".join(target.content.split())
 
 
@@ -69,7 +74,7 @@ def record(
     session: Session,
     actor: User | None,
     action: str,
-    target: User | Post | Comment,
+    target: User | Post | Comment | Tag,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditLog:

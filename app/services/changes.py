@@ -9,9 +9,10 @@ time alone misses those). Readers turn the counters into an ETag (app.api.condit
 
 from collections.abc import Iterable
 
-from sqlalchemy import update
+from sqlalchemy import String, cast, literal, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.models import ChangeCounter, Comment, CommentVote, Vote
 
@@ -46,6 +47,20 @@ def bump(session: Session, *scopes: str) -> None:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(ChangeCounter).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[col(ChangeCounter.scope)],
+        set_={"counter": ChangeCounter.counter + 1},
+    )
+    session.exec(stmt)
+
+
+def bump_posts(session: Session, post_ids: SelectOfScalar[int]) -> None:
+    """`bump` for every post `post_ids` selects (a renamed tag's posts), in one statement."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    ids = post_ids.subquery().c[0]
+    # The WHERE tells SQLite's parser that ON CONFLICT belongs to the INSERT, not a join.
+    scopes = select(literal("post:") + cast(ids, String), literal(1)).where(true())
+    stmt = dialect.insert(ChangeCounter).from_select(["scope", "counter"], scopes)
     stmt = stmt.on_conflict_do_update(
         index_elements=[col(ChangeCounter.scope)],
         set_={"counter": ChangeCounter.counter + 1},

@@ -3,16 +3,17 @@
 The listings are in app.services.feeds, votes in app.services.votes.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import and_, bindparam, exists
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import REASON_MAX, Post, User, Viewer, Vote
+from app.models import REASON_MAX, Bookmark, Dismissal, Post, User, Viewer, Vote
 from app.services import (
     Conflict,
     Forbidden,
@@ -23,6 +24,7 @@ from app.services import (
     mentions,
     users,
 )
+from app.services import tags as _tags
 from app.services.feeds import LISTING
 from app.services.validation import clean_content, clean_title
 
@@ -60,10 +62,24 @@ def get_visible(
     return found[0], found[1]
 
 
-# The post page in one read: the post, its author's name and whether the viewer voted for it
-# (viewer NULL for visitors, which matches no vote). sqlmodel types select() for 1-4 columns.
+def _viewer_has(table: type[Bookmark] | type[Dismissal]) -> Any:
+    return exists(
+        select(col(table.post_id)).where(
+            col(table.post_id) == Post.id, col(table.user_id) == bindparam("viewer")
+        )
+    )
+
+
+# The post page in one read: the post, its author's name and whether the viewer voted for it,
+# bookmarked or dismissed it (viewer NULL for visitors, which matches no row). sqlmodel types
+# select() for 1-4 columns.
 _SHOW = HotQuery(
-    select(*LISTING, col(Vote.user_id).is_not(None).label("voted"))  # type: ignore[call-overload]
+    select(  # type: ignore[call-overload]
+        *LISTING,
+        col(Vote.user_id).is_not(None).label("voted"),
+        _viewer_has(Bookmark).label("bookmarked"),
+        _viewer_has(Dismissal).label("dismissed"),
+    )
     .join(User, User.id == Post.owner_id)
     .outerjoin(
         Vote,
@@ -130,32 +146,58 @@ def get_removable(*, session: Session, post_id: int, user: User) -> Post:
     return get_owned(session=session, post_id=post_id, user=user)
 
 
-def check(*, title: str, content: str) -> dict[str, str]:
-    """The field errors a post with this title and content would get (none: it would save)."""
+Tags = str | list[str]
+
+
+def check(*, title: str, content: str, tags: Tags = "") -> dict[str, str]:
+    """The field errors a post with this title, content and tags would get (none: it would
+    save; whether a new tag may be created is checked on saving)."""
     try:
-        _clean(title, content)
+        _clean(title, content, tags)
     except ValidationFailed as exc:
         return exc.errors
     return {}
 
 
-def _clean(title: str, content: str) -> tuple[str, str]:
-    errors, clean = {}, {}
-    for name, cleaner, value in (
+def _clean(title: str, content: str, tag_names: Tags) -> tuple[str, str, list[str]]:
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    cleaners: tuple[tuple[str, Callable[[Any], Any], Any], ...] = (
         ("title", clean_title, title),
         ("content", clean_content, content),
-    ):
+        ("tags", _tags.clean_tags, tag_names),
+    )
+    for name, cleaner, value in cleaners:
         try:
             clean[name] = cleaner(value)
         except ValueError as exc:
             errors[name] = str(exc)
     if errors:
         raise ValidationFailed(errors)
-    return clean["title"], clean["content"]
+    return clean["title"], clean["content"], clean["tags"]
 
 
-def create(*, session: Session, owner: User, title: str, content: str, published: bool) -> Post:
-    title, content = _clean(title, content)
+def _tags_allowed(
+    session: Session, names: list[str], user: User, tag_creation: _tags.TagCreation
+) -> None:
+    try:
+        _tags.check_creatable(session=session, names=names, user=user, creation=tag_creation)
+    except ValueError as exc:
+        raise ValidationFailed({"tags": str(exc)}) from None
+
+
+def create(
+    *,
+    session: Session,
+    owner: User,
+    title: str,
+    content: str,
+    published: bool,
+    tags: Tags = "",
+    tag_creation: _tags.TagCreation = "members",
+) -> Post:
+    title, content, names = _clean(title, content, tags)
+    _tags_allowed(session, names, owner, tag_creation)
     assert owner.id is not None
     post = Post(
         title=title,
@@ -166,6 +208,7 @@ def create(*, session: Session, owner: User, title: str, content: str, published
     )
     session.add(post)
     session.flush()
+    _tags.apply(session=session, post=post, names=names)
     _bump(session, post)
     # A draft's mentions are stored now and told when it is published.
     mentions.record(session=session, author=owner, post=post, public=is_public(post))
@@ -178,19 +221,33 @@ def _bump(session: Session, post: Post) -> None:
     changes.bump(session, changes.SITE, changes.user(post.owner_id), changes.post(post.id))
 
 
-def edit(*, session: Session, post: Post, title: str, content: str, published: bool) -> Post:
-    """The author changes their post; a hidden post stays hidden (Conflict if asked to publish)."""
+def edit(
+    *,
+    session: Session,
+    post: Post,
+    title: str,
+    content: str,
+    published: bool,
+    tags: Tags | None = None,
+    tag_creation: _tags.TagCreation = "members",
+) -> Post:
+    """The author changes their post; a hidden post stays hidden (Conflict if asked to publish).
+    `tags` None keeps the post's tags."""
     if published and post.hidden_at is not None:
         raise Conflict(HIDDEN_REPUBLISH)
-    title, content = _clean(title, content)
+    title, content, names = _clean(title, content, "" if tags is None else tags)
+    owner = session.get(User, post.owner_id)
+    assert owner is not None
+    if tags is not None:
+        _tags_allowed(session, names, owner, tag_creation)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
     session.add(post)
+    if tags is not None:
+        _tags.apply(session=session, post=post, names=names)
     _bump(session, post)
-    author = session.get(User, post.owner_id)
-    assert author is not None
-    mentions.record(session=session, author=author, post=post, public=is_public(post))
+    mentions.record(session=session, author=owner, post=post, public=is_public(post))
     session.commit()
     session.refresh(post)
     return post

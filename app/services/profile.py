@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import BIO_MAX, Comment, Follow, Post, User, Vote
-from app.services import ValidationFailed, changes, notifications, users
+from app.models import BIO_MAX, Comment, Dismissal, Follow, Post, Tag, TagFollow, User, Vote
+from app.services import ValidationFailed, bookmarks, changes, notifications, tags, users
 
 
 def change_identity(
@@ -98,6 +98,15 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
         .where(Follow.followed_id == user.id, users.AVAILABLE)
         .order_by(col(Follow.created_at))
     ).all()
+    followed_tags = session.exec(
+        select(col(Tag.name))
+        .join(TagFollow, col(TagFollow.tag_id) == Tag.id)
+        .where(TagFollow.user_id == user.id)
+        .order_by(col(Tag.name))
+    ).all()
+    dismissed = session.exec(
+        select(Dismissal).where(Dismissal.user_id == user.id).order_by(col(Dismissal.created_at))
+    ).all()
     return {
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "profile": {
@@ -123,6 +132,7 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
                 "content": post.content,
                 "published": post.published,
                 "votes": post.vote_count,
+                "tags": tags.names_of(post.id, session),
                 "created_at": post.created_at.isoformat(timespec="seconds"),
                 "updated_at": post.updated_at.isoformat(timespec="seconds"),
             }
@@ -151,4 +161,11 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
             for comment in written
         ],
         "notification_settings": notifications.settings(session=session, user_id=user_id),
+        "bookmarks": bookmarks.exported(session=session, user=user),
+        "followed_tags": list(followed_tags),
+        "filtered_tags": tags.filtered(session=session, user=user),
+        "dismissed_posts": [
+            {"post_id": row.post_id, "dismissed_at": row.created_at.isoformat(timespec="seconds")}
+            for row in dismissed
+        ],
     }

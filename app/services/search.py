@@ -38,7 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.models import Post, User
+from app.models import Post, PostTag, User
+from app.services import filters
 from app.services.users import AVAILABLE
 
 SEARCH_WINDOW = 500
@@ -47,6 +48,8 @@ MAX_TERM_CHARS = 40
 MAX_QUERY_CHARS = 500
 USERS_SHOWN = 8
 _WORD = re.compile(r"[^\W_]+")
+# `tag:name`, read before the words are cut out, so the tag's `-` and the colon survive.
+_TAG_OPERATOR = re.compile(r"(?<!\S)tag:(\S*)", re.IGNORECASE)
 
 _fts = table("post_fts", column("rowid", Integer))
 # bm25 weights per column (title, content); bm25 is lower for better matches.
@@ -64,18 +67,30 @@ def terms(query: str) -> list[str]:
     return words[:MAX_TERMS]
 
 
+def split_query(query: str) -> tuple[str, str | None]:
+    """The words of a query, and the tag its first `tag:name` asks for (lower-cased; None
+    without one). Every `tag:` operator leaves the words."""
+    query = query[:MAX_QUERY_CHARS]
+    found = _TAG_OPERATOR.findall(query)
+    return _TAG_OPERATOR.sub(" ", query), (found[0].lower() if found else None)
+
+
 def _fts5_query(words: list[str]) -> str:
     # Every word quoted: inside quotes FTS5 reads no operators. Words hold no quotes to escape.
     return " ".join(f'"{word}"' for word in words)
 
 
-def matches(dialect: str, *, by_author: bool = False) -> Any:
+def matches(
+    dialect: str, *, by_author: bool = False, filtered: bool = False, by_tag: bool = False
+) -> Any:
     """A subquery of (id, score) for the newest SEARCH_WINDOW published posts matching every
     word; a higher score is a better match.
 
     Its parameters are bound when it runs: `fts_query` (SQLite, from `fts5_query`) or
-    `ts_query` (PostgreSQL, the words joined by spaces), and `author` (a username) if
-    `by_author`. The statement is the same for every query, so it can be built once.
+    `ts_query` (PostgreSQL, the words joined by spaces), `author` (a username) if
+    `by_author`, `tag_id` if `by_tag`, and `viewer` if `filtered` (their filtered tags and
+    dismissed posts leave the window itself, as unavailable authors do). The statement is the
+    same for every query, so it can be built once.
     """
     if dialect == "sqlite":
         stmt = (
@@ -110,6 +125,13 @@ def matches(dialect: str, *, by_author: bool = False) -> Any:
             .scalar_subquery()
         )
         stmt = stmt.where(post_id.in_(select(col(Post.id)).where(col(Post.owner_id) == owner)))
+    if by_tag:
+        tagged = select(col(PostTag.post_id)).where(
+            col(PostTag.post_id) == post_id, col(PostTag.tag_id) == bindparam("tag_id")
+        )
+        stmt = stmt.where(tagged.exists())
+    if filtered:
+        stmt = stmt.where(filters.keeps(post_id))
     return stmt.limit(SEARCH_WINDOW).subquery("hits")
 
 

@@ -217,7 +217,7 @@ def admin_audit(
     user: AdminUser,
     action: Annotated[str, Query(max_length=40)] = "",
     actor: Search = "",
-    target_type: Literal["", "user", "post", "comment"] = "",
+    target_type: Literal["", "user", "post", "comment", "tag"] = "",
     # Text, not int: the filter form sends an empty box as "target_id=".
     target_id: Annotated[str, Query(max_length=19, pattern="^[0-9]*$")] = "",
     page: PageNo = 1,

@@ -1,8 +1,8 @@
 """The feeds and everything done to a post: write, preview, read, edit, delete, vote."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -18,10 +18,22 @@ from app.deps import (
     PostId,
     RemovablePost,
     SessionDep,
+    SettingsDep,
+    VisiblePost,
     VotablePost,
 )
 from app.models import Post
-from app.services import ValidationFailed, feeds, mentions, posts, threads, votes
+from app.services import (
+    ValidationFailed,
+    bookmarks,
+    dismissals,
+    feeds,
+    mentions,
+    posts,
+    tags,
+    threads,
+    votes,
+)
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -32,7 +44,7 @@ router = PageRouter()
 @router.get("/")
 async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
-    listing = await run_db(engine, feeds.feed, engine=engine, page=page)
+    listing = await run_db(engine, feeds.feed, engine=engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/")
     return render(
         request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "latest"}
@@ -42,7 +54,7 @@ async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Respon
 # A plain `def`: Top sorts a week of posts, too long to hold the event loop (docs/performance.md).
 @router.get("/top")
 def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
-    listing = feeds.top(engine=request.app.state.engine, page=page)
+    listing = feeds.top(engine=request.app.state.engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/top", by_time=False)
     return render(
         request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "top"}
@@ -71,37 +83,50 @@ async def following_feed(
     )
 
 
+def _editor(
+    request: Request,
+    session: SessionDep,
+    context: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    """The editor page, with the tags to choose from (the browser suggests them as you type)."""
+    choices = tags.suggestions(session=session)
+    return render(request, "posts/edit.html", {**context, "tag_choices": choices}, status_code)
+
+
 @router.get("/posts/new")
-def new_post_form(request: Request, user: CurrentUser) -> Response:
-    return render(
-        request, "posts/edit.html", {"form": {"published": True}, "errors": {}, "post": None}
-    )
+def new_post_form(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    return _editor(request, session, {"form": {"published": True}, "errors": {}, "post": None})
 
 
 @router.post("/posts")
 def create_post(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     user: CurrentUser,
     title: FormStr = "",
     content: FormStr = "",
     published: FormStr = "",
     preview: FormStr = "",
+    tag_names: Annotated[str, Form(alias="tags", max_length=1_000)] = "",
 ) -> Response:
+    form = {"title": title, "content": content, "published": bool(published), "tags": tag_names}
     if preview:
-        return _preview(request, None, title, content, published)
+        return _preview(request, session, None, form)
     try:
         post = posts.create(
-            session=session, owner=user, title=title, content=content, published=bool(published)
+            session=session,
+            owner=user,
+            title=title,
+            content=content,
+            published=bool(published),
+            tags=tag_names,
+            tag_creation=settings.tag_creation,
         )
     except ValidationFailed as exc:
-        form = {"title": title, "content": content, "published": bool(published)}
-        return render(
-            request,
-            "posts/edit.html",
-            {"form": form, "errors": exc.errors, "post": None},
-            status_code=422,
-        )
+        session.rollback()
+        return _editor(request, session, {"form": form, "errors": exc.errors, "post": None}, 422)
     response = RedirectResponse(f"/posts/{post.id}", status_code=303)
     flash(
         response,
@@ -114,17 +139,16 @@ def create_post(
 
 
 def _preview(
-    request: Request, post: Post | None, title: str, content: str, published: str
+    request: Request, session: SessionDep, post: Post | None, form: dict[str, Any]
 ) -> Response:
     """The editor again, input kept, with the content rendered as it would be published."""
-    form = {"title": title, "content": content, "published": bool(published)}
-    errors = posts.check(title=title, content=content)
-    preview = None if "content" in errors else rendering.render(content)
-    return render(
+    errors = posts.check(title=form["title"], content=form["content"], tags=form["tags"])
+    preview = None if "content" in errors else rendering.render(form["content"])
+    return _editor(
         request,
-        "posts/edit.html",
+        session,
         {"form": form, "errors": errors, "post": post, "preview": preview},
-        status_code=422 if "content" in errors else 200,
+        422 if "content" in errors else 200,
     )
 
 
@@ -180,37 +204,46 @@ async def show_post(
 
 
 @router.get("/posts/{post_id}/edit")
-def edit_post_form(request: Request, post: OwnPost) -> Response:
-    form = {"title": post.title, "content": post.content, "published": post.published}
-    return render(request, "posts/edit.html", {"form": form, "errors": {}, "post": post})
+def edit_post_form(request: Request, session: SessionDep, post: OwnPost) -> Response:
+    form = {
+        "title": post.title,
+        "content": post.content,
+        "published": post.published,
+        "tags": " ".join(tags.names_of(post.id, session)),
+    }
+    return _editor(request, session, {"form": form, "errors": {}, "post": post})
 
 
 @router.post("/posts/{post_id}/edit")
 def edit_post(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     post: OwnPost,
     title: FormStr = "",
     content: FormStr = "",
     published: FormStr = "",
     preview: FormStr = "",
+    tag_names: Annotated[str, Form(alias="tags", max_length=1_000)] = "",
 ) -> Response:
+    form = {"title": title, "content": content, "published": bool(published), "tags": tag_names}
     if preview:
-        return _preview(request, post, title, content, published)
+        return _preview(request, session, post, form)
     was_public = post.published
     try:
         posts.edit(
-            session=session, post=post, title=title, content=content, published=bool(published)
+            session=session,
+            post=post,
+            title=title,
+            content=content,
+            published=bool(published),
+            tags=tag_names,
+            tag_creation=settings.tag_creation,
         )
     except ValidationFailed as exc:
+        session.rollback()
         session.refresh(post)
-        form = {"title": title, "content": content, "published": bool(published)}
-        return render(
-            request,
-            "posts/edit.html",
-            {"form": form, "errors": exc.errors, "post": post},
-            status_code=422,
-        )
+        return _editor(request, session, {"form": form, "errors": exc.errors, "post": post}, 422)
     response = RedirectResponse(f"/posts/{post.id}", status_code=303)
     if was_public and not post.published:
         flash(
@@ -246,4 +279,34 @@ def vote(
     voted = votes.toggle(session=session, post=post, user=user)
     response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
     flash(response, request, "Thanks for your vote." if voted else "Your vote is withdrawn.")
+    return response
+
+
+@router.post("/posts/{post_id}/bookmark")
+def bookmark(
+    request: Request, session: SessionDep, user: CurrentUser, post: VisiblePost, next: FormStr = ""
+) -> Response:
+    saved = bookmarks.toggle(session=session, user=user, post=post)
+    response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
+    flash(
+        response,
+        request,
+        "Bookmarked: find it under Bookmarks." if saved else "Bookmark removed.",
+    )
+    return response
+
+
+@router.post("/posts/{post_id}/dismiss")
+def dismiss(
+    request: Request, session: SessionDep, user: CurrentUser, post: VisiblePost, next: FormStr = ""
+) -> Response:
+    gone = dismissals.toggle(session=session, user=user, post=post)
+    response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
+    flash(
+        response,
+        request,
+        "Dismissed: it stays out of your feeds. Undo it here or on your account page."
+        if gone
+        else "It is back in your feeds.",
+    )
     return response

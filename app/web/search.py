@@ -9,7 +9,7 @@ from app import pagination, rendering
 from app.db import engine_of
 from app.deps import OptionalUser, SessionDep
 from app.pagination import PAGE_SIZE
-from app.services import feeds
+from app.services import feeds, tags
 from app.services import search as fulltext
 from app.templating import render
 from app.web import PageRouter
@@ -31,12 +31,16 @@ def search_page(
 ) -> Response:
     # However long the query, only its start is read: a long one is cut, not refused.
     q = q[: fulltext.MAX_QUERY_CHARS]
-    words = fulltext.terms(q)
+    text, tag = fulltext.split_query(q)
+    words = fulltext.terms(text)
     window = feeds.search(
         engine=engine_of(session),
         text=" ".join(words),
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
+        viewer=user,
+        # A name no tag has matches nothing (id 0 names no tag).
+        tag_id=None if tag is None else (tags.id_of(session=session, name=tag) or 0),
     )
     results = [
         {
@@ -58,6 +62,7 @@ def search_page(
             "q": query,
             "search_query": query,  # the header's box keeps it too
             "words": words,
+            "tag": tag,
             "results": results,
             "people": people,
             "pager": pagination.numbered(listing, "/search", {"q": query}, by_time=False),

@@ -45,6 +45,24 @@ document.addEventListener("DOMContentLoaded", () => {
     comment.append(form);
     field.focus();
   });
+
+  // Tags: the browser suggests whole values from a datalist, so offer each tag after the ones
+  // already typed, and the suggestion completes the last one.
+  const tagInput = document.querySelector("input[data-tag-input]");
+  const choices = tagInput && document.getElementById(tagInput.getAttribute("list"));
+  if (choices) {
+    const names = [...choices.options].map((option) => option.value);
+    tagInput.addEventListener("input", () => {
+      const typed = tagInput.value.split(/[\s,]+/);
+      const before = typed.slice(0, -1).filter(Boolean);
+      const prefix = before.length ? `${before.join(" ")} ` : "";
+      choices.replaceChildren(
+        ...names
+          .filter((name) => !before.includes(name))
+          .map((name) => new Option("", prefix + name)),
+      );
+    });
+  }
 });
 
 // Times: the page says "26 Nov 2026, 16:40 UTC"; here that becomes "3 hours ago", with the exact
