@@ -10,7 +10,16 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app.models import ROLES, Post, User, Vote
-from app.services import Forbidden, NotFound, ValidationFailed, audit, posts, sessions, users
+from app.services import (
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    audit,
+    comment_authors,
+    posts,
+    sessions,
+    users,
+)
 
 DASHBOARD_DAYS = 30
 # What moderators may do to posts from the admin pages, with the words the pages use.
@@ -104,6 +113,11 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
         raise Forbidden("You cannot deactivate your own account.")
     was_admin = user.is_admin and user.is_active
     user.is_active = active
+    session.add(user)
+    # The account row first: a comment being written meanwhile waits for it (comments.write).
+    session.flush()
+    assert user.id is not None
+    comment_authors.set_counted(session=session, user_id=user.id, counted=active)
     audit.record(
         session=session,
         actor=actor,

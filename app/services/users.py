@@ -247,7 +247,7 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
         .values(vote_count=Post.vote_count - 1)
     )
     assert user.id is not None
-    comment_authors.forget(session=session, user_id=user.id)
+    comment_authors.forget(session=session, user_id=user.id, counted=user.is_active)
     session.exec(delete(User).where(col(User.id) == user.id))
     if was_admin:
         ensure_admin_left(session, user, actor)
