@@ -381,6 +381,8 @@ def test_profiles_list_recent_comments_on_public_posts(alice, bob, post_id):
     assert "Recent comments" in profile
     assert f'href="/comments/{comment_id}"' in profile
     assert "my recent thought" in profile
+    # ...in the page, not in its <title>.
+    assert re.search(r"<title>\s*bob\b[^<]*</title>", profile)
     assert "on a post soon a draft" not in profile and "Later draft" not in profile
 
 
