@@ -233,3 +233,9 @@ def test_api_search_pages_with_its_cursor(api, alice_api):
     plain = api.get("/api/posts?limit=1").json()["next_cursor"]
     assert api.get(f"/api/posts?search=olive&cursor={plain}").status_code == 422
     assert api.get(f"/api/posts?cursor={first['next_cursor']}").status_code == 422
+
+
+def test_a_word_cut_at_the_length_limit_is_dropped_not_searched(alice):
+    alice.create_post("Kohlrabi", "kohlrabi")
+    query = "kohlrabi " * 3_000  # cut at 500 characters, in the middle of a word
+    assert result_titles(alice.client.get("/search", params={"q": query})) == ["Kohlrabi"]
