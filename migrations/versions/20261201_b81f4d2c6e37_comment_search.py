@@ -1,4 +1,6 @@
-"""Full-text search over comments, kept in step by the database as for posts:
+"""Full-text search over comments.
+
+Kept in step by the database, as for posts:
 - SQLite: an FTS5 table `comment_fts` over the standing (not deleted or removed) comments' text,
   reading it from `comment` (external content) and updated by triggers on `comment`;
 - PostgreSQL: a generated `tsvector` column `comment.search_vector` with a GIN index over the
