@@ -6,6 +6,9 @@ COMMENTS_PER_PAGE comments, walking down from its top-level ones a level at a ti
 query, so a reply is only ever read with its parent). A comment whose replies did not fit says
 "Continue this thread", linking to the same view rooted at it (`subthread`), whose own top
 level is that comment's replies, paged. Reads take the engine, like the feeds: plain rows.
+
+Past ~300 lines: the page, the subthread, the API's window and the ids a permalink checks are
+one read in four uses, and stay beside it; where a permalink leads is app.services.permalinks.
 """
 
 from collections import defaultdict
@@ -19,7 +22,7 @@ from sqlmodel import col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Comment, CommentVote, Post, User, UTCDateTime, Viewer
+from app.models import Comment, CommentVote, Post, User, Viewer
 from app.pagination import Page, Position, Window, page_number
 from app.services.users import AVAILABLE
 
@@ -120,7 +123,7 @@ def _budgeted(order: tuple[Any, ...], under: bool = False) -> Any:
 
 
 # Built once, per order and view (docs/performance.md, "Reads of the hottest pages compiled
-# once"); `_IDS` are what a page holds, for permalinks.
+# once"); `_IDS` are what a page holds, for permalinks (app.services.permalinks).
 _PAGES = {
     (sort, under): HotQuery(_budgeted(order, under))
     for sort, order in _ORDERS.items()
@@ -134,20 +137,6 @@ _IDS = {
 }
 
 
-def _ancestors() -> Any:
-    """A comment and each comment above it, up to its thread's top."""
-    line = select(Comment.id, Comment.parent_id, Comment.depth, Comment.created_at)
-    walk = line.where(Comment.id == bindparam("comment_id")).cte("path", recursive=True)
-    up = aliased(Comment, name="up")
-    walk = walk.union_all(
-        select(up.id, up.parent_id, up.depth, up.created_at).join(
-            walk, col(up.id) == walk.c.parent_id
-        )
-    )
-    return select(walk)
-
-
-_ANCESTORS = _ancestors()
 _FOCUS = HotQuery(_rows().where(Comment.id == bindparam("comment_id")))
 
 
@@ -302,65 +291,21 @@ def html(entries: list[Entry]) -> dict[int, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a comment shows (oldest first): page `page` of its post's threads, or, past what
-    those hold, page `page` of the subthread of the comment `parent_id` (`subthread`)."""
-
-    page: int
-    parent_id: int | None = None
-
-
-def position(*, engine: Engine, comment: Comment, size: int | None = None) -> Place:
-    """The place (oldest first) where `comment` appears, found as a reader would: on its root's
-    page, else down the "Continue this thread" links from there, one view per cut."""
-    size = size or ROOTS_PER_PAGE
-    with engine.connect() as connection:
-        path = list(connection.execute(_ANCESTORS, {"comment_id": comment.id}))
-        path.sort(key=lambda r: r.depth)  # from its root down to the comment itself
-        view: int | None = None  # the post's own pages first
-        while path:
-            top = path[0]
-            number = _rank(connection, comment.post_id, view, top.created_at, top.id) // size + 1
-            params = {
-                "post_id": comment.post_id,
-                "parent_id": view,
-                "limit": size + 1,
-                "offset": (number - 1) * size,
-                "budget": COMMENTS_PER_PAGE,
-            }
-            # The same read as the page's (`_view`), ids only.
-            rows = list(connection.execute(_IDS[view is not None], params))
-            tops = sorted((r for r in rows if r.parent_id == view), key=_root_key("oldest"))
-            held = {r.id for r in _under(rows, view, [r.id for r in tops[:size]])}
-            if comment.id in held:
-                return Place(number, view)
-            # The deepest ancestor the view holds was cut: its subthread holds its replies.
-            while len(path) > 1 and path[1].id in held:
-                path.pop(0)
-            view = path.pop(0).id
-    return Place(1)
-
-
-def _rank(connection: Any, post_id: int, parent_id: int | None, at: Any, id_: int) -> int:
-    """How many comments come before (at, id_) on their level, oldest first."""
-    level = (
-        col(Comment.parent_id).is_(None)
-        if parent_id is None
-        else col(Comment.parent_id) == parent_id
-    )
-    return int(
-        connection.execute(
-            select(func.count())
-            .select_from(Comment)
-            .where(
-                Comment.post_id == post_id,
-                level,
-                tuple_(Comment.created_at, Comment.id)
-                < tuple_(bindparam("at", at, type_=UTCDateTime()), id_),
-            )
-        ).scalar_one()
-    )
+def held(
+    connection: Any, *, post_id: int, parent_id: int | None, number: int, size: int
+) -> set[int]:
+    """The ids page `number` of a view holds, oldest first (the post's threads, or the
+    subthread of `parent_id`): the same read as the page's, ids only."""
+    params = {
+        "post_id": post_id,
+        "parent_id": parent_id,
+        "limit": size + 1,
+        "offset": (number - 1) * size,
+        "budget": COMMENTS_PER_PAGE,
+    }
+    rows = list(connection.execute(_IDS[parent_id is not None], params))
+    tops = sorted((r for r in rows if r.parent_id == parent_id), key=_root_key("oldest"))
+    return {r.id for r in _under(rows, parent_id, [r.id for r in tops[:size]])}
 
 
 def window(*, engine: Engine, post_id: int, limit: int, after: Position | None = None) -> Window:

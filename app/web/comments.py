@@ -23,7 +23,16 @@ from app.deps import (
     VotableComment,
 )
 from app.models import MAX_ID, Comment, Post, User
-from app.services import Conflict, NotFound, ValidationFailed, comments, posts, threads, votes
+from app.services import (
+    Conflict,
+    NotFound,
+    ValidationFailed,
+    comments,
+    permalinks,
+    posts,
+    threads,
+    votes,
+)
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -33,7 +42,7 @@ router = PageRouter()
 def where(request: Request, comment: Comment) -> str:
     """The URL that shows `comment`, at its anchor: its post's page holding its thread, or,
     deep in a long thread, the page of its parent's subthread that holds it."""
-    place = threads.position(engine=request.app.state.engine, comment=comment)
+    place = permalinks.position(engine=request.app.state.engine, comment=comment)
     query = f"?page={place.page}" if place.page > 1 else ""
     if place.parent_id is not None:
         return f"/comments/{place.parent_id}/thread{query}#comment-{comment.id}"
