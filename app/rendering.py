@@ -384,6 +384,11 @@ def post_text(post_id: int, updated_at: datetime, content: str) -> str:
     return _text_cache.get((post_id, updated_at), content, plain_text)
 
 
+def comment_text(comment_id: int, updated_at: datetime, content: str) -> str:
+    """A comment's plain text, once per revision (for its search snippet)."""
+    return _text_cache.get(("comment", comment_id, updated_at), content, plain_text)
+
+
 _SUFFIXES = ("ingly", "edly", "ing", "ies", "ed", "es", "ly", "s")
 
 

@@ -395,6 +395,40 @@ class CommentPage(BaseModel):
     next: str | None = Field(description="The URL of the next page; null after the last.")
 
 
+class CommentHit(BaseModel):
+    """A comment that search found: a standing one, on a public post."""
+
+    id: int = Field(examples=[7])
+    post_id: int = Field(examples=[1])
+    post_title: str = Field(examples=["Tomatoes in a cold spring"])
+    author: Author
+    content: str = Field(description="Markdown.")
+    created_at: datetime
+    updated_at: datetime
+    url: str = Field(description="The comment's permalink page.", examples=["/comments/7"])
+
+    @classmethod
+    def from_row(cls, row: Any) -> "CommentHit":
+        return cls(
+            id=row.id,
+            post_id=row.post_id,
+            post_title=row.post_title,
+            author=Author(id=row.author_id, username=row.author),
+            content=row.content,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            url=f"/comments/{row.id}",
+        )
+
+
+class CommentHitPage(BaseModel):
+    """Comments matching every word, best match first."""
+
+    items: list[CommentHit]
+    next_cursor: str | None = Field(description="Pass as `cursor` for more; null after the last.")
+    next: str | None = Field(description="The URL of the next page; null after the last.")
+
+
 class CommentVoteOut(BaseModel):
     comment_id: int = Field(examples=[7])
     voted: bool = Field(description="Whether you now vote for the comment.")

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -227,9 +228,60 @@ def first_user(db: Path) -> str:
         return str(conn.execute("SELECT username FROM user ORDER BY id LIMIT 1").fetchone()[0])
 
 
-def a_post_id(db: Path) -> int:
+def a_post_id(db: Path, nth: int = 0) -> int:
+    """The id of the `nth` newest published post (0: the newest)."""
     with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT max(id) FROM post WHERE published = 1").fetchone()[0])
+        row = conn.execute(
+            "SELECT id FROM post WHERE published = 1 ORDER BY id DESC LIMIT 1 OFFSET ?", (nth,)
+        ).fetchone()
+        return int(row[0])
+
+
+THREAD_ROOTS, THREAD_REPLIES = 40, 4  # 40 comments on the post, each answered 4 times: 200
+
+
+def thread_post(db: Path) -> int:
+    """Scenario 2c's post (not 2a's), given a thread of THREAD_ROOTS x (1 + THREAD_REPLIES)
+    comments by seeded users, written as the app writes them (the ORM, so the search index's
+    triggers see them too)."""
+    from sqlmodel import Session, create_engine, select
+
+    from app.models import Comment, Post, User
+
+    post_id = a_post_id(db, nth=1)
+    engine = create_engine(f"sqlite:///{db}")
+    with Session(engine) as session:
+        people = list(session.exec(select(User.id).order_by(User.id).limit(50)).all())
+        for r in range(THREAD_ROOTS):
+            root = Comment(
+                post_id=post_id,
+                author_id=people[r % len(people)],
+                content=f"A comment with a few words, number {r}, and *some* Markdown.",
+            )
+            session.add(root)
+            session.flush()
+            root.root_id = root.id
+            parent = root
+            for n in range(THREAD_REPLIES):
+                # Replies to the comment and to its replies: depth 1 and 2.
+                reply = Comment(
+                    post_id=post_id,
+                    author_id=people[(r + n + 1) % len(people)],
+                    parent_id=parent.id,
+                    root_id=root.id,
+                    depth=parent.depth + 1,
+                    content=f"A reply, number {n}, to comment {r}.",
+                )
+                session.add(reply)
+                session.flush()
+                parent = reply if n % 2 else root
+        post = session.get(Post, post_id)
+        assert post is not None
+        post.comment_count += THREAD_ROOTS * (1 + THREAD_REPLIES)
+        session.add(post)
+        session.commit()
+    engine.dispose()
+    return post_id
 
 
 def ratios(s: Scenario, what: str, server: str = "Agora") -> list[float]:
@@ -351,8 +403,23 @@ def with_logins(url: str, login: str, password: str, seconds: int) -> tuple[Samp
     return result[0], counter
 
 
+def _post_form(token: str, n: int, client: int) -> tuple[str, dict[str, str]]:
+    return "/posts", {
+        "title": f"Load test post {n}",
+        "content": "Written <under> load & counted.",
+        "published": "1",
+        "csrf_token": token,
+    }
+
+
 async def _writer(
-    url: str, cookie: str, token: str, deadline: float, counts: dict[str, int]
+    url: str,
+    cookie: str,
+    token: str,
+    deadline: float,
+    counts: dict[str, int],
+    form: Any = _post_form,
+    client: int = 0,
 ) -> None:
     """One client posting over a keep-alive connection until the deadline.
 
@@ -366,19 +433,13 @@ async def _writer(
     try:
         while time.perf_counter() < deadline:
             n += 1
-            body = urlencode(
-                {
-                    "title": f"Load test post {n}",
-                    "content": "Written <under> load & counted.",
-                    "published": "1",
-                    "csrf_token": token,
-                }
-            ).encode()
+            path, fields = form(token, n, client)
+            body = urlencode(fields).encode()
             writer.write(
-                b"POST /posts HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n"
+                b"POST %s HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\n"
                 b"Content-Type: application/x-www-form-urlencoded\r\n"
                 b"Content-Length: %d\r\n\r\n%s"
-                % (f"{host}:{port}".encode(), cookie.encode(), len(body), body)
+                % (path.encode(), f"{host}:{port}".encode(), cookie.encode(), len(body), body)
             )
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head.split(b" ", 2)[1])
@@ -415,6 +476,42 @@ def write_load(
         elapsed = asyncio.run(main())
     with sqlite3.connect(db) as conn:
         after = conn.execute("SELECT count(*) FROM post").fetchone()[0]
+    return counts["ok"] / elapsed, counts, after - before
+
+
+COMMENT_CLIENTS = 16
+
+
+def comment_load(db: Path, seconds: int) -> tuple[float, dict[str, int], int]:
+    """COMMENT_CLIENTS clients, one account, post comments on one post; (comments/s, counts,
+    rows added). Each text differs: the same words twice within seconds are one comment."""
+    post_id = a_post_id(db)
+    with sqlite3.connect(db) as conn:
+        before = conn.execute("SELECT count(*) FROM comment").fetchone()[0]
+    with agora(db) as (url, _):
+        cookie = login_cookie(url, first_user(db), PASSWORD)
+        page = httpx.get(f"{url}/posts/{post_id}", headers={"Cookie": cookie}).text
+        token = CSRF_RE.search(page).group(1)  # type: ignore[union-attr]
+        counts = {"ok": 0, "error": 0}
+
+        def form(token: str, n: int, client: int) -> tuple[str, dict[str, str]]:
+            text = f"Comment {n} from client {client}: written under load & *counted*."
+            return f"/posts/{post_id}/comments", {"content": text, "csrf_token": token}
+
+        async def main() -> float:
+            start = time.perf_counter()
+            deadline = start + seconds
+            await asyncio.gather(
+                *[
+                    _writer(url, cookie, token, deadline, counts, form, client)
+                    for client in range(COMMENT_CLIENTS)
+                ]
+            )
+            return time.perf_counter() - start
+
+        elapsed = asyncio.run(main())
+    with sqlite3.connect(db) as conn:
+        after = conn.execute("SELECT count(*) FROM comment").fetchone()[0]
     return counts["ok"] / elapsed, counts, after - before
 
 
@@ -507,9 +604,16 @@ def feeds_scenario(url: str, db: Path, password: str, rounds: int, seconds: int)
 
 
 def hot_pages(
-    db: Path, agora_url: str, ref_url: str, peers: dict[str, str], rounds: int, seconds: int
+    db: Path,
+    agora_url: str,
+    ref_url: str,
+    peers: dict[str, str],
+    rounds: int,
+    seconds: int,
+    thread_id: int,
 ) -> list[Scenario]:
-    """1, 2a, 2b: the pages people hit most, against the reference (and the peers on 1)."""
+    """1, 2a, 2c, 2b: the pages people hit most, against the reference (and the peers on 1);
+    2c is post `thread_id`, with its comments."""
     shared = {"Agora": agora_url + "/", "reference": ref_url + "/"}
     shared |= {name: url + "/" for name, url in peers.items()}
     feed = versus(
@@ -532,6 +636,18 @@ def hot_pages(
         seconds,
     )
     post.verdict = verdict(median_ratio(post, "rps") >= 0.7)
+    thread = versus(
+        f"2c. A post page with {THREAD_ROOTS * (1 + THREAD_REPLIES)} comments",
+        "≥ 0.3× the reference feed's req/s",
+        {"Agora": f"{agora_url}/posts/{thread_id}", "reference": ref_url + "/"},
+        rounds,
+        seconds,
+    )
+    thread.notes = [
+        f"{THREAD_ROOTS} comments on the post, each answered {THREAD_REPLIES} times (depth 1 "
+        "and 2): one page holds them all (app/services/threads.py)."
+    ]
+    thread.verdict = verdict(median_ratio(thread, "rps") >= 0.3)
     cookie = login_cookie(agora_url, first_user(db), PASSWORD)
     logged_in = versus(
         "2b. The feed, logged in",
@@ -545,7 +661,7 @@ def hot_pages(
     scenarios = [feed, post, logged_in]
     for s, page in zip(scenarios, ("feed", "post", "feed-user"), strict=True):
         s.profile = where_time_goes(db, page)
-    return scenarios
+    return [feed, post, thread, logged_in]
 
 
 def where_time_goes(db: Path, page: str) -> str:
@@ -594,6 +710,7 @@ def main() -> int:
         db = tmpdir / "bench-100k.db"
         print("Seeding 100k posts ...", flush=True)
         seed(db, 1000, 100_000, 300_000, 50_000)
+        thread_id = thread_post(db)
         password = PASSWORD
 
         with contextlib.ExitStack() as stack:
@@ -603,7 +720,7 @@ def main() -> int:
             if not args.quick:
                 for peer, serve in PEERS.items():
                     peer_urls[peer], _ = stack.enter_context(serve(db))
-            scenarios += hot_pages(db, agora_url, ref_url, peer_urls, rounds, seconds)
+            scenarios += hot_pages(db, agora_url, ref_url, peer_urls, rounds, seconds, thread_id)
             if args.quick:
                 rss = worker_rss_mb(agora_proc)
                 stack.close()
@@ -710,6 +827,27 @@ def main() -> int:
         )
         scenarios.append(s)
         print(f"  writes: {t_rate:.0f}/s vs {d_rate:.0f}/s", flush=True)
+
+        # 9. Posting a comment, logged in, on a fresh copy.
+        copy = tmpdir / "comments.db"
+        seed(copy, 100, 1_000, 1_000)
+        c_rate, c_counts, c_rows = comment_load(copy, write_seconds)
+        s = Scenario(
+            f"9. Writes: {COMMENT_CLIENTS} clients posting comments, logged in",
+            "zero errors, zero lost rows (the comments-with-mentions ratio comes with mentions)",
+        )
+        s.notes = [
+            "| comments/s | successful responses | errors | rows added | posts/s (scenario 5) |",
+            "|---|---|---|---|---|",
+            f"| {c_rate:,.0f} | {c_counts['ok']} | {c_counts['error']} | {c_rows} "
+            f"| {t_rate:,.0f} |",
+            "",
+            "Each comment moves its post's counter in the same transaction, so comments on "
+            "one post take turns (app/services/comments.py).",
+        ]
+        s.verdict = verdict(c_counts["error"] == 0 and c_rows == c_counts["ok"])
+        scenarios.append(s)
+        print(f"  comments: {c_rate:.0f}/s", flush=True)
 
     return report(args, scenarios, started, load_at_start, rounds, seconds, rss)
 

@@ -42,16 +42,18 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
-# Full-text search lives outside the models (see the "full-text search" revision): on SQLite the
-# FTS5 table `post_fts` and the shadow tables FTS5 keeps beside it, on PostgreSQL the generated
-# `post.search_vector` column and its GIN index. Autogenerate must neither drop nor recreate them.
-SEARCH_OBJECTS = {"search_vector", "ix_post_search"}
+# Full-text search lives outside the models (see the "full-text search" and "comment search"
+# revisions): on SQLite the FTS5 tables `post_fts` and `comment_fts` and the shadow tables FTS5
+# keeps beside them, on PostgreSQL the generated `search_vector` columns of `post` and `comment`
+# and their GIN indexes. Autogenerate must neither drop nor recreate them.
+SEARCH_OBJECTS = {"search_vector", "ix_post_search", "ix_comment_search"}
+SEARCH_TABLES = ("post_fts", "comment_fts")
 
 
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    if type_ == "table" and name and name.startswith("post_fts"):
+    if type_ == "table" and name and name.startswith(SEARCH_TABLES):
         return False
     return name not in SEARCH_OBJECTS
 

@@ -61,6 +61,7 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/users/{username}/follow", "delete"),
         ("/api/feed", "get"),
         ("/api/posts/{post_id}/comments", "get"),
+        ("/api/comments", "get"),
         ("/api/posts/{post_id}/comments", "post"),
         ("/api/comments/{comment_id}", "patch"),
         ("/api/comments/{comment_id}", "delete"),

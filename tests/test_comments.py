@@ -381,6 +381,8 @@ def test_profiles_list_recent_comments_on_public_posts(alice, bob, post_id):
     assert "Recent comments" in profile
     assert f'href="/comments/{comment_id}"' in profile
     assert "my recent thought" in profile
+    # ...in the page, not in its <title>.
+    assert re.search(r"<title>\s*bob\b[^<]*</title>", profile)
     assert "on a post soon a draft" not in profile and "Later draft" not in profile
 
 
@@ -429,3 +431,44 @@ def test_a_comment_gets_the_posts_render_budget(alice, bob, post_id, db, make_ap
     api = alice_api.post(f"/api/posts/{post_id}/comments", json={"content": amplified})
     assert api.status_code == 422 and BUDGET_ERROR in api.text
     assert all_comments(db) == []
+
+
+def test_deactivation_takes_comments_out_of_the_shown_count_and_back(
+    alice, bob, make_browser, admin, post_id, db
+):
+    carol = make_browser()
+    carol.register("carol")
+    answered = comment_on(bob, post_id, "bob, answered")
+    comment_on(carol, post_id, "carol replies", answered)
+    comment_on(bob, post_id, "bob again")
+    bobs_post = post_id_from(bob.create_post("Bob's post", "text"))
+    comment_on(bob, bobs_post, "bob on his own post")
+    assert "3 comments" in alice.get(f"/posts/{post_id}").text
+    assert "3 comments<" in alice.get("/").text  # the cached card too
+    bob_id = get_user(db, "bob").id
+    assert admin.submit(f"/admin/users/{bob_id}/deactivate").status_code == 303
+    page = alice.get(f"/posts/{post_id}").text
+    assert "1 comment<" in page and "bob again" not in page
+    assert "1 comment<" in alice.get("/").text
+    assert counter(db, post_id) == 1
+    assert admin.submit(f"/admin/users/{bob_id}/reactivate").status_code == 303
+    assert "3 comments" in alice.get(f"/posts/{post_id}").text
+    assert counter(db, post_id) == 3 and counter(db, bobs_post) == 1
+    # Deleting a deactivated account does not take its comments out a second time.
+    assert admin.submit(f"/admin/users/{bob_id}/deactivate").status_code == 303
+    assert admin.submit(f"/admin/users/{bob_id}/delete").status_code == 303
+    assert counter(db, post_id) == comments.standing(session=db, post_id=post_id) == 1
+    assert "1 comment<" in alice.get(f"/posts/{post_id}").text
+
+
+def test_a_deactivated_account_cannot_slip_a_comment_into_the_count(alice, bob, post_id, db):
+    # The request's user was read before the account was deactivated: the write refuses.
+    user = get_user(db, "bob")
+    post = get_post(db, post_id)
+    assert post is not None
+    user.is_active = False
+    db.add(user)
+    db.commit()
+    with pytest.raises(comments.Conflict):
+        comments.create(session=db, author=user, post=post, content="too late")
+    assert counter(db, post_id) == 0 and all_comments(db) == []

@@ -252,3 +252,9 @@ def test_the_header_search_box_keeps_the_query_on_the_results_page(browser):
     html = browser.get("/search?q=walnut+%3Cb%3E").text
     assert 'id="site-search" type="search" name="q" value="walnut &lt;b&gt;"' in html
     assert 'id="site-search" type="search" name="q" value=""' in browser.get("/").text
+
+
+def test_a_word_cut_at_the_length_limit_is_dropped_not_searched(alice):
+    alice.create_post("Kohlrabi", "kohlrabi")
+    query = "kohlrabi " * 3_000  # cut at 500 characters, in the middle of a word
+    assert result_titles(alice.client.get("/search", params={"q": query})) == ["Kohlrabi"]

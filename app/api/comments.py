@@ -1,4 +1,4 @@
-"""Comments as JSON: read a post's threads, write, reply, edit, delete, vote."""
+"""Comments as JSON: read a post's threads, search, write, reply, edit, delete, vote."""
 
 from typing import Annotated
 from urllib.parse import urlencode
@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api import (
+    Limit,
     conditional,
     error_responses,
     invalid_query,
@@ -24,7 +25,15 @@ from app.deps import (
 )
 from app.models import REASON_MAX
 from app.pagination import Position, encode_cursor
-from app.schemas import CommentCreate, CommentOut, CommentPage, CommentPatch, CommentVoteOut
+from app.schemas import (
+    CommentCreate,
+    CommentHit,
+    CommentHitPage,
+    CommentOut,
+    CommentPage,
+    CommentPatch,
+    CommentVoteOut,
+)
 from app.services import (
     Conflict,
     NotFound,
@@ -35,6 +44,7 @@ from app.services import (
     threads,
     votes,
 )
+from app.services import search as fulltext
 
 router = APIRouter(prefix="/api", tags=["comments"], generate_unique_id_function=operation_id)
 
@@ -91,6 +101,49 @@ def api_list_comments(
         next_url = f"{request.url.path}?" + urlencode({"limit": limit, "cursor": next_cursor})
     link_pages(response, next=next_url)
     return CommentPage(items=items, next_cursor=next_cursor, next=next_url)
+
+
+@router.get("/comments", summary="Search comments", responses=error_responses(401))
+def api_search_comments(
+    request: Request,
+    search: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="Words to find: comments with all of them, best match first. "
+            "Punctuation and search operators are ignored.",
+            examples=["basil tomatoes"],
+        ),
+    ],
+    limit: Limit = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="`next_cursor` from the previous page.")
+    ] = None,
+) -> CommentHitPage:
+    """Standing comments on public posts with every word of `search`, best match first (among
+    the newest 500 matches), as the search page's Comments section finds them.
+
+    Read on with `next` (or `cursor=next_cursor`) until it is null.
+    """
+    after = read_cursor(cursor) if cursor else 0
+    if not isinstance(after, int):
+        raise invalid_query("cursor", "That cursor belongs to another listing.")
+    window = fulltext.comments(
+        engine=request.app.state.engine,
+        words=fulltext.terms(search),
+        limit=limit,
+        offset=after,
+    )
+    next_cursor = encode_cursor(window.next) if window.next else None
+    next_url = None
+    if next_cursor:
+        query = {"search": search, "limit": limit, "cursor": next_cursor}
+        next_url = f"{request.url.path}?" + urlencode(query)
+    return CommentHitPage(
+        items=[CommentHit.from_row(row) for row in window.items],
+        next_cursor=next_cursor,
+        next=next_url,
+    )
 
 
 @router.post(

@@ -16,6 +16,7 @@ from app.services import (
     ValidationFailed,
     audit,
     changes,
+    comment_authors,
     posts,
     sessions,
     users,
@@ -114,6 +115,11 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
         raise Forbidden("You cannot deactivate your own account.")
     was_admin = user.is_admin and user.is_active
     user.is_active = active
+    session.add(user)
+    # The account row first: a comment being written meanwhile waits for it (comments.write).
+    session.flush()
+    assert user.id is not None
+    comment_authors.set_counted(session=session, user_id=user.id, counted=active)
     audit.record(
         session=session,
         actor=actor,

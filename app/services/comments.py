@@ -103,6 +103,16 @@ def _move_count(session: Session, post_id: int, by: int) -> int:
     return int(result.rowcount)
 
 
+def _still_available(session: Session, author_id: int) -> bool:
+    """Whether the author's account is available, holding it so for this transaction: a
+    deactivation waits for this comment (and then takes it out of the count) or has already
+    committed, and the comment is refused (PostgreSQL; SQLite has one writer at a time)."""
+    found = session.exec(
+        select(User.id).where(User.id == author_id, users.AVAILABLE).with_for_update(read=True)
+    ).first()
+    return found is not None
+
+
 def _parent(session: Session, post: Post, parent_id: int | None) -> Comment | None:
     if parent_id is None:
         return None
@@ -133,6 +143,9 @@ def write(
         raise ValidationFailed({"content": str(exc)}) from None
     parent = _parent(session, post, parent_id)
     assert post.id is not None and author.id is not None
+    if not _still_available(session, author.id):
+        session.rollback()
+        raise Conflict("This account cannot comment now.")
     if not _move_count(session, post.id, +1):
         session.rollback()
         raise Conflict("Comments open once the post is published.")

@@ -9,6 +9,10 @@ letters and digits) and each word is quoted, so quotes, `*`, `NEAR`, `AND`/`OR`,
 separators like any other punctuation, and a query without words simply finds nothing. Words are
 stemmed on both databases ("gardens" finds "gardening"); every word must match.
 
+Comments are searched the same way (`comment_matches`, `comments`): the FTS5 table
+`comment_fts` or the `comment.search_vector` column, over standing comments only; whether the
+post is public and both authors available is checked inside the window, as for posts.
+
 What bounds the work: a common word can match most of the posts, and ranking all of them costs
 time in proportion. Search ranks only the newest SEARCH_WINDOW matches (the index hands them out
 newest first), and results past that window are not offered; on a site of ordinary size that is
@@ -35,10 +39,13 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from app.models import Post, PostTag, User
+from app.db import HotQuery
+from app.models import Comment, Post, PostTag, User
+from app.pagination import Window
 from app.services import filters
 from app.services.users import AVAILABLE
 
@@ -50,17 +57,30 @@ USERS_SHOWN = 8
 _WORD = re.compile(r"[^\W_]+")
 # `tag:name`, read before the words are cut out, so the tag's `-` and the colon survive.
 _TAG_OPERATOR = re.compile(r"(?<!\S)tag:(\S*)", re.IGNORECASE)
+_CUT_WORD = re.compile(r"[^\W_]+$")
 
 _fts = table("post_fts", column("rowid", Integer))
 # bm25 weights per column (title, content); bm25 is lower for better matches.
 _BM25 = func.bm25(literal_column("post_fts"), 4.0, 1.0, type_=Float)
 _vector: ColumnClause[Any] = column("search_vector")
+_comment_fts = table("comment_fts", column("rowid", Integer))
+_COMMENT_BM25 = func.bm25(literal_column("comment_fts"), type_=Float)
+_comment_vector: Any = literal_column("comment.search_vector")
+
+
+def _head(query: str) -> str:
+    """The part of a query that is read: its first MAX_QUERY_CHARS, less a word cut in two at
+    the limit (no word of the query)."""
+    start = query[:MAX_QUERY_CHARS]
+    if _WORD.match(query[MAX_QUERY_CHARS : MAX_QUERY_CHARS + 1]):
+        start = _CUT_WORD.sub("", start)
+    return start
 
 
 def terms(query: str) -> list[str]:
     """The distinct words of a query, lower-cased, at most MAX_TERMS of them."""
     words: list[str] = []
-    for word in _WORD.findall(query[:MAX_QUERY_CHARS].lower()):
+    for word in _WORD.findall(_head(query).lower()):
         word = word[:MAX_TERM_CHARS]
         if word not in words:
             words.append(word)
@@ -70,7 +90,7 @@ def terms(query: str) -> list[str]:
 def split_query(query: str) -> tuple[str, str | None]:
     """The words of a query, and the tag its first `tag:name` asks for (lower-cased; None
     without one). Every `tag:` operator leaves the words."""
-    query = query[:MAX_QUERY_CHARS]
+    query = _head(query)
     found = _TAG_OPERATOR.findall(query)
     return _TAG_OPERATOR.sub(" ", query), (found[0].lower() if found else None)
 
@@ -176,3 +196,92 @@ def users(*, session: Session, words: list[str]) -> list[User]:
         .limit(USERS_SHOWN)
     )
     return list(session.scalars(stmt).all())
+
+
+def comment_matches(dialect: str) -> Any:
+    """A subquery of (id, score) for the newest SEARCH_WINDOW standing comments matching every
+    word, on public posts, written by available authors on posts by available authors.
+
+    Bound when it runs: `fts_query` or `ts_query` (`query_params`).
+    """
+    if dialect == "sqlite":
+        stmt = (
+            select(_comment_fts.c.rowid.label("id"), (-_COMMENT_BM25).label("score"))
+            .where(text("comment_fts MATCH :fts_query"))
+            .order_by(_comment_fts.c.rowid.desc())
+        )
+        comment_id: SQLColumnExpression[Any] = _comment_fts.c.rowid
+    else:
+        query = func.plainto_tsquery("english", bindparam("ts_query"))
+        stmt = (
+            select(
+                col(Comment.id), func.ts_rank(_comment_vector, query, type_=Float).label("score")
+            )
+            .where(col(Comment.deleted).is_(False), _comment_vector.op("@@")(query))
+            .order_by(col(Comment.id).desc())
+        )
+        comment_id = col(Comment.id)
+    # Inside the window, so results are never cut short: lookups by primary key per match.
+    hit = aliased(Comment, name="hit")
+    on = aliased(Post, name="on_post")
+    writer = aliased(User, name="writer")
+    owner = aliased(User, name="owner")
+    readable = (
+        select(col(hit.id))
+        .join(on, col(on.id) == hit.post_id)
+        .join(writer, col(writer.id) == hit.author_id)
+        .join(owner, col(owner.id) == on.owner_id)
+        .where(
+            col(hit.id) == comment_id,
+            col(hit.deleted).is_(False),
+            col(on.published).is_(True),  # posts.is_public
+            col(writer.is_active).is_(True),  # users.available, for both authors
+            col(owner.is_active).is_(True),
+        )
+        .exists()
+    )
+    return stmt.where(readable).limit(SEARCH_WINDOW).subquery("hits")
+
+
+def _comment_statement(dialect: str) -> Any:
+    hits = comment_matches(dialect)
+    ranked = (
+        select(hits.c.id, hits.c.score)
+        .order_by(hits.c.score.desc(), hits.c.id.desc())
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
+        .subquery("ranked")
+    )
+    columns: tuple[Any, ...] = (
+        Comment.id,
+        Comment.post_id,
+        Comment.author_id,
+        Comment.content,
+        Comment.created_at,
+        Comment.updated_at,
+        col(Post.title).label("post_title"),
+        col(User.username).label("author"),
+    )
+    return (
+        select(*columns)
+        .join(ranked, ranked.c.id == Comment.id)
+        .join(Post, col(Post.id) == Comment.post_id)
+        .join(User, col(User.id) == Comment.author_id)
+        .order_by(ranked.c.score.desc(), col(Comment.id).desc())
+    )
+
+
+# Built once per database, like the post search (app.services.feeds).
+_COMMENTS = {dialect: HotQuery(_comment_statement(dialect)) for dialect in ("sqlite", "postgresql")}
+
+
+def comments(*, engine: Engine, words: list[str], limit: int, offset: int = 0) -> Window:
+    """Comments matching every word, best first, paged by `offset` (`Window.next` is the next
+    offset); rows of id, post_id, author_id, content, created_at, updated_at, post_title and
+    author."""
+    if not words or offset >= SEARCH_WINDOW:
+        return Window([], None)
+    dialect = engine.dialect.name
+    params = {**query_params(dialect, words), "limit": limit + 1, "offset": offset}
+    rows = _COMMENTS[dialect].rows(engine, params)
+    return Window.of(rows, limit, lambda _last: offset + limit)

@@ -1,26 +1,33 @@
 """Reading comments: a post's threads a page at a time, permalinks, a person's recent comments.
 
-A page is a run of top-level comments with every reply under them, read in one query whatever
-the thread's size (the root ids are cut in a subquery; each comment carries its root's id).
-Reads take the engine, like the feeds: plain rows, no ORM session.
+A page is a run of top-level comments with their replies under them, read in one query. What
+bounds a page whatever a thread's shape (2,000 replies deep, or 2,000 wide): it reads at most
+COMMENTS_PER_PAGE comments, walking down from its top-level ones a level at a time (a recursive
+query, so a reply is only ever read with its parent). A comment whose replies did not fit says
+"Continue this thread", linking to the same view rooted at it (`subthread`), whose own top
+level is that comment's replies, paged. Reads take the engine, like the feeds: plain rows.
+
+Past ~300 lines: the page, the subthread, the API's window and the ids a permalink checks are
+one read in four uses, and stay beside it; where a permalink leads is app.services.permalinks.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, tuple_
+from sqlalchemy import and_, bindparam, func, literal, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Comment, CommentVote, Post, User, UTCDateTime, Viewer
+from app.models import Comment, CommentVote, Post, User, Viewer
 from app.pagination import Page, Position, Window, page_number
 from app.services.users import AVAILABLE
 
-ROOTS_PER_PAGE = 30  # top-level comments a page shows, each with all its replies
+ROOTS_PER_PAGE = 30  # top-level comments a page shows, each with its replies
+COMMENTS_PER_PAGE = 200  # at most this many comments are read and shown on one page
 MAX_INDENT = 6  # deeper replies are shown at this depth, "in reply to @name"
 SORTS = ("oldest", "best")
 
@@ -44,9 +51,12 @@ THREAD: tuple[Any, ...] = (
 )
 
 
-def _roots(order: tuple[Any, ...], after: bool = False) -> Any:
+def _roots(order: tuple[Any, ...], after: bool = False, under: bool = False) -> Any:
+    """A page of the ids at a view's top level: the post's top-level comments, or (`under`)
+    the replies to the comment `parent_id`."""
     top = aliased(Comment, name="top")
-    stmt = select(top.id).where(top.post_id == bindparam("post_id"), col(top.parent_id).is_(None))
+    level = col(top.parent_id) == bindparam("parent_id") if under else col(top.parent_id).is_(None)
+    stmt = select(top.id).where(top.post_id == bindparam("post_id"), level)
     if after:
         stmt = stmt.where(
             tuple_(top.created_at, top.id) > tuple_(bindparam("after_at"), bindparam("after_id"))
@@ -61,9 +71,10 @@ _ORDERS = {
 }
 
 
-def _thread(order: tuple[Any, ...], after: bool = False) -> Any:
+def _rows(*extra: Any) -> Any:
+    """THREAD's columns (and `extra`) of comments, with their authors and the viewer's votes."""
     return (
-        select(*THREAD)
+        select(*THREAD, *extra)
         .outerjoin(User, col(User.id) == Comment.author_id)
         .outerjoin(
             CommentVote,
@@ -72,12 +83,61 @@ def _thread(order: tuple[Any, ...], after: bool = False) -> Any:
                 col(CommentVote.user_id) == bindparam("viewer"),
             ),
         )
-        .where(col(Comment.root_id).in_(_roots(order, after)))
     )
 
 
-# Built once, one per order (docs/performance.md, "Reads of the hottest pages compiled once").
-_PAGES = {sort: HotQuery(_thread(order)) for sort, order in _ORDERS.items()}
+def _thread(order: tuple[Any, ...], after: bool = False) -> Any:
+    return _rows().where(col(Comment.root_id).in_(_roots(order, after)))
+
+
+def _tree(order: tuple[Any, ...], under: bool = False) -> Any:
+    """The ids of at most `budget` comments: a page of the top level, then their replies a level
+    at a time (a recursive query walks breadth first). The walk also stops `budget` levels down,
+    which is as deep as such a prefix reaches: SQLite reads the whole walk before any LIMIT."""
+    tree = select(Comment.id, literal(0).label("level")).where(
+        col(Comment.id).in_(_roots(order, under=under))
+    )
+    walk = tree.cte("tree", recursive=True)
+    reply = aliased(Comment, name="reply")
+    walk = walk.union_all(
+        select(reply.id, walk.c.level + 1)
+        .join(walk, col(reply.parent_id) == walk.c.id)
+        .where(walk.c.level < bindparam("budget"))
+    )
+    return select(walk.c.id).limit(bindparam("budget"))
+
+
+_child = aliased(Comment, name="child")
+# How many replies a comment has, read or not: an index count, to tell where a page cut.
+_REPLIES = (
+    select(func.count())
+    .select_from(_child)
+    .where(col(_child.parent_id) == Comment.id)
+    .scalar_subquery()
+    .label("replies")
+)
+
+
+def _budgeted(order: tuple[Any, ...], under: bool = False) -> Any:
+    return _rows(_REPLIES).where(col(Comment.id).in_(_tree(order, under)))
+
+
+# Built once, per order and view (docs/performance.md, "Reads of the hottest pages compiled
+# once"); `_IDS` are what a page holds, for permalinks (app.services.permalinks).
+_PAGES = {
+    (sort, under): HotQuery(_budgeted(order, under))
+    for sort, order in _ORDERS.items()
+    for under in (False, True)
+}
+_IDS = {
+    under: select(Comment.id, Comment.parent_id, Comment.depth, Comment.created_at).where(
+        col(Comment.id).in_(_tree(_ORDERS["oldest"], under))
+    )
+    for under in (False, True)
+}
+
+
+_FOCUS = HotQuery(_rows().where(Comment.id == bindparam("comment_id")))
 
 
 @dataclass(frozen=True)
@@ -90,6 +150,7 @@ class Entry:
     indent: int
     reply_to: str | None
     shown: bool
+    cut: bool = False  # some of its replies did not fit on the page: "Continue this thread"
 
 
 def _shows(row: Any) -> bool:
@@ -98,11 +159,15 @@ def _shows(row: Any) -> bool:
 
 def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[Entry]:
     """The rows of some threads in reading order: each comment followed by its replies, a
-    level oldest first (or most votes first), place-holders kept only where replies show."""
+    level oldest first (or most votes first), place-holders kept only where replies show.
+
+    Rows that carry `replies` (how many it has) mark where replies were left unread: `cut`.
+    """
     children: dict[int | None, list[Any]] = defaultdict(list)
     by_id = {row.id: row for row in rows}
     for row in rows:
         children[row.parent_id if row.parent_id in by_id else None].append(row)
+    cut = {row.id for row in rows if getattr(row, "replies", 0) > len(children.get(row.id, ()))}
     if sort == "best":
 
         def key(row: Any) -> Any:
@@ -123,6 +188,7 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         alive[row.id] = (
             _shows(row)
             or row.removed_reason is not None  # its author reads why, in its place
+            or row.id in cut  # what was not read may show
             or any(alive[c.id] for c in children.get(row.id, ()))
         )
     entries: list[Entry] = []
@@ -135,7 +201,7 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         # "in reply to @name" only where the parent still shows its author.
         deep = parent is not None and level > MAX_INDENT and _shows(parent)
         reply_to = parent.author if deep and parent is not None else None
-        entries.append(Entry(row, min(level, MAX_INDENT), reply_to, _shows(row)))
+        entries.append(Entry(row, min(level, MAX_INDENT), reply_to, _shows(row), cut=row.id in cut))
         stack.extend((child, level + 1) for child in reversed(children.get(row.id, ())))
     return entries
 
@@ -151,20 +217,61 @@ def page(
 ) -> Page:
     """Page `page` of the post's threads, as `Entry`s (the caller checked that the viewer may
     see the post)."""
+    rows, roots, has_next = _view(engine, post_id, None, viewer, page, sort, size)
+    return Page(items=arrange(rows, sort, roots), number=page_number(page), has_next=has_next)
+
+
+def subthread(
+    *,
+    engine: Engine,
+    comment: Comment,
+    viewer: User | Viewer | None,
+    page: int = 1,
+    sort: str = "oldest",
+) -> Page:
+    """`comment` then page `page` of its replies, each with its own replies, as `Entry`s: where
+    a "Continue this thread" link leads (the caller checked that the viewer may see the post)."""
+    rows, roots, has_next = _view(engine, comment.post_id, comment.id, viewer, page, sort, None)
+    params = {"comment_id": comment.id, "viewer": viewer.id if viewer is not None else None}
+    rows += _FOCUS.rows(engine, params)
+    return Page(items=arrange(rows, sort), number=page_number(page), has_next=has_next)
+
+
+def _view(
+    engine: Engine,
+    post_id: int,
+    parent_id: int | None,
+    viewer: User | Viewer | None,
+    page: int,
+    sort: str,
+    size: int | None,
+) -> tuple[list[Any], list[int], bool]:
+    """The rows a view shows, its top level's ids in order, and whether a next page exists."""
     size = size or ROOTS_PER_PAGE
     number = page_number(page)
+    under = parent_id is not None
+    sort = sort if sort in _ORDERS else "oldest"
     params = {
         "post_id": post_id,
+        "parent_id": parent_id,
         "viewer": viewer.id if viewer is not None else None,
-        "limit": size + 1,
+        "limit": size + 1,  # one more top-level comment tells whether a next page exists
         "offset": (number - 1) * size,
+        "budget": COMMENTS_PER_PAGE,
     }
-    rows = _PAGES[sort if sort in _ORDERS else "oldest"].rows(engine, params)
-    roots = [row for row in rows if row.parent_id is None]
-    roots.sort(key=_root_key(sort))
-    keep = {row.id for row in roots[:size]}
-    entries = arrange([row for row in rows if row.root_id in keep], sort)
-    return Page(items=entries, number=number, has_next=len(roots) > size)
+    rows = _PAGES[sort, under].rows(engine, params)
+    roots = sorted((row for row in rows if row.parent_id == parent_id), key=_root_key(sort))
+    kept = [row.id for row in roots[:size]]
+    return _under(rows, parent_id, kept), kept, len(roots) > size
+
+
+def _under(rows: list[Any], parent_id: int | None, kept: list[int]) -> list[Any]:
+    """The rows below the `kept` top-level ones (each row's top, found from the top down)."""
+    top = {row_id: row_id for row_id in kept}
+    for row in sorted(rows, key=lambda r: r.depth):
+        if row.parent_id != parent_id and row.parent_id in top:
+            top[row.id] = top[row.parent_id]
+    return [row for row in rows if row.id in top]
 
 
 def _root_key(sort: str) -> Any:
@@ -190,26 +297,21 @@ def html(entries: list[Entry], mentioned: dict[Any, rendering.Mentioned]) -> dic
     }
 
 
-def position(*, engine: Engine, comment: Comment, size: int | None = None) -> int:
-    """The page (oldest first) on which `comment` appears: its root's place among the roots."""
-    size = size or ROOTS_PER_PAGE
-    with engine.connect() as connection:
-        root = connection.execute(
-            select(Comment.created_at, Comment.id).where(Comment.id == comment.root_id)
-        ).first()
-        if root is None:
-            return 1
-        before = connection.execute(
-            select(func.count())
-            .select_from(Comment)
-            .where(
-                Comment.post_id == comment.post_id,
-                col(Comment.parent_id).is_(None),
-                tuple_(Comment.created_at, Comment.id)
-                < tuple_(bindparam("at", root[0], type_=UTCDateTime()), root[1]),
-            )
-        ).scalar_one()
-    return int(before) // size + 1
+def held(
+    connection: Any, *, post_id: int, parent_id: int | None, number: int, size: int
+) -> set[int]:
+    """The ids page `number` of a view holds, oldest first (the post's threads, or the
+    subthread of `parent_id`): the same read as the page's, ids only."""
+    params = {
+        "post_id": post_id,
+        "parent_id": parent_id,
+        "limit": size + 1,
+        "offset": (number - 1) * size,
+        "budget": COMMENTS_PER_PAGE,
+    }
+    rows = list(connection.execute(_IDS[parent_id is not None], params))
+    tops = sorted((r for r in rows if r.parent_id == parent_id), key=_root_key("oldest"))
+    return {r.id for r in _under(rows, parent_id, [r.id for r in tops[:size]])}
 
 
 def window(*, engine: Engine, post_id: int, limit: int, after: Position | None = None) -> Window:

@@ -262,7 +262,8 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
         .where(col(Post.id).in_(voted), col(Post.owner_id) != user.id)
         .values(vote_count=Post.vote_count - 1)
     )
-    comment_authors.forget(session=session, user_id=user.id)
+    assert user.id is not None
+    comment_authors.forget(session=session, user_id=user.id, counted=user.is_active)
     session.exec(delete(User).where(col(User.id) == user.id))
     if was_admin:
         ensure_admin_left(session, user, actor)

@@ -1,6 +1,14 @@
-"""Votes: one per person and post (or comment), with its counter moved in the same transaction."""
+"""Votes: one per person and post (or comment), with its counter moved in the same transaction.
 
+Posts and comments vote the same way; a `_Kind` names the vote table, its key column, the
+counted table and the change scopes a vote moves, and one core does the rest (a post's votes
+also tell its author of milestones).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -10,111 +18,118 @@ from app.models import Comment, CommentVote, Post, User, Vote
 from app.services import changes, notifications
 
 
-def add(*, session: Session, post: Post, user: User) -> bool:
-    """Vote once; False if the vote was already there. The counter moves in the same transaction."""
-    try:
-        session.exec(
-            insert(Vote).values(
-                user_id=user.id,
-                post_id=post.id,
-                created_at=datetime.now(UTC),
-            )
+@dataclass(frozen=True)
+class _Kind:
+    vote: Any  # the vote table: one row per (user_id, <key>)
+    key: str  # its column naming what was voted for
+    target: Any  # the table whose vote_count moves
+    scopes: Callable[
+        [Any], tuple[str, ...]
+    ]  # what a vote on a target changes (app.services.changes)
+
+
+_POST = _Kind(Vote, "post_id", Post, lambda p: (changes.SITE, changes.post(p.id)))
+_COMMENT = _Kind(
+    CommentVote,
+    "comment_id",
+    Comment,
+    lambda c: (changes.SITE, changes.post(c.post_id), changes.comment(c.id)),
+)
+
+
+def _move(session: Session, kind: _Kind, target: Any, by: int) -> None:
+    table = kind.target
+    session.exec(
+        update(table).where(col(table.id) == target.id).values(vote_count=table.vote_count + by)
+    )
+    changes.bump(session, *kind.scopes(target))
+    if kind is _POST and by > 0:
+        # Read after our own write: the row lock (SQLite's one writer) makes this count exact.
+        votes = session.exec(select(Post.vote_count).where(Post.id == target.id)).one()
+        notifications.vote_reached(
+            session=session, post_id=target.id, owner_id=target.owner_id, votes=int(votes)
         )
+
+
+def _add(session: Session, kind: _Kind, target: Any, user: User) -> bool:
+    values = {"user_id": user.id, kind.key: target.id, "created_at": datetime.now(UTC)}
+    try:
+        session.exec(insert(kind.vote).values(**values))
     except IntegrityError:
         session.rollback()
         return False
-    session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count + 1))
-    changes.bump(session, changes.SITE, changes.post(post.id))
-    # Read after our own write: the row lock (SQLite's one writer) makes this count exact.
-    votes = session.exec(select(Post.vote_count).where(Post.id == post.id)).one()
-    assert post.id is not None
-    notifications.vote_reached(
-        session=session, post_id=post.id, owner_id=post.owner_id, votes=int(votes)
-    )
+    _move(session, kind, target, +1)
     session.commit()
     return True
+
+
+def _remove(session: Session, kind: _Kind, target: Any, user: User) -> bool:
+    result = session.exec(
+        delete(kind.vote).where(
+            col(kind.vote.user_id) == user.id, col(getattr(kind.vote, kind.key)) == target.id
+        )
+    )
+    if not result.rowcount:
+        session.rollback()
+        return False
+    _move(session, kind, target, -1)
+    session.commit()
+    return True
+
+
+def _toggle(session: Session, kind: _Kind, target: Any, user: User) -> bool:
+    if _remove(session, kind, target, user):
+        return False
+    _add(session, kind, target, user)
+    return True
+
+
+def _count(session: Session, kind: _Kind, target_id: int) -> int:
+    found = session.get(kind.target, target_id, populate_existing=True)
+    return int(found.vote_count) if found else 0
+
+
+def add(*, session: Session, post: Post, user: User) -> bool:
+    """Vote once; False if the vote was already there. The counter moves in the same transaction."""
+    assert post.id is not None
+    return _add(session, _POST, post, user)
 
 
 def remove(*, session: Session, post: Post, user: User) -> bool:
     """Withdraw a vote; False if there was none."""
-    result = session.exec(
-        delete(Vote).where(col(Vote.user_id) == user.id, col(Vote.post_id) == post.id)
-    )
-    if not result.rowcount:
-        session.rollback()
-        return False
-    session.exec(update(Post).where(col(Post.id) == post.id).values(vote_count=Post.vote_count - 1))
-    changes.bump(session, changes.SITE, changes.post(post.id))
-    session.commit()
-    return True
+    assert post.id is not None
+    return _remove(session, _POST, post, user)
 
 
 def toggle(*, session: Session, post: Post, user: User) -> bool:
     """Add the vote if absent, withdraw it if present; returns whether the user now votes."""
-    if remove(session=session, post=post, user=user):
-        return False
-    add(session=session, post=post, user=user)
-    return True
+    assert post.id is not None
+    return _toggle(session, _POST, post, user)
 
 
 def count(*, session: Session, post_id: int) -> int:
     """The post's count as the database holds it now (0 once the post is gone)."""
-    post = session.get(Post, post_id, populate_existing=True)
-    return post.vote_count if post else 0
+    return _count(session, _POST, post_id)
 
 
 def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
     """Vote once for a comment; False if the vote was already there."""
-    try:
-        session.exec(
-            insert(CommentVote).values(
-                user_id=user.id,
-                comment_id=comment.id,
-                created_at=datetime.now(UTC),
-            )
-        )
-    except IntegrityError:
-        session.rollback()
-        return False
-    session.exec(
-        update(Comment)
-        .where(col(Comment.id) == comment.id)
-        .values(vote_count=Comment.vote_count + 1)
-    )
-    changes.bump(session, changes.SITE, changes.post(comment.post_id), changes.comment(comment.id))
-    session.commit()
-    return True
+    assert comment.id is not None
+    return _add(session, _COMMENT, comment, user)
 
 
 def remove_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
     """Withdraw a vote for a comment; False if there was none."""
-    result = session.exec(
-        delete(CommentVote).where(
-            col(CommentVote.user_id) == user.id, col(CommentVote.comment_id) == comment.id
-        )
-    )
-    if not result.rowcount:
-        session.rollback()
-        return False
-    session.exec(
-        update(Comment)
-        .where(col(Comment.id) == comment.id)
-        .values(vote_count=Comment.vote_count - 1)
-    )
-    changes.bump(session, changes.SITE, changes.post(comment.post_id), changes.comment(comment.id))
-    session.commit()
-    return True
+    assert comment.id is not None
+    return _remove(session, _COMMENT, comment, user)
 
 
 def toggle_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
     """Add the comment vote if absent, withdraw it if present; whether the user now votes."""
-    if remove_for_comment(session=session, comment=comment, user=user):
-        return False
-    add_for_comment(session=session, comment=comment, user=user)
-    return True
+    assert comment.id is not None
+    return _toggle(session, _COMMENT, comment, user)
 
 
 def comment_count(*, session: Session, comment_id: int) -> int:
     """The comment's vote count as the database holds it now."""
-    comment = session.get(Comment, comment_id, populate_existing=True)
-    return comment.vote_count if comment else 0
+    return _count(session, _COMMENT, comment_id)

@@ -7,14 +7,16 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import rendering
+from app import pagination, rendering
 from app.db import engine_of
 from app.deps import (
     CommentId,
     CurrentUser,
     FormStr,
     ModeratorUser,
+    OptionalUser,
     OwnComment,
+    PageNo,
     RemovableComment,
     SessionDep,
     VisibleComment,
@@ -22,7 +24,17 @@ from app.deps import (
     VotableComment,
 )
 from app.models import MAX_ID, Comment, Post, User
-from app.services import Conflict, ValidationFailed, comments, mentions, threads, votes
+from app.services import (
+    Conflict,
+    NotFound,
+    ValidationFailed,
+    comments,
+    mentions,
+    permalinks,
+    posts,
+    threads,
+    votes,
+)
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -30,9 +42,12 @@ router = PageRouter()
 
 
 def where(request: Request, comment: Comment) -> str:
-    """The URL that shows `comment`: its post's page holding its thread, at its anchor."""
-    number = threads.position(engine=request.app.state.engine, comment=comment)
-    query = f"?page={number}" if number > 1 else ""
+    """The URL that shows `comment`, at its anchor: its post's page holding its thread, or,
+    deep in a long thread, the page of its parent's subthread that holds it."""
+    place = permalinks.position(engine=request.app.state.engine, comment=comment)
+    query = f"?page={place.page}" if place.page > 1 else ""
+    if place.parent_id is not None:
+        return f"/comments/{place.parent_id}/thread{query}#comment-{comment.id}"
     return f"/posts/{comment.post_id}{query}#comment-{comment.id}"
 
 
@@ -127,6 +142,38 @@ def reply_form(
 def permalink(request: Request, comment: VisibleComment) -> Response:
     """Wherever a comment is now: the page of its post that shows it, at its anchor."""
     return RedirectResponse(where(request, comment), status_code=303)
+
+
+@router.get("/comments/{comment_id}/thread")
+def subthread(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    comment: VisibleComment,
+    page: PageNo = 1,
+) -> Response:
+    """A comment and its replies, paged like a post's threads: where a page that could not
+    hold a whole thread continues it."""
+    post = session.get(Post, comment.post_id)
+    if post is None or not posts.is_public(post):
+        raise NotFound(comments.NOT_FOUND)
+    engine = request.app.state.engine
+    view = threads.subthread(engine=engine, comment=comment, viewer=user, page=page)
+    mentioned = mentions.linked(
+        engine, post_id=comment.post_id, comment_ids=threads.mentioning(view.items)
+    )
+    pager = pagination.numbered(view, f"/comments/{comment.id}/thread", by_time=False)
+    return render(
+        request,
+        "comments/thread.html",
+        {
+            "post": post,
+            "focus": comment,
+            "thread": view,
+            "comment_html": threads.html(view.items, mentioned),
+            "comment_pager": pager,
+        },
+    )
 
 
 @router.get("/comments/{comment_id}/edit")

@@ -1,6 +1,7 @@
-"""The search page: posts that match, best first, with the words marked, and matching people."""
+"""The search page: posts that match, best first, with the words marked, matching people and
+comments; and the page of all the matching comments."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Query, Request
 from starlette.responses import Response
@@ -17,6 +18,30 @@ from app.web import PageRouter
 router = PageRouter()
 
 SEARCH_PAGES = fulltext.SEARCH_WINDOW // PAGE_SIZE
+COMMENTS_SHOWN = 5  # on the main results page; "More comments" lists them all
+
+SearchPage = Annotated[int, Query(ge=1, le=SEARCH_PAGES)]
+
+
+def _words(q: str) -> tuple[str, list[str], str | None]:
+    """The query as the page shows it back, its words, and the tag it names (`tag:name`)."""
+    text, tag = fulltext.split_query(q)
+    # However long the query, only its start is read: a long one is cut, not refused.
+    words = fulltext.terms(text)
+    return q[: fulltext.MAX_QUERY_CHARS].replace("\x00", "").strip()[:200], words, tag
+
+
+def _comment_hits(rows: list[Any], words: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "comment": row,
+            "title": rendering.highlight(row.post_title, words, width=1_000),
+            "snippet": rendering.highlight(
+                rendering.comment_text(row.id, row.updated_at, row.content), words
+            ),
+        }
+        for row in rows
+    ]
 
 
 # A plain `def`: a search reads more than the feed does, so it runs in the thread pool rather
@@ -27,14 +52,12 @@ def search_page(
     session: SessionDep,
     user: OptionalUser,
     q: str = "",
-    page: Annotated[int, Query(ge=1, le=SEARCH_PAGES)] = 1,
+    page: SearchPage = 1,
 ) -> Response:
-    # However long the query, only its start is read: a long one is cut, not refused.
-    q = q[: fulltext.MAX_QUERY_CHARS]
-    text, tag = fulltext.split_query(q)
-    words = fulltext.terms(text)
+    query, words, tag = _words(q)
+    engine = engine_of(session)
     window = feeds.search(
-        engine=engine_of(session),
+        engine=engine,
         text=" ".join(words),
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
@@ -53,7 +76,11 @@ def search_page(
         for row in window.items
     ]
     people = fulltext.users(session=session, words=words) if page == 1 else []
-    query = q.replace("\x00", "").strip()[:200]
+    found = (
+        fulltext.comments(engine=engine, words=words, limit=COMMENTS_SHOWN)
+        if page == 1
+        else pagination.Window([], None)
+    )
     listing = pagination.Page(results, number=page, has_next=window.next is not None)
     return render(
         request,
@@ -65,6 +92,31 @@ def search_page(
             "tag": tag,
             "results": results,
             "people": people,
+            "comments": _comment_hits(found.items, words),
+            "more_comments": found.next is not None,
             "pager": pagination.numbered(listing, "/search", {"q": query}, by_time=False),
+        },
+    )
+
+
+@router.get("/search/comments")
+def search_comments_page(
+    request: Request, session: SessionDep, user: OptionalUser, q: str = "", page: SearchPage = 1
+) -> Response:
+    query, words, _ = _words(q)
+    found = fulltext.comments(
+        engine=engine_of(session), words=words, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    hits = _comment_hits(found.items, words)
+    listing = pagination.Page(hits, number=page, has_next=found.next is not None)
+    return render(
+        request,
+        "search/comments.html",
+        {
+            "q": query,
+            "search_query": query,
+            "words": words,
+            "comments": hits,
+            "pager": pagination.numbered(listing, "/search/comments", {"q": query}, by_time=False),
         },
     )

@@ -58,6 +58,16 @@ def comment_and_reply(author_page: Page, reader_page: Page, *, scripts: bool) ->
         reader_page.get_by_role("button", name=re.compile(r"^Take back your upvote"))
     ).to_have_attribute("aria-pressed", "true")
 
+    # Search finds the reply; its link lands on it; its thread view shows it too.
+    reader_page.goto("/search?q=thanks")
+    found = reader_page.get_by_role("region", name="Comments")
+    found.get_by_role("link", name=re.compile(r"Thanks, I will")).click()
+    expect(reader_page).to_have_url(re.compile(rf"/posts/{post_id}#comment-{anchor.group(1)}$"))
+    reader_page.goto("/search/comments?q=thanks")
+    expect(reader_page.get_by_role("heading", name="Comments", exact=True)).to_be_visible()
+    reader_page.goto(f"/comments/{anchor.group(1)}/thread")
+    expect(reader_page.locator(f"#comment-{anchor.group(1)}")).to_contain_text("Thanks, I will.")
+
     # The feed's card counts both.
     reader_page.get_by_role("link", name="Agora home").click()
     card = reader_page.get_by_role("article").filter(has_text="Which tomatoes for a balcony?")
