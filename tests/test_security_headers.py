@@ -44,6 +44,7 @@ def start_agora(
     env.update(ENV="production", DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}")
     # Everything the check reads is set here, so a developer's .env cannot change the outcome.
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT="0", BCRYPT_ROUNDS="12")
+    env.update(SITE_URL="https://agora.test")
     if secret_key is not None:
         env["SECRET_KEY"] = secret_key
     return subprocess.run(
