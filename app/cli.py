@@ -178,6 +178,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
+    os.environ["MAIL_WORKER"] = "1"  # this server delivers the outbox (each process it starts)
+    if outbox_mode(settings) == "files":
+        print(f"Mail is not sent (no SMTP_HOST): each message is written to {settings.mail_dir}/")
     uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **server_options(settings, args))
     return 0
 
@@ -188,6 +191,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Set before the settings load so the production checks apply, and inherited by the workers.
     os.environ["ENV"] = "production"
+    os.environ["MAIL_WORKER"] = "1"  # each worker process delivers the outbox
     settings = load_settings()
     uvicorn.run(
         APP_FACTORY,
@@ -231,6 +235,37 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"agora backup: {exc}", file=sys.stderr)
         return 1
     print(f"Backed up {url.database} to {args.path} ({size / 1e6:.1f} MB).")
+    return 0
+
+
+def outbox_mode(settings: Settings) -> str:
+    from app.services import outbox
+
+    return outbox.mode(settings)
+
+
+def cmd_mail_status(args: argparse.Namespace) -> int:
+    """Show the mail queue: how many messages wait, failed for good, or were sent."""
+    from app.services import outbox
+
+    with database() as (session, settings):
+        state = outbox.status(session, settings)
+        failed = outbox.failures(session)
+    where = {
+        "smtp": f"sent through {settings.smtp_host}:{settings.smtp_port_effective}",
+        "files": f"written to {settings.mail_dir}/ (no SMTP_HOST)",
+        "held": "NOT SENT: SMTP_HOST is not set, mail stays queued",
+    }[state.mode]
+    print(f"Mail is {where}.")
+    oldest = (
+        f" (oldest from {state.oldest_queued:%Y-%m-%d %H:%M} UTC)" if state.oldest_queued else ""
+    )
+    print(f"  queued: {state.queued}{oldest}\n  failed: {state.failed}\n  sent:   {state.sent}")
+    for row in failed:
+        print(
+            f"  failed #{row.id} to {row.to_address} ({row.kind}, {row.attempts} tries): "
+            f"{row.last_error}"
+        )
     return 0
 
 
@@ -313,6 +348,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the password from the first line of standard input instead of asking",
     )
     add("seed-demo", cmd_seed_demo, "fill an empty database with demo content")
+    mail = commands.add_parser("mail", help="the mail queue", description="The mail queue.")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="COMMAND")
+    mail_status = mail_commands.add_parser(
+        "status", help="show the queue", description=cmd_mail_status.__doc__
+    )
+    mail_status.set_defaults(func=cmd_mail_status)
     return parser
 
 

@@ -30,6 +30,7 @@ from app.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from app.services import outbox
 from app.web import account as web_account
 from app.web import account_self as web_account_self
 from app.web import admin as web_admin
@@ -55,7 +56,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What is alive now (modules, routes, compiled templates) lives as long as the process:
     # freezing it means full garbage collections walk only what requests leave behind.
     gc.freeze()
+    worker = None
+    settings: Settings = app.state.settings
+    if settings.mail_worker:
+        worker = outbox.Worker(app.state.engine, settings)
+        worker.start()
+        if outbox.mode(settings) == "held":
+            log.warning("SMTP_HOST is not set: mail stays queued until it is")
     yield
+    if worker is not None:
+        worker.stop()
     app.state.engine.dispose()
 
 

@@ -368,3 +368,81 @@ def moderator(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
     assert b.register("mod").status_code == 303
     set_role(db, "mod", "moderator")
     return b
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
+class Mailbox:
+    """A real SMTP server on this machine (aiosmtpd), with Agora's outbox pointed at it.
+
+    `deliver()` runs the outbox once, as the server's worker would, and returns what arrived.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.app = app
+        self.messages: list = []  # type: ignore[type-arg]
+        self.refuse = False
+        mailbox = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+                if mailbox.refuse:
+                    return "451 Try again later"
+                from email import message_from_bytes
+                from email.policy import default
+
+                mailbox.messages.append(message_from_bytes(envelope.content, policy=default))
+                return "250 OK"
+
+        import socket
+
+        # Controller.start() connects to its port to see it is up, so port 0 cannot be used.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        settings = app.state.settings
+        settings.smtp_host, settings.smtp_port, settings.smtp_security = (
+            "127.0.0.1",
+            self.port,
+            "none",
+        )
+
+    def stop(self) -> None:
+        if self.controller._thread is not None:
+            self.controller.stop()
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def deliver(self) -> list:  # type: ignore[type-arg]
+        from app.services import outbox
+
+        before = len(self.messages)
+        outbox.deliver_due(self.app.state.engine, self.app.state.settings)
+        return self.messages[before:]
+
+    def to(self, address: str) -> list:  # type: ignore[type-arg]
+        self.deliver()
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str, path: str) -> str:
+        """The path of the newest link to `path...` in mail to `address` (its text part)."""
+        for message in reversed(self.to(address)):
+            text = message.get_body(("plain",)).get_content()
+            found = re.search(r"(\S+)(" + re.escape(path) + r"\S*)", text)
+            if found:
+                assert found.group(1) == self.app.state.settings.base_url
+                return found.group(2)
+        raise AssertionError(f"no mail to {address} links to {path}")
+
+
+@pytest.fixture
+def mailbox(app: FastAPI) -> Iterator[Mailbox]:
+    box = Mailbox(app)
+    yield box
+    box.stop()

@@ -22,7 +22,7 @@ from app.deps import (
     get_moderator,
 )
 from app.models import MAX_ID, ROLES
-from app.services import ValidationFailed, admin, admin_lists, audit, users
+from app.services import ValidationFailed, admin, admin_lists, audit, outbox, users
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
 from app.templating import flash, render
 from app.web import PageRouter
@@ -76,7 +76,12 @@ def admin_dashboard(request: Request, session: SessionDep, user: ModeratorUser) 
         bar_chart("Sign-ups per day", "sign-up", [(d.day, d.signups) for d in stats.days]),
         bar_chart("Posts per day", "post", [(d.day, d.posts) for d in stats.days]),
     ]
-    return render(request, "admin/dashboard.html", {"stats": stats, "charts": charts})
+    settings = request.app.state.settings
+    mail = {
+        "status": outbox.status(session, settings),
+        "failures": outbox.failures(session),
+    }
+    return render(request, "admin/dashboard.html", {"stats": stats, "charts": charts, "mail": mail})
 
 
 @router.get("/users")
