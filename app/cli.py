@@ -105,6 +105,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     """Create an administrator, or make the existing account with this email one."""
+    from app.models import utcnow
     from app.services import ValidationFailed, admin, audit, users
     from app.services.validation import clean_email, clean_username
 
@@ -124,6 +125,10 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                     f"{email} belongs to the user {existing.username!r}, not {username!r}; "
                     "nothing was changed"
                 )
+            if existing.email_verified_at is None:  # the operator vouches for the address
+                existing.email_verified_at = utcnow()
+                session.add(existing)
+                session.commit()
             promoted = admin.set_role(session=session, actor=None, user=existing, role="admin")
             revived = admin.set_active(session=session, actor=None, user=existing, active=True)
             if not (promoted or revived):
@@ -141,6 +146,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 username=username,
                 email=email,
                 password=password,
+                verified=True,  # the operator typed it at the console
             )
         except ValidationFailed as exc:
             raise CommandError(

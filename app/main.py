@@ -39,6 +39,7 @@ from app.web import auth as web_auth
 from app.web import comments as web_comments
 from app.web import errors, health, trailing_slash_redirect
 from app.web import posts as web_posts
+from app.web import recovery as web_recovery
 from app.web import search as web_search
 from app.web import users as web_users
 
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Pages are not part of the API: only /api routes go in the OpenAPI document.
     app.include_router(health.router)
     app.include_router(web_auth.router, include_in_schema=False)
+    app.include_router(web_recovery.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
     app.include_router(web_comments.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)

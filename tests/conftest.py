@@ -94,6 +94,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret-key-" + "x" * 40,
         instance_dir=tmp_path / "instance",
         bcrypt_rounds=4,
+        # Tests sign up many accounts from one address; the sign-up limit has its own tests.
+        registrations_per_ip_hour=10_000,
     )
 
 

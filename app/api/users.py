@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api import error_responses, operation_id
-from app.deps import ApiUser, SessionDep, SettingsDep, Username
+from app.deps import ApiUser, ClientIP, SessionDep, SettingsDep, Username
 from app.schemas import UserCreate, UserPrivate, UserPublic
-from app.services import users
+from app.services import accounts, users
 
 router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_function=operation_id)
 
@@ -29,15 +29,17 @@ def api_create_user(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
+    ip: ClientIP,
     data: UserCreate,
 ) -> UserPrivate:
     """Sign up. The answer includes the email, since you just sent it; others never see it."""
-    user = users.register(
+    user = accounts.sign_up(
         session=session,
         settings=settings,
         username=data.username,
         email=data.email,
         password=data.password,
+        ip=ip,
     )
     response.headers["Location"] = request.app.url_path_for("api_get_user", username=user.username)
     return UserPrivate.of(user)

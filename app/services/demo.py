@@ -77,7 +77,12 @@ def seed(*, session: Session, settings: Settings) -> DemoResult:
         password = "demo-" + secrets.token_urlsafe(9)
         email = f"{username}@example.com"
         user = users.register(
-            session=session, settings=settings, username=username, email=email, password=password
+            session=session,
+            settings=settings,
+            username=username,
+            email=email,
+            password=password,
+            verified=True,
         )
         admin.set_role(session=session, actor=None, user=user, role=role)
         people[username] = user

@@ -1,11 +1,13 @@
 """Accounts: registration, lookup, credentials."""
 
+from collections.abc import Callable
+
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Comment, Post, User, Vote
+from app.models import Comment, Post, User, Vote, utcnow
 from app.security import dummy_hash, hash_password, verify_password
 from app.services import (
     AlreadyExists,
@@ -94,10 +96,27 @@ def clean_identity(username: str, email: str) -> tuple[dict[str, str], dict[str,
     return clean, errors
 
 
+def may_log_in(user: User | None) -> bool:
+    """The one rule for whether an account may start a session: by password or by a reset."""
+    return user is not None and user.is_active
+
+
 def register(
-    *, session: Session, settings: Settings, username: str, email: str, password: str
+    *,
+    session: Session,
+    settings: Settings,
+    username: str,
+    email: str,
+    password: str,
+    verified: bool = False,
+    welcome: Callable[[User], None] | None = None,
 ) -> User:
-    """Create a user after checking every field; raises ValidationFailed with per-field errors."""
+    """Create a user after checking every field; raises ValidationFailed with per-field errors.
+
+    `verified` accounts (made by an administrator at the console, or demo data) need no
+    confirmation. `welcome` runs in the same transaction, after the insert: the confirmation
+    mail is queued with the account, or neither is kept.
+    """
     clean, errors = clean_identity(username, email)
     try:
         check_password(
@@ -116,9 +135,13 @@ def register(
         username_key=clean["username"].lower(),
         email=clean["email"],
         password_hash=hash_password(password, settings.bcrypt_rounds),
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     try:
+        session.flush()
+        if welcome is not None:
+            welcome(user)
         session.commit()
     except IntegrityError:
         # Two sign-ups raced for the same name between our check and the insert.
@@ -154,7 +177,7 @@ def password_matches(
         return False
     if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
         return False
-    if not user.is_active:
+    if not may_log_in(user):
         return False
     throttle.release(session=session, reservation=reservation)
     return True

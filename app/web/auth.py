@@ -10,7 +10,7 @@ from app.auth import PRESESSION_COOKIE, SESSION_COOKIE
 from app.deps import AuthDep, ClientIP, FormStr, SessionDep, SettingsDep
 from app.models import User
 from app.security import clear_cookie, set_cookie
-from app.services import LoginFailed, Throttled, ValidationFailed, sessions, users
+from app.services import LoginFailed, Throttled, ValidationFailed, accounts, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
@@ -20,7 +20,7 @@ router = PageRouter()
 LOGIN_FAILED = "That email and password do not match an account. Check both and try again."
 
 
-def _log_in(
+def log_in_browser(
     request: Request,
     response: Response,
     *,
@@ -58,13 +58,19 @@ def register(
     session: SessionDep,
     settings: SettingsDep,
     auth: AuthDep,
+    ip: ClientIP,
     username: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
 ) -> Response:
     try:
-        user = users.register(
-            session=session, settings=settings, username=username, email=email, password=password
+        user = accounts.sign_up(
+            session=session,
+            settings=settings,
+            username=username,
+            email=email,
+            password=password,
+            ip=ip,
         )
     except ValidationFailed as exc:
         return render(
@@ -78,7 +84,7 @@ def register(
             status_code=422,
         )
     response = RedirectResponse("/", status_code=303)
-    _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
+    log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")
     return response
 
@@ -123,7 +129,7 @@ def login(
             request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
+    log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome back, {user.username}.")
     return response
 
