@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.models import AccountToken, User, utcnow
 from app.security import hash_password
-from app.services import Forbidden, Throttled, ValidationFailed, mail, sessions, throttle, users
+from app.services import Throttled, ValidationFailed, mail, sessions, throttle, users
 from app.services.validation import check_password
 
 RESET, VERIFY, EMAIL = "reset", "verify", "email"
@@ -292,18 +292,3 @@ def sign_up(
         # Only accounts made count: a typo in the form costs nothing.
         throttle.release(session=session, reservation=reservation)
         raise
-
-
-# --- what an unverified account may do ----------------------------------------------------------
-
-NOT_VERIFIED = (
-    "Confirm your email address first: open the link we sent you (or ask for a new one at the "
-    "top of the page). Until then you can read and keep drafts."
-)
-
-
-def may_act(*, settings: Settings, user: User) -> None:
-    """Raise Forbidden if this site needs a confirmed address to publish, comment or vote and
-    `user` has none yet. The one check, called by the services that publish, comment and vote."""
-    if settings.email_verification == "required" and not user.verified:
-        raise Forbidden(NOT_VERIFIED)

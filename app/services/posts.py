@@ -143,6 +143,8 @@ def _clean(title: str, content: str) -> tuple[str, str]:
 
 def create(*, session: Session, owner: User, title: str, content: str, published: bool) -> Post:
     title, content = _clean(title, content)
+    if published:
+        users.may_act(session, owner)
     assert owner.id is not None
     post = Post(
         title=title,
@@ -162,6 +164,8 @@ def edit(*, session: Session, post: Post, title: str, content: str, published: b
     if published and post.hidden_at is not None:
         raise Conflict(HIDDEN_REPUBLISH)
     title, content = _clean(title, content)
+    if published and not post.published:
+        users.may_act(session, session.get(User, post.owner_id))
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)

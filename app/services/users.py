@@ -101,6 +101,21 @@ def may_log_in(user: User | None) -> bool:
     return user is not None and user.is_active
 
 
+NOT_VERIFIED = (
+    "Confirm your email address first: open the link we sent you, or ask for a new one at the "
+    "top of the page. Until then you can read and keep drafts."
+)
+
+
+def may_act(session: Session, user: User | None) -> None:
+    """Raise Forbidden when the site needs a confirmed address (EMAIL_VERIFICATION=required)
+    to publish, comment or vote, and `user` has none yet: the one check, called by the
+    services that publish (posts), comment (comments) and vote (votes)."""
+    required = session.info.get("email_verification") == "required"
+    if required and user is not None and not user.verified:
+        raise Forbidden(NOT_VERIFIED)
+
+
 def register(
     *,
     session: Session,

@@ -7,10 +7,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from app.models import Comment, CommentVote, Post, User, Vote
+from app.services import users
 
 
 def add(*, session: Session, post: Post, user: User) -> bool:
     """Vote once; False if the vote was already there. The counter moves in the same transaction."""
+    users.may_act(session, user)
     try:
         session.exec(
             insert(Vote).values(
@@ -56,6 +58,7 @@ def count(*, session: Session, post_id: int) -> int:
 
 def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
     """Vote once for a comment; False if the vote was already there."""
+    users.may_act(session, user)
     try:
         session.exec(
             insert(CommentVote).values(
