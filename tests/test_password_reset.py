@@ -99,7 +99,7 @@ def test_a_link_works_once(alice, browser, mailbox):
     open_link(browser, link)
     assert reset(browser).status_code == 303
     again = open_link(browser, link)
-    assert again.status_code == 400 and "invalid or has expired" in again.text
+    assert again.status_code == 404 and "invalid or has expired" in again.text
 
 
 def test_a_link_expires(alice, browser, make_browser, mailbox, monkeypatch, settings):
@@ -107,18 +107,18 @@ def test_a_link_expires(alice, browser, make_browser, mailbox, monkeypatch, sett
     link = mailbox.link("alice@example.com", "/password/reset/")
     later = accounts.utcnow() + timedelta(minutes=settings.reset_token_minutes, seconds=1)
     monkeypatch.setattr(accounts, "utcnow", lambda: later)
-    assert open_link(browser, link).status_code == 400
-    assert reset(browser).status_code == 400
+    assert open_link(browser, link).status_code == 404
+    assert reset(browser).status_code == 404
     assert make_browser().login().status_code == 303  # the old password still works
 
 
 def test_a_wrong_token_opens_nothing(alice, browser):
     page = open_link(browser, "/password/reset/not-a-real-token")
-    assert page.status_code == 400 and "invalid" in page.text
-    assert reset(browser).status_code == 400
+    assert page.status_code == 404 and "invalid" in page.text
+    assert reset(browser).status_code == 404
     # A cookie forged with another key is no better.
     browser.client.cookies.set("agora_reset", "eyJhIjoxfQ.forged.sig")
-    assert browser.get("/password/reset").status_code == 400
+    assert browser.get("/password/reset").status_code == 404
 
 
 def test_a_password_change_kills_outstanding_links(alice, browser, mailbox):
@@ -130,7 +130,7 @@ def test_a_password_change_kills_outstanding_links(alice, browser, mailbox):
         page="/account",
     )
     assert changed.status_code == 303
-    assert open_link(browser, link).status_code == 400
+    assert open_link(browser, link).status_code == 404
 
 
 def test_an_address_change_kills_outstanding_links(alice, browser, mailbox, db):
@@ -140,7 +140,7 @@ def test_an_address_change_kills_outstanding_links(alice, browser, mailbox, db):
     user.email = "alice2@example.com"
     db.add(user)
     db.commit()
-    assert open_link(browser, link).status_code == 400
+    assert open_link(browser, link).status_code == 404
 
 
 def test_the_new_password_follows_the_registration_rules(alice, browser, mailbox):
@@ -158,8 +158,8 @@ def test_a_deactivated_account_is_not_let_in_by_a_reset(alice, browser, mailbox,
     user.is_active = False
     db.add(user)
     db.commit()
-    assert open_link(browser, link).status_code == 400
-    assert reset(browser).status_code == 400
+    assert open_link(browser, link).status_code == 404
+    assert reset(browser).status_code == 404
     before = len(mailbox.deliver())
     forgot(browser)
     assert len(mailbox.deliver()) == before == 0  # and it gets no new link

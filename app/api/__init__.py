@@ -20,7 +20,7 @@ _WHY = {
     404: "No such resource, or one you may not see.",
     409: "The request conflicts with the current state.",
     413: "The request body is too large.",
-    429: "Too many failed logins; wait for Retry-After seconds.",
+    429: "Too many attempts (failed logins, reset requests, sign-ups); wait Retry-After seconds.",
 }
 _HEADERS = {
     401: {

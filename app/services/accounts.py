@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.models import AccountToken, User, utcnow
 from app.security import hash_password
-from app.services import Throttled, ValidationFailed, mail, sessions, throttle, users
+from app.services import AlreadyExists, Throttled, ValidationFailed, mail, sessions, throttle, users
 from app.services.validation import check_password
 
 RESET, VERIFY, EMAIL = "reset", "verify", "email"
@@ -272,9 +272,15 @@ def registration_policy(settings: Settings) -> throttle.Policy:
 
 def sign_up(
     *, session: Session, settings: Settings, username: str, email: str, password: str, ip: str
-) -> User:
+) -> User | None:
     """Register a new account (users.register) and mail it a confirmation link, in one
-    transaction. Counted per IP, REGISTRATIONS_PER_IP_HOUR an hour (raises Throttled)."""
+    transaction. Counted per IP, REGISTRATIONS_PER_IP_HOUR an hour (raises Throttled).
+
+    With EMAIL_VERIFICATION=required the answer never tells whether the address has an
+    account: if it has, nothing is made, its owner is mailed a reset link instead, and this
+    returns None after the same work (a bcrypt hash) a new account costs. With `optional` the
+    new account is logged in at once, so the difference cannot be hidden: AlreadyExists says so.
+    """
     keys = throttle.keys(identifier=None, account_id=None, ip=ip, scope="register")
     reservation = throttle.reserve(
         session=session, settings=settings, keys=keys, policy=registration_policy(settings)
@@ -288,6 +294,20 @@ def sign_up(
             password=password,
             welcome=lambda user: send_verification(session=session, settings=settings, user=user),
         )
+    except AlreadyExists as exc:
+        if settings.email_verification != "required" or "email" not in exc.errors:
+            throttle.release(session=session, reservation=reservation)
+            raise
+        if "username" in exc.errors:  # usernames are public; addresses are not
+            throttle.release(session=session, reservation=reservation)
+            raise AlreadyExists({"username": exc.errors["username"]}) from None
+        hash_password(password, settings.bcrypt_rounds)
+        owner = users.get_by_login(session, email)
+        if users.may_log_in(owner):
+            assert owner is not None
+            send_reset(session=session, settings=settings, user=owner, kind="signup_attempt")
+            session.commit()
+        return None
     except ValidationFailed:
         # Only accounts made count: a typo in the form costs nothing.
         throttle.release(session=session, reservation=reservation)

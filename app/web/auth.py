@@ -83,6 +83,9 @@ def register(
             },
             status_code=422,
         )
+    if settings.email_verification == "required" or user is None:
+        # One answer whether or not the address had an account (accounts.sign_up).
+        return render(request, "auth/check_email.html", {"email": email.strip()})
     response = RedirectResponse("/", status_code=303)
     log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")

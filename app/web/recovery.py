@@ -54,11 +54,12 @@ RESET_COOKIE, VERIFY_COOKIE = "agora_reset", "agora_verify"
 
 
 def _invalid(request: Request, title: str) -> Response:
+    # 404: the link names nothing (any more); the page says how to get a new one.
     return render(
         request,
         "auth/link_invalid.html",
         {"title": title, "message": accounts.INVALID_LINK},
-        status_code=400,
+        status_code=404,
     )
 
 
