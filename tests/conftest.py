@@ -346,9 +346,13 @@ def bob_api(make_api) -> Api:  # type: ignore[no-untyped-def]
 
 
 def set_role(db: Session, username: str, role: str) -> User:
-    """Give a user a role directly in the database (test setup, not the admin pages)."""
+    """Give a user a role directly in the database (test setup, not the admin pages).
+
+    Staff accounts come from `agora create-admin`, which vouches for their address.
+    """
     user = get_user(db, username)
     user.role = role
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
     db.add(user)
     db.commit()
     return user

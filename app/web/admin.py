@@ -189,6 +189,19 @@ def admin_reactivate(
     return _set_active(request, session, user, user_id, active=True)
 
 
+@router.post("/users/{user_id}/reset-link")
+def admin_send_reset_link(
+    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
+) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    admin.send_reset_link(
+        session=session, settings=request.app.state.settings, actor=user, user=target
+    )
+    response = RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    flash(response, request, f"We mailed {target.username} a link to choose a new password.")
+    return response
+
+
 @router.get("/users/{user_id}/delete")
 def admin_delete_user_confirm(
     request: Request, session: SessionDep, user: AdminUser, user_id: UserId
