@@ -12,6 +12,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from app import __version__, schema, templating
+from app.api import accounts as api_accounts
 from app.api import auth as api_auth
 from app.api import comments as api_comments
 from app.api import docs as api_docs
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_search.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
+    app.include_router(api_accounts.router)
     app.include_router(api_posts.router)
     app.include_router(api_votes.router)
     app.include_router(api_comments.router)

@@ -34,6 +34,9 @@ class InvalidLink(ValidationFailed):
     def __init__(self) -> None:
         super().__init__({"token": INVALID_LINK})
 
+    def api_detail(self) -> None:
+        return None  # one message
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
