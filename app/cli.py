@@ -185,6 +185,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     os.environ["MAIL_WORKER"] = "1"  # this server delivers the outbox (each process it starts)
+    if not settings.site_url:
+        # Development links point at the address this server really listens on.
+        options = server_options(settings, args)
+        os.environ["SITE_URL"] = f"http://{options['host']}:{options['port']}"
     if outbox_mode(settings) == "files":
         print(f"Mail is not sent (no SMTP_HOST): each message is written to {settings.mail_dir}/")
     uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **server_options(settings, args))

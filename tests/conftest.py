@@ -379,31 +379,26 @@ def moderator(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
 # --- mail -----------------------------------------------------------------------------------
 
 
-class Mailbox:
-    """A real SMTP server on this machine (aiosmtpd), with Agora's outbox pointed at it.
+class SmtpServer:
+    """A real SMTP server on this machine (aiosmtpd) that keeps what it receives."""
 
-    `deliver()` runs the outbox once, as the server's worker would, and returns what arrived.
-    """
+    def __init__(self) -> None:
+        import socket
+        from email import message_from_bytes
+        from email.policy import default
 
-    def __init__(self, app: FastAPI) -> None:
         from aiosmtpd.controller import Controller
 
-        self.app = app
         self.messages: list = []  # type: ignore[type-arg]
         self.refuse = False
-        mailbox = self
+        server = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-                if mailbox.refuse:
+            async def handle_DATA(self, smtp, session, envelope):  # type: ignore[no-untyped-def]
+                if server.refuse:
                     return "451 Try again later"
-                from email import message_from_bytes
-                from email.policy import default
-
-                mailbox.messages.append(message_from_bytes(envelope.content, policy=default))
+                server.messages.append(message_from_bytes(envelope.content, policy=default))
                 return "250 OK"
-
-        import socket
 
         # Controller.start() connects to its port to see it is up, so port 0 cannot be used.
         with socket.socket() as probe:
@@ -411,12 +406,6 @@ class Mailbox:
             self.port = probe.getsockname()[1]
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
-        settings = app.state.settings
-        settings.smtp_host, settings.smtp_port, settings.smtp_security = (
-            "127.0.0.1",
-            self.port,
-            "none",
-        )
 
     def stop(self) -> None:
         if self.controller._thread is not None:
@@ -424,6 +413,29 @@ class Mailbox:
 
     def start(self) -> None:
         self.controller.start()
+
+
+def link_in(message, path: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """(base, path) of the first link to `path...` in a message's text part."""
+    text = message.get_body(("plain",)).get_content()
+    found = re.search(r"(\S+?)(" + re.escape(path) + r"\S*)", text)
+    assert found, f"no link to {path} in: {text}"
+    return found.group(1), found.group(2)
+
+
+class Mailbox(SmtpServer):
+    """An SmtpServer with Agora's outbox pointed at it: `deliver()` runs the outbox once, as
+    the server's worker would, and returns what arrived."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__()
+        self.app = app
+        settings = app.state.settings
+        settings.smtp_host, settings.smtp_port, settings.smtp_security = (
+            "127.0.0.1",
+            self.port,
+            "none",
+        )
 
     def deliver(self) -> list:  # type: ignore[type-arg]
         from app.services import outbox
@@ -437,13 +449,12 @@ class Mailbox:
         return [m for m in self.messages if m["To"] == address]
 
     def link(self, address: str, path: str) -> str:
-        """The path of the newest link to `path...` in mail to `address` (its text part)."""
+        """The path of the newest link to `path...` in mail to `address`."""
         for message in reversed(self.to(address)):
-            text = message.get_body(("plain",)).get_content()
-            found = re.search(r"(\S+)(" + re.escape(path) + r"\S*)", text)
-            if found:
-                assert found.group(1) == self.app.state.settings.base_url
-                return found.group(2)
+            if path in message.get_body(("plain",)).get_content():
+                base, found = link_in(message, path)
+                assert base == self.app.state.settings.base_url
+                return found
         raise AssertionError(f"no mail to {address} links to {path}")
 
 
