@@ -20,7 +20,11 @@ document.addEventListener("DOMContentLoaded", () => {
       toggle.setAttribute("aria-pressed", String(shown));
       toggle.textContent = shown ? "Hide password" : "Show password";
     });
-    input.after(toggle);
+    // The field and its switch share one row, so an error below stays beside the field.
+    const row = document.createElement("div");
+    row.className = "reveal-row";
+    input.before(row);
+    row.append(input, toggle);
   }
 
   // "Reply" opens the post's comment form under the comment, in place of the reply page.
