@@ -105,6 +105,7 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     """Create an administrator, or make the existing account with this email one."""
+    from app.models import utcnow
     from app.services import ValidationFailed, admin, audit, users
     from app.services.validation import clean_email, clean_username
 
@@ -124,6 +125,10 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                     f"{email} belongs to the user {existing.username!r}, not {username!r}; "
                     "nothing was changed"
                 )
+            if existing.email_verified_at is None:  # the operator vouches for the address
+                existing.email_verified_at = utcnow()
+                session.add(existing)
+                session.commit()
             promoted = admin.set_role(session=session, actor=None, user=existing, role="admin")
             revived = admin.set_active(session=session, actor=None, user=existing, active=True)
             if not (promoted or revived):
@@ -141,6 +146,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 username=username,
                 email=email,
                 password=password,
+                verified=True,  # the operator typed it at the console
             )
         except ValidationFailed as exc:
             raise CommandError(
@@ -185,9 +191,15 @@ def run_banner(settings: Settings, options: dict[str, Any]) -> list[str]:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison
     if ":" in shown:
         shown = f"[{shown}]"
-    return [
+    lines = [
         f"agora: open http://{shown}:{options['port']} in your browser (Ctrl+C stops the server)",
     ]
+    if outbox_mode(settings) == "files":
+        lines.append(
+            f"agora: mail is not sent (no SMTP_HOST): each message is written to "
+            f"{settings.mail_dir}/ as a .eml file"
+        )
+    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -195,7 +207,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
+    os.environ["MAIL_WORKER"] = "1"  # this server delivers the outbox (each process it starts)
     options = server_options(settings, args)
+    if not settings.site_url:
+        # Development links point at the address this server really listens on.
+        os.environ["SITE_URL"] = f"http://{options['host']}:{options['port']}"
     for line in run_banner(settings, options):
         print(line, flush=True)
     uvicorn.run(APP_FACTORY, factory=True, reload=args.reload, **options)
@@ -208,6 +224,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # Set before the settings load so the production checks apply, and inherited by the workers.
     os.environ["ENV"] = "production"
+    os.environ["MAIL_WORKER"] = "1"  # each worker process delivers the outbox
     settings = load_settings()
     uvicorn.run(
         APP_FACTORY,
@@ -251,6 +268,37 @@ def cmd_backup(args: argparse.Namespace) -> int:
         print(f"agora backup: {exc}", file=sys.stderr)
         return 1
     print(f"Backed up {url.database} to {args.path} ({size / 1e6:.1f} MB).")
+    return 0
+
+
+def outbox_mode(settings: Settings) -> str:
+    from app.services import outbox
+
+    return outbox.mode(settings)
+
+
+def cmd_mail_status(args: argparse.Namespace) -> int:
+    """Show the mail queue: how many messages wait, failed for good, or were sent."""
+    from app.services import outbox
+
+    with database() as (session, settings):
+        state = outbox.status(session, settings)
+        failed = outbox.failures(session)
+    where = {
+        "smtp": f"sent through {settings.smtp_host}:{settings.smtp_port_effective}",
+        "files": f"written to {settings.mail_dir}/ (no SMTP_HOST)",
+        "held": "NOT SENT: SMTP_HOST is not set, mail stays queued",
+    }[state.mode]
+    print(f"Mail is {where}.")
+    oldest = (
+        f" (oldest from {state.oldest_queued:%Y-%m-%d %H:%M} UTC)" if state.oldest_queued else ""
+    )
+    print(f"  queued: {state.queued}{oldest}\n  failed: {state.failed}\n  sent:   {state.sent}")
+    for row in failed:
+        print(
+            f"  failed #{row.id} to {row.to_address} ({row.kind}, {row.attempts} tries): "
+            f"{row.last_error}"
+        )
     return 0
 
 
@@ -338,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
         "fill a new site with demo content: an empty database, or one with only "
         "administrators and moderators",
     )
+    mail = commands.add_parser("mail", help="the mail queue", description="The mail queue.")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="COMMAND")
+    mail_status = mail_commands.add_parser(
+        "status", help="show the queue", description=cmd_mail_status.__doc__
+    )
+    mail_status.set_defaults(func=cmd_mail_status)
     return parser
 
 

@@ -7,6 +7,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -95,6 +96,23 @@ class Settings(BaseSettings):
     login_lock_seconds: int = 60
     login_lock_max_seconds: int = 15 * 60
 
+    # Mail. Without SMTP_HOST, development writes each message to instance/mail/ and production
+    # keeps it queued (never logged: a reset link in a log is a key to an account).
+    smtp_host: str = ""
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)  # default: by SMTP_SECURITY
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    mail_from: str = ""  # default: Agora <noreply@the SITE_URL host>
+    # The absolute base of every link Agora puts in mail; never taken from a request's Host.
+    site_url: str = ""
+    email_verification: Literal["optional", "required"] = "optional"
+    verify_token_hours: float = Field(default=48.0, gt=0, le=24 * 30)
+    reset_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    registrations_per_ip_hour: int = Field(default=10, ge=1, le=1_000_000)
+    # Set by `agora run` / `agora serve`: their processes deliver mail (app/services/outbox.py).
+    mail_worker: bool = False
+
     _split = field_validator("allowed_hosts", "trusted_proxies", "cors_origins", mode="before")(
         _split_list
     )
@@ -142,7 +160,39 @@ class Settings(BaseSettings):
                 )
             if self.bcrypt_rounds < 10:
                 raise ConfigError("BCRYPT_ROUNDS must be at least 10 in production.")
+            if not self.site_url:
+                raise ConfigError(
+                    "SITE_URL is not set: links in mail need the site's public address, "
+                    "for example SITE_URL=https://agora.example"
+                )
         return self
+
+    @field_validator("site_url")
+    @classmethod
+    def _check_site_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?", value):
+            raise ValueError("must be an absolute http(s) URL such as https://agora.example")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """SITE_URL, or in development the address `agora run` listens on."""
+        return self.site_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def mail_sender(self) -> str:
+        host = urlsplit(self.base_url).hostname or "localhost"
+        return self.mail_from or f"{self.site_name} <noreply@{host}>"
+
+    @property
+    def smtp_port_effective(self) -> int:
+        return self.smtp_port or {"starttls": 587, "tls": 465, "none": 25}[self.smtp_security]
+
+    @property
+    def mail_dir(self) -> Path:
+        """Where development writes the mail it cannot send (no SMTP_HOST)."""
+        return self.instance_dir / "mail"
 
     @cached_property
     def signing_key(self) -> str:
@@ -181,11 +231,26 @@ def _looks_like_placeholder(key: str) -> bool:
     return key.lower() in PLACEHOLDER_KEYS or any(m in squashed for m in PLACEHOLDER_MARKERS)
 
 
+def private_dir(folder: Path) -> Path:
+    """`folder` (in instance/), created if missing, readable by its owner only."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)  # also when an older release left it readable
+    return folder
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a new file readable by its owner only (mode 0600) in a private folder."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.chmod(path, 0o600)
+
+
 def _instance_secret(instance_dir: Path) -> str:
     """Read the generated development key, creating it (mode 0600) on first use."""
     path = instance_dir / "secret_key"
-    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(instance_dir, 0o700)  # also when an older release left it readable
+    private_dir(instance_dir)
     try:
         key = path.read_text().strip()
         if len(key) >= MIN_SECRET_BYTES:
@@ -193,8 +258,5 @@ def _instance_secret(instance_dir: Path) -> str:
     except FileNotFoundError:
         pass
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    os.chmod(path, 0o600)
+    write_private(path, (key + "\n").encode())
     return key

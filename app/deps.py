@@ -50,6 +50,9 @@ async def get_session(request: Request) -> Session:
     indexed query, on every page. The middleware's `finally` gives the same guarantee.
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
+    # The one site-wide rule a service reads from its session (users.may_act); consoles and
+    # scripts open theirs without it, and act as trusted.
+    session.info["email_verification"] = request.app.state.settings.email_verification
     request.scope[OPEN_SESSIONS].append(session)
     return session
 

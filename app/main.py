@@ -12,6 +12,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.staticfiles import StaticFiles
 
 from app import __version__, schema, templating
+from app.api import accounts as api_accounts
 from app.api import auth as api_auth
 from app.api import comments as api_comments
 from app.api import docs as api_docs
@@ -35,6 +36,7 @@ from app.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
+from app.services import outbox
 from app.web import account as web_account
 from app.web import account_self as web_account_self
 from app.web import admin as web_admin
@@ -45,6 +47,7 @@ from app.web import comments as web_comments
 from app.web import errors, health, trailing_slash_redirect
 from app.web import notifications as web_notifications
 from app.web import posts as web_posts
+from app.web import recovery as web_recovery
 from app.web import search as web_search
 from app.web import tags as web_tags
 from app.web import users as web_users
@@ -63,7 +66,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # What is alive now (modules, routes, compiled templates) lives as long as the process:
     # freezing it means full garbage collections walk only what requests leave behind.
     gc.freeze()
+    worker = None
+    settings: Settings = app.state.settings
+    if settings.mail_worker:
+        worker = outbox.Worker(app.state.engine, settings)
+        worker.start()
+        if outbox.mode(settings) == "held":
+            log.warning("SMTP_HOST is not set: mail stays queued until it is")
     yield
+    if worker is not None:
+        worker.stop()
     app.state.engine.dispose()
 
 
@@ -117,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Pages are not part of the API: only /api routes go in the OpenAPI document.
     app.include_router(health.router)
     app.include_router(web_auth.router, include_in_schema=False)
+    app.include_router(web_recovery.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
     app.include_router(web_comments.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)
@@ -130,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_bookmarks.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
+    app.include_router(api_accounts.router)
     app.include_router(api_posts.router)
     app.include_router(api_votes.router)
     app.include_router(api_comments.router)

@@ -409,6 +409,17 @@ REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:+=/@-]{1,128}")
 request_log = logging.getLogger("agora.request")
 
 
+# Paths that carry a key to an account (links from mail): logged without it.
+_TOKEN_PATHS = ("/password/reset/", "/email/verify/")
+
+
+def loggable_path(path: str) -> str:
+    for prefix in _TOKEN_PATHS:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "[token]"
+    return path
+
+
 class RequestLogMiddleware(HttpMiddleware):
     """One log line per request (method, path, status, duration, request id); echoes the id in
     X-Request-ID so a user's report can be matched to the log."""
@@ -436,7 +447,7 @@ class RequestLogMiddleware(HttpMiddleware):
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "request_id": request_id,

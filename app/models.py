@@ -114,6 +114,7 @@ class Viewer(Roles):
     username: str
     role: str
     is_active: bool
+    verified: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,14 @@ class User(Roles, SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     bio: str = Field(default="", max_length=BIO_MAX, sa_column_kwargs={"server_default": ""})
+    # When the owner proved the address is theirs (app.services.accounts); None until then.
+    email_verified_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+    @property
+    def verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Post(SQLModel, table=True):
@@ -449,6 +458,61 @@ class AuditLog(SQLModel, table=True):
     @property
     def after_values(self) -> dict[str, Any]:
         return json.loads(self.after) if self.after else {}
+
+
+MAIL_STATUSES = ("queued", "sent", "failed")
+
+
+class MailOutbox(SQLModel, table=True):
+    """A message to send, written in the transaction of the action that causes it.
+
+    Delivered by app.services.outbox: claimed with a short lease, sent outside any transaction,
+    then marked. `message_id` and `date` are fixed here, so a retry is the same message. A sent
+    message keeps its headers only: its body (a link that opens an account) is dropped.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    kind: str = Field(max_length=32)  # the template: "verify", "reset", ...
+    to_address: str = Field(max_length=EMAIL_MAX)
+    subject: str = Field(max_length=200)
+    text_body: str = Field(default="")
+    html_body: str = Field(default="")
+    message_id: str = Field(max_length=200)
+    status: str = Field(default="queued", max_length=8)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    lease_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_error: str = Field(default="", max_length=500)
+
+
+class AccountToken(SQLModel, table=True):
+    """A single-use link sent by mail: a password reset or an address to confirm.
+
+    Only a hash of the token is kept. `stamp` fingerprints what the token was issued against
+    (the address, and for a reset the password hash too), so changing either kills it.
+    """
+
+    __tablename__ = "account_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    purpose: str = Field(max_length=8)  # "reset", "verify" or "email" (a new address)
+    email: str = Field(max_length=EMAIL_MAX)  # the address the link was sent to
+    stamp: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
 
 
 class Heartbeat(SQLModel, table=True):

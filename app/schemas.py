@@ -108,6 +108,26 @@ class UserCreate(_Input):
     password: Password
 
 
+LinkToken = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    Field(description="The token at the end of the link in the mail (after the last `/`)."),
+]
+
+
+class PasswordForgot(_Input):
+    email: Email
+
+
+class PasswordReset(_Input):
+    token: LinkToken
+    password: Password
+
+
+class EmailVerify(_Input):
+    token: LinkToken
+
+
 class UserPublic(BaseModel):
     """What anyone may know about an account."""
 

@@ -159,6 +159,7 @@ def seed(
                     "role": "user",
                     "is_active": True,
                     "created_at": now - timedelta(days=400, minutes=i),
+                    "email_verified_at": now - timedelta(days=400, minutes=i),
                 }
 
         for chunk in _chunks(user_rows(), BATCH):

@@ -94,6 +94,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret-key-" + "x" * 40,
         instance_dir=tmp_path / "instance",
         bcrypt_rounds=4,
+        # Tests sign up many accounts from one address; the sign-up limit has its own tests.
+        registrations_per_ip_hour=10_000,
     )
 
 
@@ -344,9 +346,13 @@ def bob_api(make_api) -> Api:  # type: ignore[no-untyped-def]
 
 
 def set_role(db: Session, username: str, role: str) -> User:
-    """Give a user a role directly in the database (test setup, not the admin pages)."""
+    """Give a user a role directly in the database (test setup, not the admin pages).
+
+    Staff accounts come from `agora create-admin`, which vouches for their address.
+    """
     user = get_user(db, username)
     user.role = role
+    user.email_verified_at = user.email_verified_at or datetime.now(UTC)
     db.add(user)
     db.commit()
     return user
@@ -368,3 +374,92 @@ def moderator(make_browser, db) -> Browser:  # type: ignore[no-untyped-def]
     assert b.register("mod").status_code == 303
     set_role(db, "mod", "moderator")
     return b
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
+class SmtpServer:
+    """A real SMTP server on this machine (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        import socket
+        from email import message_from_bytes
+        from email.policy import default
+
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []  # type: ignore[type-arg]
+        self.refuse = False
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp, session, envelope):  # type: ignore[no-untyped-def]
+                if server.refuse:
+                    return "451 Try again later"
+                server.messages.append(message_from_bytes(envelope.content, policy=default))
+                return "250 OK"
+
+        # Controller.start() connects to its port to see it is up, so port 0 cannot be used.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller._thread is not None:
+            self.controller.stop()
+
+    def start(self) -> None:
+        self.controller.start()
+
+
+def link_in(message, path: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """(base, path) of the first link to `path...` in a message's text part."""
+    text = message.get_body(("plain",)).get_content()
+    found = re.search(r"(\S+?)(" + re.escape(path) + r"\S*)", text)
+    assert found, f"no link to {path} in: {text}"
+    return found.group(1), found.group(2)
+
+
+class Mailbox(SmtpServer):
+    """An SmtpServer with Agora's outbox pointed at it: `deliver()` runs the outbox once, as
+    the server's worker would, and returns what arrived."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__()
+        self.app = app
+        settings = app.state.settings
+        settings.smtp_host, settings.smtp_port, settings.smtp_security = (
+            "127.0.0.1",
+            self.port,
+            "none",
+        )
+
+    def deliver(self) -> list:  # type: ignore[type-arg]
+        from app.services import outbox
+
+        before = len(self.messages)
+        outbox.deliver_due(self.app.state.engine, self.app.state.settings)
+        return self.messages[before:]
+
+    def to(self, address: str) -> list:  # type: ignore[type-arg]
+        self.deliver()
+        return [m for m in self.messages if m["To"] == address]
+
+    def link(self, address: str, path: str) -> str:
+        """The path of the newest link to `path...` in mail to `address`."""
+        for message in reversed(self.to(address)):
+            if path in message.get_body(("plain",)).get_content():
+                base, found = link_in(message, path)
+                assert base == self.app.state.settings.base_url
+                return found
+        raise AssertionError(f"no mail to {address} links to {path}")
+
+
+@pytest.fixture
+def mailbox(app: FastAPI) -> Iterator[Mailbox]:
+    box = Mailbox(app)
+    yield box
+    box.stop()

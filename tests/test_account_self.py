@@ -44,13 +44,21 @@ def test_profile_form_shows_current_values(alice):
     assert 'name="current_password" type="password"' in page
 
 
-def test_change_username_and_email(alice, make_browser, db):
+def test_change_username_and_email(alice, make_browser, db, mailbox):
     response = change_profile(alice, "Alicia", "Alicia@Example.org")
     assert response.status_code == 303 and response.headers["location"] == "/account/profile"
     page = alice.get("/account/profile").text
-    assert "Saved: your username is now Alicia and email is now alicia@example.org." in page
+    assert "Saved: your username is now Alicia." in page
+    assert "We sent a link to alicia@example.org: your address changes when you open it." in page
     user = get_user(db, "alicia")
-    assert (user.username, user.email) == ("Alicia", "alicia@example.org")
+    # The address changes only once the new one is confirmed; the old one hears of it.
+    assert (user.username, user.email) == ("Alicia", "alice@example.com")
+    notice = mailbox.to("alice@example.com")[-1]
+    assert notice["Subject"] == "Your email address is being changed"
+    link = mailbox.link("alicia@example.org", "/email/verify/")
+    assert alice.get(link).headers["location"] == "/email/verify"
+    assert alice.submit("/email/verify", page="/email/verify").status_code == 303
+    assert get_user(db, "alicia").email == "alicia@example.org"
     assert alice.get("/users/Alicia").status_code == 200
     assert alice.get("/users/alice").status_code == 404
     assert make_browser().login("alicia@example.org").status_code == 303

@@ -274,3 +274,28 @@ def test_audit_entries_keep_names_from_the_time_of_the_action(admin, alice, db):
     [entry] = audit_entries(db)
     assert entry.target_label == "alice"
     assert get_user(db, "alicia").id == alice_id
+
+
+def test_an_admin_mails_a_reset_link_and_it_is_audited(admin, alice, db, mailbox):
+    from tests.conftest import get_user
+
+    target = get_user(db, "alice")
+    page = admin.get(f"/admin/users/{target.id}").text
+    assert f'action="/admin/users/{target.id}/reset-link"' in page
+    before = target.password_hash
+    sent = admin.submit(f"/admin/users/{target.id}/reset-link", page=f"/admin/users/{target.id}")
+    assert sent.status_code == 303
+    shown = admin.get(f"/admin/users/{target.id}").text
+    assert "We mailed alice a link" in shown and "/password/reset/" not in shown
+    assert "sent a password reset link" in admin.get("/admin/audit").text
+    assert "/password/reset/" in mailbox.link("alice@example.com", "/password/reset/")
+    assert get_user(db, "alice").password_hash == before  # nothing set for them
+
+
+def test_only_admins_send_reset_links(alice, bob, db, mailbox):
+    from tests.conftest import get_user
+
+    target = get_user(db, "alice")
+    refused = bob.submit(f"/admin/users/{target.id}/reset-link")
+    assert refused.status_code == 403
+    assert [m for m in mailbox.deliver() if "Reset" in m["Subject"]] == []

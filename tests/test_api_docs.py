@@ -30,6 +30,7 @@ def test_document_describes_the_api(document):
     assert [tag["name"] for tag in document["tags"]] == [
         "auth",
         "users",
+        "accounts",
         "posts",
         "votes",
         "follows",
@@ -49,6 +50,10 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/users", "post"),
         ("/api/users/me", "get"),
         ("/api/users/{username}", "get"),
+        ("/api/password/forgot", "post"),
+        ("/api/password/reset", "post"),
+        ("/api/email/verify", "post"),
+        ("/api/email/resend", "post"),
         ("/api/posts", "get"),
         ("/api/posts", "post"),
         ("/api/posts/{post_id}", "get"),

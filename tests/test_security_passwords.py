@@ -43,7 +43,12 @@ def test_sec15_production_needs_cost_ten_or_more():
     key = "Vq3lY0cN2bWm7Hk1sTz9aRf4Ue6Pj8Lx"
     with pytest.raises(ConfigError, match="BCRYPT_ROUNDS must be at least 10"):
         Settings(_env_file=None, env="production", secret_key=key, bcrypt_rounds=9)
-    assert Settings(_env_file=None, env="production", secret_key=key).bcrypt_rounds == 12
+    assert (
+        Settings(
+            _env_file=None, env="production", secret_key=key, site_url="https://a.test"
+        ).bcrypt_rounds
+        == 12
+    )
 
 
 def test_sec15_stored_hashes_are_bcrypt_with_their_own_salt(make_browser, db):

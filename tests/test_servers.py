@@ -24,6 +24,7 @@ def production_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "BCRYPT_ROUNDS": "10",  # the production minimum
+        "SITE_URL": "http://agora.test",
         "WEB_CONCURRENCY": "1",
         "LOGIN_MAX_FAILURES_ACCOUNT": "3",
     }

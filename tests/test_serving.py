@@ -26,6 +26,7 @@ def production_env(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "BCRYPT_ROUNDS": "10",
+        "SITE_URL": "http://agora.test",
         "WEB_CONCURRENCY": "1",
     }
 

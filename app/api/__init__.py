@@ -23,7 +23,7 @@ _WHY = {
     409: "The request conflicts with the current state.",
     412: "`If-Match` names a version that is no longer current: read it again.",
     413: "The request body is too large.",
-    429: "Too many failed logins; wait for Retry-After seconds.",
+    429: "Too many attempts (failed logins, reset requests, sign-ups); wait Retry-After seconds.",
 }
 _HEADERS = {
     401: {

@@ -39,6 +39,10 @@ All of it on one page: docs/api.md in the source.
 TAGS = [
     {"name": "auth", "description": "Bearer tokens: get one with your password, revoke it."},
     {"name": "users", "description": "Sign up; your account; public profiles."},
+    {
+        "name": "accounts",
+        "description": "Password reset and email confirmation, with the tokens mailed to you.",
+    },
     {"name": "posts", "description": "Published posts and your drafts: list, search, write."},
     {"name": "votes", "description": "One vote per person per post."},
     {"name": "follows", "description": "Follow people, and read their posts in your feed."},

@@ -1,11 +1,14 @@
 """Accounts: sign up, and read your own or anyone's public profile."""
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from app.api import conditional, error_responses, operation_id
-from app.deps import ApiUser, SessionDep, SettingsDep, Username
-from app.schemas import UserCreate, UserPrivate, UserPublic
-from app.services import changes, users
+from app.deps import ApiUser, ClientIP, SessionDep, SettingsDep, Username
+from app.schemas import Message, UserCreate, UserPrivate, UserPublic
+from app.services import accounts, changes, users
+
+CHECK_EMAIL = "Check your email: open the link we sent to finish signing up, then log in."
 
 router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_function=operation_id)
 
@@ -16,12 +19,24 @@ router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_funct
     summary="Create an account",
     responses={
         201: {
-            "description": "The new account, as its owner sees it.",
+            "description": "With EMAIL_VERIFICATION=optional: the new account, as its owner "
+            "sees it (log in at once).",
             "headers": {
                 "Location": {"description": "The account's URL.", "schema": {"type": "string"}}
             },
         },
-        **error_responses(400, 409, 413, e409="The username or email is already taken."),
+        202: {
+            "model": Message,
+            "description": "With EMAIL_VERIFICATION=required: check your email. The same answer "
+            "whether or not the address already had an account (its owner is told instead).",
+        },
+        **error_responses(
+            400,
+            409,
+            413,
+            429,
+            e409="The username is taken (with `optional`, or the email is).",
+        ),
     },
 )
 def api_create_user(
@@ -29,16 +44,24 @@ def api_create_user(
     response: Response,
     session: SessionDep,
     settings: SettingsDep,
+    ip: ClientIP,
     data: UserCreate,
 ) -> UserPrivate:
-    """Sign up. The answer includes the email, since you just sent it; others never see it."""
-    user = users.register(
+    """Sign up. The answer includes the email, since you just sent it; others never see it.
+
+    With EMAIL_VERIFICATION=required the answer is 202 and the account logs in once its
+    address is confirmed (POST /api/email/verify with the token from the mail).
+    """
+    user = accounts.sign_up(
         session=session,
         settings=settings,
         username=data.username,
         email=data.email,
         password=data.password,
+        ip=ip,
     )
+    if settings.email_verification == "required" or user is None:
+        return JSONResponse({"detail": CHECK_EMAIL}, status_code=202)  # type: ignore[return-value]
     response.headers["Location"] = request.app.url_path_for("api_get_user", username=user.username)
     return UserPrivate.of(user)
 

@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from app.config import Settings
 from app.models import ROLES, Post, User, Vote
 from app.services import (
+    Conflict,
     Forbidden,
     NotFound,
     ValidationFailed,
+    accounts,
     audit,
     changes,
     comment_authors,
@@ -140,6 +143,22 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
         assert user.id is not None
         sessions.end_all_for_user(session=session, user_id=user.id)
     return True
+
+
+def send_reset_link(*, session: Session, settings: Settings, actor: User, user: User) -> None:
+    """Mail `user` a password reset link (audited). The administrator never sees the link,
+    nor sets or sees a password: only the owner of the address can use it."""
+    if not users.may_log_in(user):
+        raise Conflict(f"{user.username} is deactivated: a reset link could not log them in.")
+    accounts.send_reset(session=session, settings=settings, user=user)
+    audit.record(
+        session=session,
+        actor=actor,
+        action="user.reset_link",
+        target=user,
+        after={"sent_to": user.email},
+    )
+    session.commit()
 
 
 def delete_user(*, session: Session, actor: User, user: User) -> dict[str, int]:

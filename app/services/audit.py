@@ -14,6 +14,7 @@ ACTIONS = {
     "user.deactivate": "deactivated user",
     "user.reactivate": "reactivated user",
     "user.delete": "deleted user",
+    "user.reset_link": "sent a password reset link",
     # Kept for entries written before posts had a hidden state (unpublishing was hiding).
     "post.unpublish": "unpublished post",
     "post.hide": "hid post",

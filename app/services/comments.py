@@ -137,6 +137,7 @@ def write(
     """
     if not posts.is_public(post):
         raise Conflict("Comments open once the post is published.")
+    users.may_act(session, author)
     try:
         content = clean_comment(content)
     except ValueError as exc:

@@ -74,7 +74,12 @@ def seed(*, session: Session, settings: Settings, password: str | None = None) -
         secret = password or "demo-" + secrets.token_urlsafe(9)
         email = f"{username}@example.com"
         user = users.register(
-            session=session, settings=settings, username=username, email=email, password=secret
+            session=session,
+            settings=settings,
+            username=username,
+            email=email,
+            password=secret,
+            verified=True,
         )
         if role != "user":
             admin.set_role(session=session, actor=None, user=user, role=role)

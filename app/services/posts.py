@@ -198,6 +198,8 @@ def create(
 ) -> Post:
     title, content, names = _clean(title, content, tags)
     _tags_allowed(session, names, owner, tag_creation)
+    if published:
+        users.may_act(session, owner)
     assert owner.id is not None
     post = Post(
         title=title,
@@ -240,6 +242,8 @@ def edit(
     assert owner is not None
     if tags is not None:
         _tags_allowed(session, names, owner, tag_creation)
+    if published and not post.published:
+        users.may_act(session, owner)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)

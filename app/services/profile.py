@@ -8,7 +8,15 @@ from sqlmodel import Session, col, select
 
 from app.config import Settings
 from app.models import BIO_MAX, Comment, Dismissal, Follow, Post, Tag, TagFollow, User, Vote
-from app.services import ValidationFailed, bookmarks, changes, notifications, tags, users
+from app.services import (
+    ValidationFailed,
+    accounts,
+    bookmarks,
+    changes,
+    notifications,
+    tags,
+    users,
+)
 
 
 def change_identity(
@@ -21,7 +29,12 @@ def change_identity(
     password: str,
     ip: str,
 ) -> list[str]:
-    """Change username and/or email after checking the current password; returns what changed."""
+    """Change the username after checking the current password, and ask for a new email
+    address to be confirmed: returns what changed or, for "email", what awaits confirmation.
+
+    The address itself changes only when the link mailed to it is used (accounts.confirm_email);
+    the old address gets a notice.
+    """
     clean, errors = users.clean_identity(username, email)
     try:
         users.confirm_password(
@@ -42,9 +55,12 @@ def change_identity(
     if not changed:
         return []
     user.username, user.username_key = clean["username"], clean["username"].lower()
-    user.email = clean["email"]
     session.add(user)
     changes.bump(session, changes.SITE, changes.user(user.id))  # the name shows everywhere
+    if "email" in changed:
+        accounts.request_email_change(
+            session=session, settings=settings, user=user, email=clean["email"]
+        )
     try:
         session.commit()
     except IntegrityError:

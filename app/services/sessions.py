@@ -59,6 +59,7 @@ _BY_JTI = HotQuery(
         User.username,
         User.role,
         User.is_active,
+        User.email_verified_at,
     )
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.jti == bindparam("jti"))
@@ -85,7 +86,9 @@ def resolve(
         return None
     if not row.is_active:
         return None
-    viewer = Viewer(row.user_id, row.username, row.role, row.is_active)
+    viewer = Viewer(
+        row.user_id, row.username, row.role, row.is_active, row.email_verified_at is not None
+    )
     return viewer, SessionInfo(row.jti, row.user_id, row.kind, row.last_seen_at, row.expires_at)
 
 

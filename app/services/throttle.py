@@ -46,11 +46,37 @@ class Keys:
     ip: str
 
 
-def keys(*, identifier: str | None, account_id: int | None, ip: str) -> Keys:
+def keys(*, identifier: str | None, account_id: int | None, ip: str, scope: str = "login") -> Keys:
+    """The counters of one attempt. Other actions than logging in (a reset request, a sign-up)
+    count under their own `scope`, so they never lock anyone out of logging in."""
+    prefix = "" if scope == "login" else scope + ":"
     return Keys(
-        identifier=None if identifier is None else "login:" + normalise(identifier),
-        account=None if account_id is None else f"acct:id:{account_id}",
-        ip=_ip_key(ip),
+        identifier=None if identifier is None else f"{scope}:{normalise(identifier)}",
+        account=None if account_id is None else f"{prefix}acct:id:{account_id}",
+        ip=prefix + _ip_key(ip),
+    )
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The limits of one scope: attempts per identifier (and account) and per address within
+    `window`, the refusal's words, and how long a lock lasts."""
+
+    refusal: str
+    per_identifier: int
+    per_ip: int
+    window: timedelta = WINDOW
+    lock_seconds: int = 60
+    lock_max_seconds: int = 15 * 60
+
+
+def login_policy(settings: Settings) -> Policy:
+    return Policy(
+        refusal="Too many failed logins.",
+        per_identifier=settings.login_max_failures_account,
+        per_ip=settings.login_max_failures_ip,
+        lock_seconds=settings.login_lock_seconds,
+        lock_max_seconds=settings.login_lock_max_seconds,
     )
 
 
@@ -95,8 +121,11 @@ class Reservation:
     locked: frozenset[str]
 
 
-def reserve(*, session: Session, settings: Settings, keys: Keys) -> Reservation:
+def reserve(
+    *, session: Session, settings: Settings, keys: Keys, policy: Policy | None = None
+) -> Reservation:
     """Count one attempt before its password is checked; raise Throttled if it may not be made."""
+    policy = policy or login_policy(settings)
     now = utcnow()
     names = sorted(k for k in (keys.identifier, keys.account, keys.ip) if k is not None)
     insert = dialect_insert(engine_of(session))
@@ -128,29 +157,25 @@ def reserve(*, session: Session, settings: Settings, keys: Keys) -> Reservation:
     if refusals:
         session.commit()
         retry = math.ceil(max(refusals))
-        raise Throttled(
-            f"Too many failed logins. For your safety, try again in {_human(retry)}.", retry
-        )
+        raise Throttled(f"{policy.refusal} For your safety, try again in {_human(retry)}.", retry)
     check = wait(keys.account) == 0
     counted = [
-        (keys.identifier, settings.login_max_failures_account),
+        (keys.identifier, policy.per_identifier),
         # A locked account is not charged more: its lock would grow with every probe of it.
-        (keys.account if check else None, settings.login_max_failures_account),
-        (keys.ip, settings.login_max_failures_ip),
+        (keys.account if check else None, policy.per_identifier),
+        (keys.ip, policy.per_ip),
     ]
     locked = set()
     for key, limit in counted:
         if key is None:
             continue
         row = rows[key]
-        if now - row.window_start > WINDOW:
+        if now - row.window_start > policy.window:
             row.failures, row.window_start = 0, now
         row.failures += 1
         over = row.failures - limit
         if over >= 0:
-            seconds = min(
-                settings.login_lock_seconds * 2 ** min(over, 20), settings.login_lock_max_seconds
-            )
+            seconds = min(policy.lock_seconds * 2 ** min(over, 20), policy.lock_max_seconds)
             row.locked_until = now + timedelta(seconds=seconds)
             row.window_start = now
             locked.add(key)

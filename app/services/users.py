@@ -1,5 +1,6 @@
 """Accounts: registration, lookup, credentials."""
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -7,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import Comment, Post, User, Vote
+from app.models import Comment, Post, User, Vote, utcnow
 from app.security import dummy_hash, hash_password, verify_password
 from app.services import (
     AlreadyExists,
@@ -105,10 +106,42 @@ def clean_identity(username: str, email: str) -> tuple[dict[str, str], dict[str,
     return clean, errors
 
 
+def may_log_in(user: User | None) -> bool:
+    """The one rule for whether an account may start a session: by password or by a reset."""
+    return user is not None and user.is_active
+
+
+NOT_VERIFIED = (
+    "Confirm your email address first: open the link we sent you, or ask for a new one at the "
+    "top of the page. Until then you can read and keep drafts."
+)
+
+
+def may_act(session: Session, user: User | None) -> None:
+    """Raise Forbidden when the site needs a confirmed address (EMAIL_VERIFICATION=required)
+    to publish, comment or vote, and `user` has none yet: the one check, called by the
+    services that publish (posts), comment (comments) and vote (votes)."""
+    required = session.info.get("email_verification") == "required"
+    if required and user is not None and not user.verified:
+        raise Forbidden(NOT_VERIFIED)
+
+
 def register(
-    *, session: Session, settings: Settings, username: str, email: str, password: str
+    *,
+    session: Session,
+    settings: Settings,
+    username: str,
+    email: str,
+    password: str,
+    verified: bool = False,
+    welcome: Callable[[User], None] | None = None,
 ) -> User:
-    """Create a user after checking every field; raises ValidationFailed with per-field errors."""
+    """Create a user after checking every field; raises ValidationFailed with per-field errors.
+
+    `verified` accounts (made by an administrator at the console, or demo data) need no
+    confirmation. `welcome` runs in the same transaction, after the insert: the confirmation
+    mail is queued with the account, or neither is kept.
+    """
     clean, errors = clean_identity(username, email)
     try:
         check_password(
@@ -127,9 +160,13 @@ def register(
         username_key=clean["username"].lower(),
         email=clean["email"],
         password_hash=hash_password(password, settings.bcrypt_rounds),
+        email_verified_at=utcnow() if verified else None,
     )
     session.add(user)
     try:
+        session.flush()
+        if welcome is not None:
+            welcome(user)
         session.commit()
     except IntegrityError:
         # Two sign-ups raced for the same name between our check and the insert.
@@ -165,7 +202,7 @@ def password_matches(
         return False
     if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
         return False
-    if not user.is_active:
+    if not may_log_in(user):
         return False
     throttle.release(session=session, reservation=reservation)
     return True

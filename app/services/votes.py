@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.models import Comment, CommentVote, Post, User, Vote
-from app.services import changes, notifications
+from app.services import changes, notifications, users
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,8 @@ class _Kind:
     vote: Any  # the vote table: one row per (user_id, <key>)
     key: str  # its column naming what was voted for
     target: Any  # the table whose vote_count moves
-    scopes: Callable[
-        [Any], tuple[str, ...]
-    ]  # what a vote on a target changes (app.services.changes)
+    # What a vote on a target changes (app.services.changes).
+    scopes: Callable[[Any], tuple[str, ...]]
 
 
 _POST = _Kind(Vote, "post_id", Post, lambda p: (changes.SITE, changes.post(p.id)))
@@ -52,6 +51,7 @@ def _move(session: Session, kind: _Kind, target: Any, by: int) -> None:
 
 
 def _add(session: Session, kind: _Kind, target: Any, user: User) -> bool:
+    users.may_act(session, user)  # EMAIL_VERIFICATION=required: a verified address first
     values = {"user_id": user.id, kind.key: target.id, "created_at": datetime.now(UTC)}
     try:
         session.exec(insert(kind.vote).values(**values))

@@ -90,8 +90,14 @@ def change_profile(
         )
     response = RedirectResponse("/account/profile", status_code=303)
     if changed:
-        words = " and ".join(f"{name} is now {getattr(user, name)}" for name in changed)
-        flash(response, request, f"Saved: your {words}.")
+        words = []
+        if "username" in changed:
+            words.append(f"Saved: your username is now {user.username}.")
+        if "email" in changed:
+            words.append(
+                f"We sent a link to {email.strip().lower()}: your address changes when you open it."
+            )
+        flash(response, request, " ".join(words))
     else:
         flash(response, request, "Nothing to save: that is already your username and email.")
     return response

@@ -22,7 +22,7 @@ from app.deps import (
     get_moderator,
 )
 from app.models import MAX_ID, ROLES
-from app.services import ValidationFailed, admin, admin_lists, audit, users
+from app.services import ValidationFailed, admin, admin_lists, audit, outbox, users
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
 from app.templating import flash, render
 from app.web import PageRouter
@@ -76,7 +76,12 @@ def admin_dashboard(request: Request, session: SessionDep, user: ModeratorUser) 
         bar_chart("Sign-ups per day", "sign-up", [(d.day, d.signups) for d in stats.days]),
         bar_chart("Posts per day", "post", [(d.day, d.posts) for d in stats.days]),
     ]
-    return render(request, "admin/dashboard.html", {"stats": stats, "charts": charts})
+    settings = request.app.state.settings
+    mail = {
+        "status": outbox.status(session, settings),
+        "failures": outbox.failures(session),
+    }
+    return render(request, "admin/dashboard.html", {"stats": stats, "charts": charts, "mail": mail})
 
 
 @router.get("/users")
@@ -182,6 +187,19 @@ def admin_reactivate(
     request: Request, session: SessionDep, user: AdminUser, user_id: UserId
 ) -> Response:
     return _set_active(request, session, user, user_id, active=True)
+
+
+@router.post("/users/{user_id}/reset-link")
+def admin_send_reset_link(
+    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
+) -> Response:
+    target = admin.get_user(session=session, user_id=user_id)
+    admin.send_reset_link(
+        session=session, settings=request.app.state.settings, actor=user, user=target
+    )
+    response = RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    flash(response, request, f"We mailed {target.username} a link to choose a new password.")
+    return response
 
 
 @router.get("/users/{user_id}/delete")

@@ -10,7 +10,7 @@ from app.auth import PRESESSION_COOKIE, SESSION_COOKIE
 from app.deps import AuthDep, ClientIP, FormStr, SessionDep, SettingsDep
 from app.models import User
 from app.security import clear_cookie, set_cookie
-from app.services import LoginFailed, Throttled, ValidationFailed, sessions, users
+from app.services import LoginFailed, Throttled, ValidationFailed, accounts, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
@@ -24,7 +24,7 @@ LOGIN_FAILED = (
 )
 
 
-def _log_in(
+def log_in_browser(
     request: Request,
     response: Response,
     *,
@@ -62,13 +62,19 @@ def register(
     session: SessionDep,
     settings: SettingsDep,
     auth: AuthDep,
+    ip: ClientIP,
     username: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
 ) -> Response:
     try:
-        user = users.register(
-            session=session, settings=settings, username=username, email=email, password=password
+        user = accounts.sign_up(
+            session=session,
+            settings=settings,
+            username=username,
+            email=email,
+            password=password,
+            ip=ip,
         )
     except ValidationFailed as exc:
         return render(
@@ -82,8 +88,11 @@ def register(
             },
             status_code=422,
         )
+    if settings.email_verification == "required" or user is None:
+        # One answer whether or not the address had an account (accounts.sign_up).
+        return render(request, "auth/check_email.html", {"email": email.strip()})
     response = RedirectResponse("/", status_code=303)
-    _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
+    log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")
     return response
 
@@ -128,7 +137,7 @@ def login(
             request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    _log_in(request, response, session=session, settings=settings, auth=auth, user=user)
+    log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
     flash(response, request, f"Welcome back, {user.username}.")
     return response
 

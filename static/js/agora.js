@@ -7,6 +7,28 @@ document.addEventListener("DOMContentLoaded", () => {
   const invalid = document.querySelector("[aria-invalid=true]");
   if (invalid) invalid.focus();
 
+  // A "Show password" switch beside each new-password field: people check what they typed
+  // instead of typing it twice.
+  for (const input of document.querySelectorAll("input[data-reveal]")) {
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "button reveal-password";
+    toggle.textContent = "Show password";
+    toggle.setAttribute("aria-controls", input.id);
+    toggle.setAttribute("aria-pressed", "false");
+    toggle.addEventListener("click", () => {
+      const shown = input.type === "password";
+      input.type = shown ? "text" : "password";
+      toggle.setAttribute("aria-pressed", String(shown));
+      toggle.textContent = shown ? "Hide password" : "Show password";
+    });
+    // The field and its switch share one row, so an error below stays beside the field.
+    const row = document.createElement("div");
+    row.className = "reveal-row";
+    input.before(row);
+    row.append(input, toggle);
+  }
+
   // "Reply" opens the post's comment form under the comment, in place of the reply page.
   const main = document.querySelector("#comments .comment-form");
   document.addEventListener("click", (event) => {
