@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     verify_token_hours: float = Field(default=48.0, gt=0, le=24 * 30)
     reset_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     registrations_per_ip_hour: int = Field(default=10, ge=1, le=1_000_000)
+    # Reports (app/services/reports.py): how many one member may send an hour, and how many
+    # distinct verified members older than NEW_ACCOUNT_HOURS set an item aside for review.
+    reports_per_hour: int = Field(default=10, ge=1, le=1_000_000)
+    reports_to_pend: int = Field(default=5, ge=1, le=1_000_000)
+    new_account_hours: float = Field(default=24.0, ge=0, le=24 * 365)
     # Set by `agora run` / `agora serve`: their processes deliver mail (app/services/outbox.py).
     mail_worker: bool = False
 

@@ -48,6 +48,7 @@ from app.web import errors, health, trailing_slash_redirect
 from app.web import notifications as web_notifications
 from app.web import posts as web_posts
 from app.web import recovery as web_recovery
+from app.web import reports as web_reports
 from app.web import search as web_search
 from app.web import tags as web_tags
 from app.web import users as web_users
@@ -136,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_account_self.router, include_in_schema=False)
     app.include_router(web_admin.router, include_in_schema=False)
     app.include_router(web_admin_posts.router, include_in_schema=False)
+    app.include_router(web_reports.router, include_in_schema=False)
+    app.include_router(web_reports.queue_router, include_in_schema=False)
     app.include_router(web_account.router, include_in_schema=False)
     app.include_router(web_search.router, include_in_schema=False)
     app.include_router(web_notifications.router, include_in_schema=False)

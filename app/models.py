@@ -176,6 +176,11 @@ class Post(SQLModel, table=True):
     # author does, until a moderator restores it. Every feed, index and count reads `published`.
     hidden_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     hidden_reason: str | None = Field(default=None, max_length=REASON_MAX)
+    # Set aside by members' reports (app.services.reports): unpublished while set, as a hidden
+    # post is, so every list follows `published`; a moderator's decision clears it.
+    pending_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     vote_count: int = Field(default=0)
     # Comments that still show their words (not deleted or removed), moved in the same
     # transaction as each comment write (app.services.comments).
@@ -191,14 +196,17 @@ class Post(SQLModel, table=True):
         return status_of(self)
 
 
-POST_STATUSES = ("published", "draft", "hidden")
+POST_STATUSES = ("published", "draft", "hidden", "pending")
 
 
 def status_of(post: Any) -> str:
-    """`published`, `draft` (the author's choice) or `hidden` (a moderator's), for a Post or a
-    row that carries `published` and `hidden_at`."""
+    """`published`, `draft` (the author's choice), `hidden` (a moderator's) or `pending`
+    (awaiting a moderator after reports), for a Post or a row that carries `published`,
+    `hidden_at` and `pending_at`."""
     if post.hidden_at is not None:
         return "hidden"
+    if post.pending_at is not None:
+        return "pending"
     return "published" if post.published else "draft"
 
 
@@ -265,6 +273,11 @@ class Comment(SQLModel, table=True):
     deleted: bool = Field(default=False)
     # Set when a moderator removed it: the author reads why in its place.
     removed_reason: str | None = Field(default=None, max_length=REASON_MAX)
+    # Set aside by members' reports: `deleted` is set with it (its words kept), so it stops
+    # standing everywhere at once; a moderator's dismissal gives it back (app.services.reports).
+    pending_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     vote_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
@@ -286,7 +299,14 @@ class CommentVote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
-NOTIFICATION_KINDS = ("reply_post", "reply_comment", "mention", "follow", "milestone")
+NOTIFICATION_KINDS = (
+    "reply_post",
+    "reply_comment",
+    "mention",
+    "follow",
+    "milestone",
+    "report_resolved",
+)
 
 
 class Mention(SQLModel, table=True):
@@ -367,6 +387,14 @@ class Notification(SQLModel, table=True):
         ),
     )
     milestone: int | None = Field(default=None)  # the vote count reached, for "milestone"
+    # The report whose outcome "report_resolved" tells; no post or comment key, so the news
+    # outlives an item the moderator deleted.
+    report_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=True, index=True
+        ),
+    )
     dedupe_key: str = Field(max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -641,3 +669,80 @@ class Dismissal(SQLModel, table=True):
         )
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+REPORT_ITEMS = ("post", "comment", "user")
+REPORT_REASONS = {
+    "spam": "Spam",
+    "harassment": "Harassment",
+    "off_topic": "Off topic",
+    "illegal": "Illegal",
+    "other": "Something else",
+}
+REPORT_OUTCOMES = ("dismissed", "hidden", "deleted")
+REPORT_NOTE_MAX = 500
+
+
+class Report(SQLModel, table=True):
+    """A member tells the moderators about a post, comment or profile (app.services.reports).
+
+    The item is named by kind and id, not by a key: a resolved report outlives a deleted item,
+    so its reporter can still read the outcome. One open report per reporter and item.
+    """
+
+    __table_args__ = (
+        Index(
+            "uq_report_open",
+            "reporter_id",
+            "item_type",
+            "item_id",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        # The queue: open reports by item, oldest first.
+        Index(
+            "ix_report_queue",
+            "item_type",
+            "item_id",
+            "created_at",
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        # A reporter's reports of the last hour (the throttle).
+        Index("ix_report_reporter", "reporter_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    )
+    item_type: str = Field(max_length=8)  # one of REPORT_ITEMS
+    item_id: int
+    reason: str = Field(max_length=16)  # a key of REPORT_REASONS
+    note: str = Field(default="", max_length=REPORT_NOTE_MAX)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    outcome: str | None = Field(default=None, max_length=16)  # one of REPORT_OUTCOMES
+
+
+MODERATION_ACTIONS = {"hidden": "Hidden", "deleted": "Deleted", "removed": "Removed"}
+
+
+class ModerationEntry(SQLModel, table=True):
+    """One line of the public moderation log (/moderation), written with the moderator's deed.
+
+    Only what may be shown to anyone is stored: the audit log, which holds titles, addresses
+    and the moderator's name, is never read for the public page.
+    """
+
+    __tablename__ = "moderation_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    action: str = Field(max_length=16)  # a key of MODERATION_ACTIONS
+    item_type: str = Field(max_length=8)  # "post", "comment" (later "user")
+    author_name: str = Field(default="", max_length=USERNAME_MAX)  # copied: renames leave it
+    reason: str = Field(default="", max_length=REASON_MAX)

@@ -461,7 +461,9 @@ class Message(BaseModel):
     detail: str = Field(examples=["That post does not exist."])
 
 
-NotificationKind = Literal["reply_post", "reply_comment", "mention", "follow", "milestone"]
+NotificationKind = Literal[
+    "reply_post", "reply_comment", "mention", "follow", "milestone", "report_resolved"
+]
 
 
 class NotificationOut(BaseModel):
@@ -475,6 +477,13 @@ class NotificationOut(BaseModel):
     post_title: str | None = None
     comment_id: int | None = Field(description="The comment it concerns, if any.")
     milestone: int | None = Field(description="The vote count reached (1, 10, 100, ...).")
+    report_item: Literal["post", "comment", "user"] | None = Field(
+        default=None, description="For `report_resolved`: what you reported."
+    )
+    report_outcome: Literal["dismissed", "hidden", "deleted"] | None = Field(
+        default=None,
+        description="For `report_resolved`: what a moderator decided (never who).",
+    )
     url: str = Field(
         description="The page it leads to: the comment's permalink, the post or the profile.",
         examples=["/comments/7"],
@@ -514,3 +523,6 @@ class NotificationSettings(_Input):
     mention: bool = Field(description="Mentions of you (@name) in posts and comments.")
     follow: bool = Field(description="New followers.")
     milestone: bool = Field(description="Your post reaching 1, 10, 100, ... votes.")
+    report_resolved: bool = Field(
+        default=True, description="What moderators decided about your reports."
+    )

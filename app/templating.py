@@ -149,6 +149,7 @@ CARD_FIELDS = (
     "excerpt",
     "published",
     "hidden_at",
+    "pending_at",
     "created_at",
     "vote_count",
     "comment_count",

@@ -31,6 +31,8 @@ def _out(row: Any) -> NotificationOut:
         post_title=row.post_title,
         comment_id=row.comment_id,
         milestone=row.milestone,
+        report_item=row.report_item,
+        report_outcome=row.report_outcome,
         url=inbox.target(row),
         created_at=row.created_at,
         read_at=row.read_at,

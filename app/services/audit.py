@@ -21,6 +21,7 @@ ACTIONS = {
     "post.restore": "restored post",
     "post.delete": "deleted post",
     "comment.remove": "removed comment",
+    "report.resolve": "resolved reports",
     "tag.describe": "described tag",
     "tag.rename": "renamed tag",
     "tag.merge": "merged tag",

@@ -18,6 +18,7 @@ from app.services import (
     audit,
     changes,
     mentions,
+    modlog,
     notifications,
     posts,
     users,
@@ -28,10 +29,12 @@ from app.services.validation import clean_comment
 # sent twice (a double click, a resent form), not two.
 REPEAT_WINDOW = timedelta(seconds=10)
 NOT_FOUND = "That comment does not exist."
+PENDING = "Members reported this comment; it is awaiting a moderator."
 
 
 def shows_words(comment: Comment, author: User | None) -> bool:
-    """Whether a comment still shows its text: not deleted or removed, by an available author."""
+    """Whether a comment still shows its text: not deleted, removed or set aside for review
+    (`pending_at` sets `deleted` with it), by an available author."""
     return not comment.deleted and users.available(author)
 
 
@@ -68,7 +71,7 @@ def get_owned(*, session: Session, comment_id: int, user: User) -> Comment:
     it is someone else's."""
     comment, _ = get_visible(session=session, comment_id=comment_id, viewer=user)
     if comment.deleted:
-        raise NotFound("That comment was deleted.")
+        raise NotFound(PENDING if comment.pending_at else "That comment was deleted.")
     if comment.author_id != user.id:
         raise Forbidden("Only the author can change this comment.")
     return comment
@@ -92,12 +95,12 @@ def get_votable(*, session: Session, comment_id: int, user: User | Viewer) -> Co
     return comment
 
 
-def _move_count(session: Session, post_id: int, by: int) -> int:
+def _move_count(session: Session, post_id: int, by: int, *, public_only: bool = True) -> int:
     """Move the post's comment counter inside the caller's transaction; rows changed (0: a new
     comment's post is not public any more). It is the first write of every comment change, so
     it also makes comment writes on one post take turns (a row lock; SQLite's one writer)."""
     stmt = update(Post).where(col(Post.id) == post_id)
-    if by > 0:
+    if by > 0 and public_only:
         stmt = stmt.where(col(Post.published).is_(True))
     result = session.exec(stmt.values(comment_count=Post.comment_count + by))
     return int(result.rowcount)
@@ -276,6 +279,7 @@ def _drop(session: Session, comment: Comment) -> None:
             parent is None
             or not parent.deleted
             or parent.removed_reason is not None
+            or parent.pending_at is not None  # awaiting a moderator, its words kept
             or _has_replies(session, parent)
         ):
             return
@@ -288,7 +292,8 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
     """A moderator removes someone's comment, with a reason its author reads in its place.
 
     The comment keeps its place in the thread (its text erased, the words kept in the audit
-    log); the removal is audited in the same transaction.
+    log); the removal is audited and publicly logged in the same transaction. A comment set
+    aside for review left the count already.
     """
     if not posts.may_moderate(actor):
         raise Forbidden("Only moderators and administrators remove comments.")
@@ -302,8 +307,14 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
         before=before,
         after={"removed": True, "reason": reason},
     )
-    _move_count(session, comment.post_id, -1)
+    if comment.pending_at is None:
+        _move_count(session, comment.post_id, -1)
     comment.deleted, comment.removed_reason, comment.content = True, reason, ""
+    comment.pending_at = None
+    author = session.get(User, comment.author_id) if comment.author_id is not None else None
+    modlog.record(
+        session=session, action="removed", item_type="comment", author=author, reason=reason
+    )
     session.add(comment)
     _bump(session, comment)
     session.commit()

@@ -62,6 +62,7 @@ LISTING = (
     Post.published,
     Post.hidden_at,
     Post.hidden_reason,
+    Post.pending_at,
     Post.created_at,
     Post.updated_at,
     Post.vote_count,
@@ -79,6 +80,7 @@ CARDS = (
     Post.excerpt,
     Post.published,
     Post.hidden_at,  # only ever set in an author's own lists
+    Post.pending_at,  # the same
     Post.created_at,
     Post.vote_count,
     Post.comment_count,

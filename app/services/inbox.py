@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.db import HotQuery
-from app.models import Comment, Notification, Post, User
+from app.models import Comment, Notification, Post, Report, User
 from app.pagination import PAGE_SIZE, Page, Position, Window, after_post, bounds
 from app.services import NotFound, comments, posts
 from app.services.users import available_as
@@ -54,7 +54,9 @@ _LIST = _shown(
         Notification.milestone,
         col(_actor.username).label("actor"),
         col(Post.title).label("post_title"),
-    )
+        col(Report.item_type).label("report_item"),
+        col(Report.outcome).label("report_outcome"),
+    ).outerjoin(Report, col(Report.id) == Notification.report_id)
 ).order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
 
 # The header's count on every page: the unread part of the recipient's unique index, at most
@@ -119,7 +121,10 @@ def get(*, session: Session, user_id: int, notification_id: int) -> Any:
 
 
 def target(row: Any) -> str:
-    """Where opening a listed notification takes its recipient."""
+    """Where opening a listed notification takes its recipient: a report's outcome, to the
+    public log when the item was taken down (the item itself is gone from view)."""
+    if row.report_outcome is not None:
+        return "/notifications" if row.report_outcome == "dismissed" else "/moderation"
     if row.comment_id is not None:
         return f"/comments/{row.comment_id}"
     if row.post_id is not None:

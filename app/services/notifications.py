@@ -21,6 +21,7 @@ LABELS = {
     "mention": "Mentions of me",
     "follow": "New followers",
     "milestone": "Vote milestones on my posts (1, 10, 100, …)",
+    "report_resolved": "What moderators decided about my reports",
 }
 
 
@@ -46,6 +47,7 @@ def add(
     post_id: int | None = None,
     comment_id: int | None = None,
     milestone: int | None = None,
+    report_id: int | None = None,
 ) -> bool:
     """Tell `recipient_id` of something, in the caller's transaction; False if not written.
 
@@ -60,6 +62,7 @@ def add(
         post_id=post_id,
         comment_id=comment_id,
         milestone=milestone,
+        report_id=report_id,
     )
     return told == 1
 
@@ -73,6 +76,7 @@ def add_many(
     post_id: int | None = None,
     comment_id: int | None = None,
     milestone: int | None = None,
+    report_id: int | None = None,
 ) -> int:
     """`add` for several people told of one thing, in two statements; how many were told."""
     assert kind in KINDS, kind
@@ -87,7 +91,10 @@ def add_many(
     recipients = [user_id for user_id in recipients if user_id not in set(off)]
     if not recipients:
         return 0
-    key = ":".join(str(part or "") for part in (kind, actor_id, post_id, comment_id, milestone))
+    parts: tuple[object, ...] = (kind, actor_id, post_id, comment_id, milestone)
+    if report_id is not None:  # each report's outcome is news of its own
+        parts += (report_id,)
+    key = ":".join(str(part or "") for part in parts)
     now = datetime.now(UTC)
     result = session.exec(
         dialect_insert(engine_of(session))(Notification)
@@ -100,6 +107,7 @@ def add_many(
                     "post_id": post_id,
                     "comment_id": comment_id,
                     "milestone": milestone,
+                    "report_id": report_id,
                     "dedupe_key": key,
                     "created_at": now,
                 }

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import REASON_MAX, Bookmark, Dismissal, Post, User, Viewer, Vote
+from app.models import REASON_MAX, Bookmark, Dismissal, Post, User, Viewer, Vote, status_of
 from app.services import (
     Conflict,
     Forbidden,
@@ -22,6 +22,7 @@ from app.services import (
     audit,
     changes,
     mentions,
+    modlog,
     users,
 )
 from app.services import tags as _tags
@@ -30,7 +31,11 @@ from app.services.validation import clean_content, clean_title
 
 
 def is_public(post: Any) -> bool:
-    """Whether everyone may see `post` (a Post or a row with its columns)."""
+    """Whether everyone may see `post` (a Post or a row with its columns).
+
+    A draft, a hidden post and one set aside for review (`pending_at`, app.services.reports)
+    are all unpublished, so this one column answers for each, in Python and SQL (`PUBLIC`).
+    """
     return bool(post.published)
 
 
@@ -123,9 +128,10 @@ def may_moderate(user: User | Viewer | None) -> bool:
 
 
 def in_moderation_view(post: Any) -> bool:
-    """What moderators see and act on: public posts and the ones a moderator hid. Never a draft:
-    the exception to `visible_to` is the moderation state itself, which moderators made."""
-    return is_public(post) or post.hidden_at is not None
+    """What moderators see and act on: public posts, the ones a moderator hid and the ones set
+    aside for review. Never a draft: the exception to `visible_to` is the moderation state
+    itself, which moderators (or reports) made."""
+    return is_public(post) or post.hidden_at is not None or post.pending_at is not None
 
 
 def get_moderated(*, session: Session, post_id: int, user: User) -> Post:
@@ -237,6 +243,8 @@ def edit(
     `tags` None keeps the post's tags."""
     if published and post.hidden_at is not None:
         raise Conflict(HIDDEN_REPUBLISH)
+    if published and post.pending_at is not None:
+        raise Conflict(PENDING_REPUBLISH)
     title, content, names = _clean(title, content, "" if tags is None else tags)
     owner = session.get(User, post.owner_id)
     assert owner is not None
@@ -257,16 +265,28 @@ def edit(
     return post
 
 
-def remove(*, session: Session, post: Post, actor: User) -> None:
-    """Delete a post; when `actor` removes someone else's post, the audit log says so."""
+def remove(*, session: Session, post: Post, actor: User, reason: str = "") -> None:
+    """Delete a post; when `actor` removes someone else's post, the audit log and the public
+    moderation log say so (with `reason`, if one was given)."""
     if actor.id != post.owner_id:
         before = audit.post_values(post)
         audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
+        modlog.record(
+            session=session,
+            action="deleted",
+            item_type="post",
+            author=session.get(User, post.owner_id),
+            reason=reason,
+        )
     _bump(session, post)
     session.delete(post)
     session.commit()
 
 
+PENDING_REPUBLISH = (
+    "Members reported this post, so it is awaiting a moderator and cannot be published until "
+    "one decides. You can still edit or delete it."
+)
 HIDDEN_REPUBLISH = (
     "A moderator hid this post, so it cannot be published again. You can still edit or delete "
     "it; a moderator may restore it."
@@ -286,21 +306,31 @@ def clean_reason(reason: str) -> str:
 def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
     """A moderator takes someone's public post out of every list, with a reason its author sees.
 
-    False if it was not public (a draft stays its author's business; hidden stays hidden).
+    False if it was neither public nor awaiting a moderator (a draft stays its author's
+    business; hidden stays hidden).
     """
     if not may_moderate(actor):
         raise Forbidden("Only moderators and administrators hide posts.")
     reason = clean_reason(reason)
-    if not is_public(post):
+    if not is_public(post) and post.pending_at is None:
         return False
+    before = status_of(post)
     post.published, post.hidden_at, post.hidden_reason = False, datetime.now(UTC), reason
+    post.pending_at = None
     audit.record(
         session=session,
         actor=actor,
         action="post.hide",
         target=post,
-        before={"status": "published"},
+        before={"status": before},
         after={"status": "hidden", "reason": reason},
+    )
+    modlog.record(
+        session=session,
+        action="hidden",
+        item_type="post",
+        author=session.get(User, post.owner_id),
+        reason=reason,
     )
     session.add(post)
     _bump(session, post)

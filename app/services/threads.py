@@ -41,6 +41,7 @@ THREAD: tuple[Any, ...] = (
     Comment.content,
     Comment.deleted,
     Comment.removed_reason,
+    Comment.pending_at,
     Comment.vote_count,
     Comment.created_at,
     Comment.updated_at,
@@ -188,6 +189,7 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         alive[row.id] = (
             _shows(row)
             or row.removed_reason is not None  # its author reads why, in its place
+            or row.pending_at is not None  # awaiting a moderator, said in its place
             or row.id in cut  # what was not read may show
             or any(alive[c.id] for c in children.get(row.id, ()))
         )

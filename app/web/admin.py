@@ -22,7 +22,7 @@ from app.deps import (
     get_moderator,
 )
 from app.models import MAX_ID, ROLES
-from app.services import ValidationFailed, admin, admin_lists, audit, outbox, users
+from app.services import ValidationFailed, admin, admin_lists, audit, outbox, reports, users
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
 from app.templating import flash, render
 from app.web import PageRouter
@@ -81,7 +81,13 @@ def admin_dashboard(request: Request, session: SessionDep, user: ModeratorUser) 
         "status": outbox.status(session, settings),
         "failures": outbox.failures(session),
     }
-    return render(request, "admin/dashboard.html", {"stats": stats, "charts": charts, "mail": mail})
+    context = {
+        "stats": stats,
+        "charts": charts,
+        "mail": mail,
+        "queue": reports.open_count(session=session),
+    }
+    return render(request, "admin/dashboard.html", context)
 
 
 @router.get("/users")
