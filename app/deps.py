@@ -63,6 +63,7 @@ PostId = Annotated[int, Path(ge=1, le=MAX_ID, description="The post's id.")]
 CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id.")]
 NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="The notification's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
+ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="The report's id.")]
 Username = Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1.")]
 FormStr = Annotated[str, Form(max_length=100_000)]  # a form field; each has its own rules past this

@@ -20,6 +20,7 @@ from app.api import follows as api_follows
 from app.api import known_query_only
 from app.api import notifications as api_notifications
 from app.api import posts as api_posts
+from app.api import reports as api_reports
 from app.api import tags as api_tags
 from app.api import users as api_users
 from app.api import votes as api_votes
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_follows.router)
     app.include_router(api_notifications.router)
     app.include_router(api_tags.router)
+    app.include_router(api_reports.router)
     app.include_router(api_docs.router)
     return app
 

@@ -17,6 +17,7 @@ from app.models import (
     EMAIL_MAX,
     MAX_ID,
     REASON_MAX,
+    REPORT_NOTE_MAX,
     TAG_DESCRIPTION_MAX,
     TAG_MAX,
     TAGS_PER_POST,
@@ -210,9 +211,10 @@ class PostOut(BaseModel):
     title: str
     content: str
     published: bool
-    status: Literal["published", "draft", "hidden"] = Field(
+    status: Literal["published", "draft", "hidden", "pending"] = Field(
         description="`hidden`: a moderator took it down (see `hidden_reason`); only its author "
-        "sees it, and it cannot be published again until a moderator restores it."
+        "sees it, and it cannot be published again until a moderator restores it. `pending`: "
+        "members reported it and it is awaiting a moderator; only its author sees it meanwhile."
     )
     hidden_reason: str | None = Field(
         default=None, description="Why a moderator hid it (only when `status` is `hidden`)."
@@ -526,3 +528,82 @@ class NotificationSettings(_Input):
     report_resolved: bool = Field(
         default=True, description="What moderators decided about your reports."
     )
+
+
+ReportReason = Literal["spam", "harassment", "off_topic", "illegal", "other"]
+ReportItem = Literal["post", "comment", "user"]
+
+
+class ReportCreate(_Input):
+    """Tell the moderators about someone else's post, comment or profile."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"item_type": "post", "item_id": 7, "reason": "spam", "note": ""}]
+        }
+    )
+
+    item_type: ReportItem
+    item_id: int = Field(ge=1, le=MAX_ID, description="The post's, comment's or user's id.")
+    reason: ReportReason
+    note: str = Field(default="", max_length=REPORT_NOTE_MAX, description="Optional context.")
+
+
+class ReportOut(BaseModel):
+    """A report you sent; `outcome` once a moderator decided (never who)."""
+
+    id: int
+    item_type: ReportItem
+    item_id: int
+    reason: ReportReason
+    note: str
+    created_at: datetime
+    resolved_at: datetime | None
+    outcome: Literal["dismissed", "hidden", "deleted"] | None
+
+
+class ReportGroupOut(BaseModel):
+    """An item in the moderation queue with its open reports."""
+
+    report_id: int = Field(description="Pass to `/api/reports/{id}/resolve` to decide.")
+    item_type: ReportItem
+    item_id: int
+    item_status: str = Field(
+        description="`published`, `draft`, `hidden`, `pending` (awaiting a moderator), "
+        "`removed`, `active` (a profile) or `gone`."
+    )
+    author: str | None
+    count: int
+    first_reported_at: datetime
+    reasons: dict[str, int]
+    notes: list[str]
+    actions: list[Literal["dismiss", "hide", "remove", "delete"]]
+
+
+class ReportQueue(BaseModel):
+    """One page of the queue, the longest-waiting item first."""
+
+    items: list[ReportGroupOut]
+    page: int
+    has_next: bool
+
+
+class ReportResolve(_Input):
+    """A moderator's decision on a reported item: it answers every open report on it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"action": "hide", "reason": "Spam links."}]}
+    )
+
+    action: Literal["dismiss", "hide", "remove", "delete"] = Field(
+        description="Posts: dismiss, hide, delete. Comments: dismiss, remove. Profiles: dismiss."
+    )
+    reason: str = Field(
+        default="",
+        max_length=REASON_MAX,
+        description="Needed to hide or remove: the author reads it and the public log shows it.",
+    )
+
+
+class ReportResolved(BaseModel):
+    outcome: Literal["dismissed", "hidden", "deleted"]

@@ -93,6 +93,7 @@ def _posts(f: PostFilter) -> Any:
         col(Post.published),
         col(Post.hidden_at),
         col(Post.hidden_reason),
+        col(Post.pending_at),
         col(Post.vote_count),
         col(Post.created_at),
         col(Post.owner_id),
@@ -100,7 +101,13 @@ def _posts(f: PostFilter) -> Any:
     ).join(User, col(User.id) == col(Post.owner_id))
     # posts.in_moderation_view as SQL: public posts and hidden ones, never a draft (not even
     # its title, nor that it exists).
-    stmt = stmt.where(or_(col(Post.published).is_(True), col(Post.hidden_at).is_not(None)))
+    stmt = stmt.where(
+        or_(
+            col(Post.published).is_(True),
+            col(Post.hidden_at).is_not(None),
+            col(Post.pending_at).is_not(None),
+        )
+    )
     if needle := f.q.strip().lower():
         stmt = stmt.where(
             or_(

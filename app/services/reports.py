@@ -237,7 +237,7 @@ def resolve(*, session: Session, actor: User, report_id: int, action: str, reaso
         raise ValidationFailed(
             {"action": f"For a {item_type}: " + ", ".join(ACTIONS[item_type]) + "."}
         )
-    if action in ("hide", "remove") or reason:
+    if action in ("hide", "remove") or (action == "delete" and reason.strip()):
         reason = posts.clean_reason(reason)
     item = _item(session, item_type, item_id)
     open_reports = session.exec(select(Report).where(*_open(item_type, item_id))).all()

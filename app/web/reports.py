@@ -9,7 +9,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from app import pagination
-from app.deps import CurrentUser, ModeratorUser, PageNo, SessionDep, get_moderator
+from app.deps import CurrentUser, ModeratorUser, PageNo, ReportId, SessionDep, get_moderator
 from app.models import MAX_ID, MODERATION_ACTIONS, REASON_MAX, REPORT_NOTE_MAX, REPORT_REASONS
 from app.services import ValidationFailed, modlog, reports
 from app.templating import flash, render
@@ -131,7 +131,7 @@ def admin_report_resolve(
     request: Request,
     session: SessionDep,
     user: ModeratorUser,
-    report_id: ItemId,
+    report_id: ReportId,
     action: Annotated[Literal["dismiss", "hide", "remove", "delete"], Form()],
     reason: Annotated[str, Form(max_length=REASON_MAX * 2)] = "",
 ) -> Response:
