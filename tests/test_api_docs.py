@@ -38,6 +38,7 @@ def test_document_describes_the_api(document):
         "notifications",
         "tags",
         "bookmarks",
+        "reports",
     ]
     assert all(tag["description"] for tag in document["tags"])
 
@@ -85,6 +86,9 @@ def test_document_lists_every_api_route_and_no_page(document):
         ("/api/bookmarks", "get"),
         ("/api/posts/{post_id}/dismiss", "post"),
         ("/api/posts/{post_id}/dismiss", "delete"),
+        ("/api/reports", "post"),
+        ("/api/reports", "get"),
+        ("/api/reports/{report_id}/resolve", "post"),
     }
 
 

@@ -67,7 +67,7 @@ def test_bad_input_is_a_clear_4xx(alice_api, api):
 
 def test_settings_turn_kinds_off_and_on(alice_api, bob_api):
     settings = alice_api.get("/api/notifications/settings").json()
-    assert settings == dict.fromkeys(settings, True) and len(settings) == 5
+    assert settings == dict.fromkeys(settings, True) and len(settings) == 6
     settings["follow"] = False
     response = alice_api.put("/api/notifications/settings", json=settings)
     assert response.status_code == 200 and response.json()["follow"] is False

@@ -249,7 +249,7 @@ def test_deleting_an_account_deletes_the_notifications_to_and_from_it(alice, bob
 
 def test_a_kind_turned_off_is_not_written_and_the_rest_still_are(alice, bob, post_id, db):
     page = alice.get("/account/notifications").text
-    assert page.count("checked") == 5  # every kind, by default
+    assert page.count("checked") == 6  # every kind, by default
     kinds = {"kinds": ["reply_post", "reply_comment", "mention", "milestone"]}
     response = alice.submit("/account/notifications", kinds, page="/account/notifications")
     assert response.status_code == 303

@@ -398,3 +398,53 @@ def test_the_public_log_is_paginated(make_browser, db, alice, moderator):
     first = make_browser().get("/moderation").text
     assert f"R{ids[-1]}<" in first and f"R{ids[0]}<" not in first
     assert f"R{ids[0]}<" in make_browser().get("/moderation?page=2").text
+
+
+# --- the JSON API -------------------------------------------------------------------------
+
+
+def test_api_report_queue_and_resolve(make_api, db, alice_api, bob_api):
+    post = alice_api.create_post("Spam here", "shop")
+    made = bob_api.post(
+        "/api/reports", json={"item_type": "post", "item_id": post["id"], "reason": "spam"}
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["outcome"] is None
+    again = bob_api.post(
+        "/api/reports", json={"item_type": "post", "item_id": post["id"], "reason": "spam"}
+    )
+    assert again.status_code == 409
+    bad = bob_api.post(
+        "/api/reports", json={"item_type": "post", "item_id": post["id"], "reason": "meh"}
+    )
+    assert bad.status_code == 422
+    own = alice_api.post(
+        "/api/reports", json={"item_type": "post", "item_id": post["id"], "reason": "spam"}
+    )
+    assert own.status_code == 403
+    assert bob_api.get("/api/reports").status_code == 403
+    mod_api = make_api("modder")
+    set_role(db, "modder", "moderator")
+    queue = mod_api.get("/api/reports")
+    assert queue.status_code == 200
+    [group] = queue.json()["items"]
+    assert (group["item_id"], group["count"], group["author"], group["item_status"]) == (
+        post["id"],
+        1,
+        "alice",
+        "published",
+    )
+    assert group["reasons"] == {"spam": 1} and group["actions"] == ["dismiss", "hide", "delete"]
+    url = f"/api/reports/{group['report_id']}/resolve"
+    assert mod_api.post(url, json={"action": "hide"}).status_code == 422  # no reason
+    done = mod_api.post(url, json={"action": "hide", "reason": "Advertising"})
+    assert done.status_code == 200 and done.json() == {"outcome": "hidden"}
+    assert mod_api.post(url, json={"action": "dismiss"}).status_code == 404
+    assert alice_api.get(f"/api/posts/{post['id']}").json()["status"] == "hidden"
+    [news] = bob_api.get("/api/notifications").json()["items"]
+    assert (news["kind"], news["report_outcome"], news["actor"]) == (
+        "report_resolved",
+        "hidden",
+        None,
+    )
+    assert "modder" not in str(news)

@@ -60,6 +60,11 @@ TAGS = [
         "name": "bookmarks",
         "description": "Bookmark posts (only you see them); dismiss posts from your feeds.",
     },
+    {
+        "name": "reports",
+        "description": "Report someone's post, comment or profile; moderators read the queue "
+        "and decide, and each reporter hears the outcome.",
+    },
 ]
 # Redoc styles itself with injected <style> elements and runs its search in a blob: worker; this
 # page alone allows those. Scripts stay 'self' only.
