@@ -79,7 +79,7 @@ def api_list_reports(session: SessionDep, user: ApiUser, page: PageNo = 1) -> Re
     items = [
         ReportGroupOut(
             report_id=g.report_id,
-            item_type=g.item_type,  # type: ignore[arg-type]
+            item_type=g.item_type,
             item_id=g.item_id,
             item_status=_status(g),
             author=g.author.username if g.author is not None else None,
@@ -87,7 +87,7 @@ def api_list_reports(session: SessionDep, user: ApiUser, page: PageNo = 1) -> Re
             first_reported_at=g.first_at,
             reasons=g.reasons,
             notes=g.notes,
-            actions=list(g.actions),  # type: ignore[arg-type]
+            actions=list(g.actions),
         )
         for g in listing.items
     ]

@@ -320,6 +320,27 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
     session.commit()
 
 
+def set_aside(*, session: Session, comment: Comment, at: datetime) -> None:
+    """Members' reports take a standing comment out of view until a moderator decides
+    (app.services.reports): it stops standing (`deleted`, its words kept) and leaves the
+    count, in the caller's transaction."""
+    if not comment.deleted:
+        _move_count(session, comment.post_id, -1)
+        comment.deleted, comment.pending_at = True, at
+        session.add(comment)
+        _bump(session, comment)
+
+
+def give_back(*, session: Session, comment: Comment) -> None:
+    """A moderator found nothing wrong with a comment set aside: it stands and counts again
+    (even while its post is not public, so the count is right when the post returns)."""
+    if comment.pending_at is not None:
+        _move_count(session, comment.post_id, +1, public_only=False)
+        comment.deleted, comment.pending_at = False, None
+        session.add(comment)
+        _bump(session, comment)
+
+
 def count(*, session: Session, post_id: int) -> int:
     """The post's comment counter as the database holds it now."""
     found = session.exec(select(Post.comment_count).where(Post.id == post_id)).first()

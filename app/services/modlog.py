@@ -31,7 +31,7 @@ def record(
 def page(*, session: Session, page: int) -> Page:
     """Page `page` of the log, newest first, as rows of PUBLIC_FIELDS alone."""
     columns = [col(getattr(ModerationEntry, name)) for name in PUBLIC_FIELDS]
-    stmt = select(*columns).order_by(  # type: ignore[call-overload]
+    stmt = select(*columns).order_by(
         col(ModerationEntry.created_at).desc(), col(ModerationEntry.id).desc()
     )
     return paginate(session, stmt, page, PAGE_SIZE)

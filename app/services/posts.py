@@ -338,6 +338,25 @@ def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
     return True
 
 
+def set_aside(*, session: Session, post: Post, at: datetime) -> None:
+    """Members' reports take a public post out of every list until a moderator decides
+    (app.services.reports); in the caller's transaction. Not a decision: neither audited nor
+    in the public log."""
+    if is_public(post):
+        post.published, post.pending_at = False, at
+        session.add(post)
+        _bump(session, post)
+
+
+def give_back(*, session: Session, post: Post) -> None:
+    """A moderator found nothing wrong with a post set aside: public again, in the caller's
+    transaction (the decision's audit entry is the caller's)."""
+    if post.pending_at is not None:
+        post.published, post.pending_at = True, None
+        session.add(post)
+        _bump(session, post)
+
+
 def restore(*, session: Session, post: Post, actor: User) -> bool:
     """A moderator publishes a hidden post again; False if it was not hidden."""
     if not may_moderate(actor):

@@ -32,7 +32,6 @@ from app.services import (
     Throttled,
     ValidationFailed,
     audit,
-    changes,
     comments,
     notifications,
     posts,
@@ -192,36 +191,25 @@ def _maybe_pend(
     )
     if count < settings.reports_to_pend:
         return
-    if isinstance(item, Post) and posts.is_public(item):
-        item.published, item.pending_at = False, now
-        changes.bump(session, changes.SITE, changes.user(item.owner_id), changes.post(item.id))
-    elif isinstance(item, Comment) and not item.deleted:
-        comments._move_count(session, item.post_id, -1)
-        item.deleted, item.pending_at = True, now
-        changes.bump(session, changes.SITE, changes.post(item.post_id), changes.comment(item.id))
-    session.add(item)
-
-
-def _unpend(session: Session, item: Item) -> bool:
-    """Give a set-aside item back to everyone; False if it was not set aside."""
-    if isinstance(item, Post) and item.pending_at is not None:
-        item.published, item.pending_at = True, None
-        changes.bump(session, changes.SITE, changes.user(item.owner_id), changes.post(item.id))
-    elif isinstance(item, Comment) and item.pending_at is not None:
-        comments._move_count(session, item.post_id, +1, public_only=False)
-        item.deleted, item.pending_at = False, None
-        changes.bump(session, changes.SITE, changes.post(item.post_id), changes.comment(item.id))
+    if isinstance(item, Post):
+        posts.set_aside(session=session, post=item, at=now)
     else:
-        return False
-    session.add(item)
-    return True
+        comments.set_aside(session=session, comment=item, at=now)
+
+
+def _unpend(session: Session, item: Item) -> None:
+    if isinstance(item, Post):
+        posts.give_back(session=session, post=item)
+    elif isinstance(item, Comment):
+        comments.give_back(session=session, comment=item)
 
 
 def _item(session: Session, item_type: str, item_id: int) -> Item | None:
-    model: type[Post] | type[Comment] | type[User] = {"post": Post, "comment": Comment}.get(
-        item_type, User
-    )
-    return session.get(model, item_id)
+    if item_type == "post":
+        return session.get(Post, item_id)
+    if item_type == "comment":
+        return session.get(Comment, item_id)
+    return session.get(User, item_id)
 
 
 def resolve(*, session: Session, actor: User, report_id: int, action: str, reason: str = "") -> str:
