@@ -168,7 +168,13 @@ def test_dashboard_counts_and_charts(admin, alice, bob):
     bob.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
     page = admin.get("/admin").text
     stats = dict(re.findall(r"<dt>([^<]+)</dt><dd>(?:<a [^>]+>)?(\d+)", page))
-    assert stats == {"Users": "3", "Published posts": "1", "Drafts": "1", "Votes": "1"}
+    assert stats == {
+        "Users": "3",
+        "Published posts": "1",
+        "Drafts": "1",
+        "Votes": "1",
+        "Reported items awaiting a decision": "0",
+    }
     assert page.count('<svg class="chart-svg"') == 2 and 'role="img"' in page
     # Readable without colour: a caption with the total, numbers on the bars, and a table.
     assert "Sign-ups per day</strong>: 3 in the last 30 days" in page
