@@ -55,6 +55,7 @@ def world(alice_api: Api, bob_api: Api, db: Session) -> dict[str, str]:
         "name": "garden",
         "token": "not-a-token",
         "notification_id": "1",
+        "report_id": "1",
     }
 
 
