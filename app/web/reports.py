@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app import pagination
 from app.deps import CurrentUser, ModeratorUser, PageNo, ReportId, SessionDep, get_moderator
 from app.models import MAX_ID, MODERATION_ACTIONS, REASON_MAX, REPORT_NOTE_MAX, REPORT_REASONS
-from app.services import ValidationFailed, modlog, reports
+from app.services import NotFound, ValidationFailed, modlog, reports
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -54,10 +54,12 @@ def _form(
 def report_form(
     request: Request,
     user: CurrentUser,
-    type: Annotated[ItemType, Query()],
-    id: Annotated[ItemId, Query()],
+    type: Annotated[ItemType | None, Query()] = None,
+    id: Annotated[ItemId | None, Query()] = None,
     next: Annotated[str, Query(max_length=2000)] = "",
 ) -> Response:
+    if type is None or id is None:
+        raise NotFound("Open the report form from the item you want to report.")
     return _form(request, type, id, safe_next(next, "/"))
 
 
