@@ -3,7 +3,7 @@
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -35,7 +35,7 @@ from app.services import (
     votes,
 )
 from app.templating import flash, render
-from app.web import PageRouter, safe_next
+from app.web import PageRouter, safe_next, voting
 
 router = PageRouter()
 
@@ -46,9 +46,9 @@ async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Respon
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     listing = await run_db(engine, feeds.feed, engine=engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/")
-    return render(
-        request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "latest"}
-    )
+    votes_here = await run_db(engine, voting, request, user, listing.items)
+    context = {"items": listing.items, "pager": pager, "tab": "latest", "voting": votes_here}
+    return render(request, "posts/feed.html", context)
 
 
 # A plain `def`: Top sorts a week of posts, too long to hold the event loop (docs/performance.md).
@@ -56,9 +56,9 @@ async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Respon
 def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
     listing = feeds.top(engine=request.app.state.engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/top", by_time=False)
-    return render(
-        request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "top"}
-    )
+    votes_here = voting(request, user, listing.items)
+    context = {"items": listing.items, "pager": pager, "tab": "top", "voting": votes_here}
+    return render(request, "posts/feed.html", context)
 
 
 @router.get("/following")
@@ -76,11 +76,9 @@ async def following_feed(
     engine = request.app.state.engine
     window = await run_db(engine, feeds.following, engine=engine, user=user, after=after)
     pager = pagination.keyset(window, "/following", param="before", first=after is None)
-    return render(
-        request,
-        "posts/feed.html",
-        {"items": window.items, "pager": pager, "tab": "following"},
-    )
+    votes_here = await run_db(engine, voting, request, user, window.items)
+    context = {"items": window.items, "pager": pager, "tab": "following", "voting": votes_here}
+    return render(request, "posts/feed.html", context)
 
 
 def _editor(
@@ -277,8 +275,14 @@ def vote(
     request: Request, session: SessionDep, user: CurrentUser, post: VotablePost, next: FormStr = ""
 ) -> Response:
     voted = votes.toggle(session=session, post=post, user=user)
+    message = "Thanks for your vote." if voted else "Your vote is withdrawn."
+    if "application/json" in request.headers.get("accept", ""):
+        # The page's script votes without a reload (static/js/agora.js): it shows the new state.
+        assert post.id is not None
+        count = votes.count(session=session, post_id=post.id)
+        return JSONResponse({"voted": voted, "votes": count, "message": message})
     response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
-    flash(response, request, "Thanks for your vote." if voted else "Your vote is withdrawn.")
+    flash(response, request, message)
     return response
 
 

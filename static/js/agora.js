@@ -139,3 +139,47 @@ document.addEventListener("DOMContentLoaded", () => {
     event.returnValue = "";
   });
 });
+
+// Voting without a reload: the same form, sent by fetch. The answer gives the count and whether
+// the visitor now votes; anything else (an expired session, a network error) falls back to the
+// plain submit, which shows the page the server decides.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.classList.contains("vote-form")) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  if (button.disabled) return;
+  button.disabled = true;
+  let answer = null;
+  try {
+    const response = await fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (response.ok) answer = await response.json();
+  } catch {
+    answer = null;
+  }
+  button.disabled = false;
+  if (!answer) {
+    form.submit();
+    return;
+  }
+  const label = `${answer.votes} ${answer.votes === 1 ? "vote" : "votes"}`;
+  button.classList.toggle("voted", answer.voted);
+  button.setAttribute("aria-pressed", String(answer.voted));
+  button.setAttribute(
+    "aria-label",
+    `${answer.voted ? "Withdraw your vote" : "Vote for this post"} (${label})`,
+  );
+  button.querySelector(".vote-count").textContent = String(answer.votes);
+  const status = document.querySelector(".flashes");
+  if (status) {
+    const note = document.createElement("p");
+    note.className = "flash flash-success";
+    note.textContent = answer.message;
+    status.replaceChildren(note);
+  }
+});
