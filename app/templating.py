@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache, partial
 from operator import attrgetter
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, Template, pass_environment
@@ -228,6 +229,18 @@ def environment(*, reload: bool) -> Environment:
     return _reloading if reload else env
 
 
+# The query parameters that make a different page; any other is left out of the canonical URL.
+CANONICAL_PARAMS = ("q", "page", "before")
+
+
+def canonical_url(request: Request) -> str:
+    """This page's address for search engines and link previews: SITE_URL, never the Host header."""
+    base = request.app.state.settings.base_url
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in CANONICAL_PARAMS]
+    kept = [(k, v) for k, v in kept if not (k == "page" and v == "1")]
+    return base + quote(request.url.path) + (f"?{urlencode(kept)}" if kept else "")
+
+
 def render(
     request: Request,
     name: str,
@@ -239,6 +252,8 @@ def render(
     context = {
         "request": request,
         "site_name": request.app.state.settings.site_name,
+        "site_url": request.app.state.settings.base_url,
+        "canonical": canonical_url(request),
         # Who is looking (an app.models.Viewer, or None): read once here, not per use.
         "viewer": _auth(request).user,
         "unread": _auth(request).unread,
