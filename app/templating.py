@@ -235,7 +235,7 @@ CANONICAL_PARAMS = ("q", "page", "before")
 
 def canonical_url(request: Request) -> str:
     """This page's address for search engines and link previews: SITE_URL, never the Host header."""
-    base = request.app.state.settings.base_url
+    base: str = request.app.state.settings.base_url
     kept = [(k, v) for k, v in request.query_params.multi_items() if k in CANONICAL_PARAMS]
     kept = [(k, v) for k, v in kept if not (k == "page" and v == "1")]
     return base + quote(request.url.path) + (f"?{urlencode(kept)}" if kept else "")
