@@ -183,3 +183,28 @@ document.addEventListener("submit", async (event) => {
     status.replaceChildren(note);
   }
 });
+
+// The header's theme switch: pressed means dark. The choice is kept in localStorage and put on
+// <html data-theme> (static/js/theme.js reads it back before the next page paints); until the
+// visitor chooses, the switch follows the system setting.
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.querySelector(".theme-toggle");
+  if (!toggle) return;
+  const root = document.documentElement;
+  const system = window.matchMedia("(prefers-color-scheme: dark)");
+  const current = () => root.dataset.theme || (system.matches ? "dark" : "light");
+  const show = () => toggle.setAttribute("aria-pressed", String(current() === "dark"));
+  toggle.hidden = false;
+  show();
+  system.addEventListener("change", show);
+  toggle.addEventListener("click", () => {
+    const next = current() === "dark" ? "light" : "dark";
+    root.dataset.theme = next;
+    try {
+      localStorage.setItem("agora-theme", next);
+    } catch {
+      // Not stored (private mode): the choice lasts for this page.
+    }
+    show();
+  });
+});
