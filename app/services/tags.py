@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, insert, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -199,6 +200,20 @@ def listing(*, session: Session, page: int = 1) -> Page:
     limits = bounds(page)
     rows = session.exec(stmt.limit(limits["limit"]).offset(limits["offset"])).all()
     return Page.of([Listed(*row) for row in rows], page)
+
+
+def most_used(*, engine: Engine, limit: int = 8) -> list[Listed]:
+    """The `limit` tags on the most public posts: a count over every tag use, so callers cache
+    it (app.services.sidebar)."""
+    uses = _public_uses()
+    stmt = (
+        select(Tag.name, Tag.description, uses.c.posts)
+        .join(uses, uses.c.tag_id == Tag.id)
+        .order_by(uses.c.posts.desc(), col(Tag.name))
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [Listed(*row) for row in connection.execute(stmt).all()]
 
 
 def suggestions(*, session: Session) -> list[str]:

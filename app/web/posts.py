@@ -30,6 +30,7 @@ from app.services import (
     feeds,
     mentions,
     posts,
+    sidebar,
     tags,
     threads,
     votes,
@@ -48,6 +49,7 @@ async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Respon
     pager = pagination.numbered(listing, "/")
     votes_here = await run_db(engine, voting, request, user, listing.items)
     context = {"items": listing.items, "pager": pager, "tab": "latest", "voting": votes_here}
+    context["side"] = await run_db(engine, sidebar.side, engine=engine)
     return render(request, "posts/feed.html", context)
 
 
@@ -58,6 +60,7 @@ def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response
     pager = pagination.numbered(listing, "/top", by_time=False)
     votes_here = voting(request, user, listing.items)
     context = {"items": listing.items, "pager": pager, "tab": "top", "voting": votes_here}
+    context["side"] = sidebar.side(engine=request.app.state.engine)
     return render(request, "posts/feed.html", context)
 
 
@@ -78,6 +81,7 @@ async def following_feed(
     pager = pagination.keyset(window, "/following", param="before", first=after is None)
     votes_here = await run_db(engine, voting, request, user, window.items)
     context = {"items": window.items, "pager": pager, "tab": "following", "voting": votes_here}
+    context["side"] = await run_db(engine, sidebar.side, engine=engine)
     return render(request, "posts/feed.html", context)
 
 
