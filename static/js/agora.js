@@ -184,20 +184,19 @@ document.addEventListener("submit", async (event) => {
   }
 });
 
-// The header's theme switch: pressed means dark. The choice is kept in localStorage and put on
+// The theme switch (in the header; on phones in the footer): pressed means dark. The choice is kept in localStorage and put on
 // <html data-theme> (static/js/theme.js reads it back before the next page paints); until the
 // visitor chooses, the switch follows the system setting.
 document.addEventListener("DOMContentLoaded", () => {
-  const toggle = document.querySelector(".theme-toggle");
-  if (!toggle) return;
+  const toggles = [...document.querySelectorAll(".theme-toggle")];
+  if (!toggles.length) return;
   const root = document.documentElement;
   const system = window.matchMedia("(prefers-color-scheme: dark)");
   const current = () => root.dataset.theme || (system.matches ? "dark" : "light");
-  const show = () => toggle.setAttribute("aria-pressed", String(current() === "dark"));
-  toggle.hidden = false;
-  show();
-  system.addEventListener("change", show);
-  toggle.addEventListener("click", () => {
+  const show = () => {
+    for (const toggle of toggles) toggle.setAttribute("aria-pressed", String(current() === "dark"));
+  };
+  const choose = () => {
     const next = current() === "dark" ? "light" : "dark";
     root.dataset.theme = next;
     try {
@@ -206,5 +205,11 @@ document.addEventListener("DOMContentLoaded", () => {
       // Not stored (private mode): the choice lasts for this page.
     }
     show();
-  });
+  };
+  for (const toggle of toggles) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", choose);
+  }
+  show();
+  system.addEventListener("change", show);
 });

@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.flows import NewContext
+from tests.e2e.flows import NewContext, new_person, register
 
 
 def background(page: Page) -> str:
@@ -50,3 +50,16 @@ def test_journey16_without_javascript_there_is_no_dead_switch(new_context: NewCo
     page: Page = new_context(java_script_enabled=False).new_page()
     page.goto("/")
     expect(page.get_by_role("button", name="Dark theme")).to_have_count(0)
+
+
+def test_journey16_on_a_phone_the_switch_is_in_the_footer(new_context: NewContext) -> None:
+    page: Page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    register(page, new_person("phonetheme"))  # the signed-in header is the fuller one
+    switch = page.get_by_role("button", name="Dark theme")
+    expect(switch).to_have_count(1)
+    expect(page.locator(".site-footer").get_by_role("button", name="Dark theme")).to_be_visible()
+    header = page.locator(".site-header .bar")
+    overflow = header.evaluate("(bar) => bar.scrollWidth - bar.clientWidth")
+    assert overflow <= 0, f"the header is {overflow}px too wide"
+    switch.click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
