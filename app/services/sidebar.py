@@ -1,6 +1,7 @@
-"""The feed's side column: the most used tags and the most followed people, shared by everyone.
+"""The feed's side column: the tags of the newest posts and the most followed people, the same
+for everyone.
 
-Both are counts over whole tables, far too dear for every feed view, so they are kept per
+Both are counts over many rows, far too dear for every feed view, so they are kept per
 database for `TTL` seconds; after that one read of the SITE change counter (app.services.changes)
 says whether anything changed, and only then are they counted again. A feed view within the TTL
 runs no statement for them at all. Why and what it costs: docs/performance.md, "The side column".
@@ -60,6 +61,13 @@ def _people(engine: Engine) -> list[Any]:
     )
     with engine.connect() as connection:
         return list(connection.execute(stmt).all())
+
+
+def kept(*, engine: Engine, now: float | None = None) -> Side | None:
+    """The side column if it was checked less than TTL seconds ago (no statement), else None."""
+    now = time.monotonic() if now is None else now
+    found = _kept.get(engine)
+    return found.side if found is not None and now < found.until else None
 
 
 def side(*, engine: Engine, now: float | None = None) -> Side:

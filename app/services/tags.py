@@ -202,14 +202,24 @@ def listing(*, session: Session, page: int = 1) -> Page:
     return Page.of([Listed(*row) for row in rows], page)
 
 
-def most_used(*, engine: Engine, limit: int = 8) -> list[Listed]:
-    """The `limit` tags on the most public posts: a count over every tag use, so callers cache
-    it (app.services.sidebar)."""
-    uses = _public_uses()
+def most_used(*, engine: Engine, limit: int = 8, among: int = 1_000) -> list[Listed]:
+    """The `limit` tags on the most of the newest `among` public posts: what people write about
+    now, at a cost bounded like `suggestions` (counting every tag use grows with the site)."""
+    recent = (
+        select(Post.id)
+        .join(User, col(User.id) == Post.owner_id)
+        .where(*PUBLIC_POST)
+        .order_by(col(Post.created_at).desc(), col(Post.id).desc())
+        .limit(among)
+        .subquery("recent")
+    )
+    posts = func.count().label("posts")
     stmt = (
-        select(Tag.name, Tag.description, uses.c.posts)
-        .join(uses, uses.c.tag_id == Tag.id)
-        .order_by(uses.c.posts.desc(), col(Tag.name))
+        select(Tag.name, Tag.description, posts)
+        .join(PostTag, col(PostTag.tag_id) == Tag.id)
+        .join(recent, recent.c.id == PostTag.post_id)
+        .group_by(col(Tag.id), col(Tag.name), col(Tag.description))
+        .order_by(posts.desc(), col(Tag.name))
         .limit(limit)
     )
     with engine.connect() as connection:

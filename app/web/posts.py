@@ -41,6 +41,14 @@ from app.web import PageRouter, safe_next, voting
 router = PageRouter()
 
 
+async def _side(engine: Any) -> sidebar.Side:
+    """The feed's side column: kept, inline; counted again (a rare, dearer read) in a thread."""
+    kept = sidebar.kept(engine=engine)
+    if kept is not None:
+        return kept
+    return await run_in_threadpool(sidebar.side, engine=engine)
+
+
 # The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
 @router.get("/")
 async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
@@ -49,7 +57,7 @@ async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Respon
     pager = pagination.numbered(listing, "/")
     votes_here = await run_db(engine, voting, request, user, listing.items)
     context = {"items": listing.items, "pager": pager, "tab": "latest", "voting": votes_here}
-    context["side"] = await run_db(engine, sidebar.side, engine=engine)
+    context["side"] = await _side(engine)
     return render(request, "posts/feed.html", context)
 
 
@@ -81,7 +89,7 @@ async def following_feed(
     pager = pagination.keyset(window, "/following", param="before", first=after is None)
     votes_here = await run_db(engine, voting, request, user, window.items)
     context = {"items": window.items, "pager": pager, "tab": "following", "voting": votes_here}
-    context["side"] = await run_db(engine, sidebar.side, engine=engine)
+    context["side"] = await _side(engine)
     return render(request, "posts/feed.html", context)
 
 
