@@ -44,7 +44,7 @@ from app.web import admin_posts as web_admin_posts
 from app.web import auth as web_auth
 from app.web import bookmarks as web_bookmarks
 from app.web import comments as web_comments
-from app.web import errors, health, trailing_slash_redirect
+from app.web import errors, health, shared, trailing_slash_redirect
 from app.web import notifications as web_notifications
 from app.web import posts as web_posts
 from app.web import recovery as web_recovery
@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.templates = templating.environment(reload=settings.env == "development")
     app.state.engine = make_engine(settings)
+    # Off while templates reload from disk (development): an edit shows at the next view.
+    app.state.shared_pages = shared.SharedPages() if settings.env != "development" else None
 
     # Each add wraps the ones before: the headers wrap the body checks, so even a 413 or a 400
     # for a bad Host has them, and the size cap applies before the NUL and form encoding checks

@@ -13,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
 
 from app.models import Follow, Post, User, Vote
 from app.rendering import shorten
 from app.security import hash_password
+from app.services import changes
 
 SEED_PASSWORD = "benchmark password"  # noqa: S105 - documented, for throwaway data
 BATCH = 5_000
@@ -225,4 +227,7 @@ def seed(
             conn.execute(insert(Follow), chunk)
         progress(f"{follows} follows")
 
+    with Session(engine) as session:  # what every public page shows has changed
+        changes.bump(session, changes.SITE)
+        session.commit()
     return SeedReport(users, posts, votes, time.perf_counter() - started, follows)

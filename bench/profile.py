@@ -75,7 +75,12 @@ async def cpu_ms(app: App, path: str, n: int, cookie: str = "") -> float:
 
 def make_agora(db: str) -> tuple[App, str, int]:
     """The production app on `db`, a logged-in cookie for its first user, and a post id."""
-    os.environ.update(DATABASE_URL=f"sqlite:///{db}", SECRET_KEY=SECRET, ENV="production")
+    os.environ.update(
+        DATABASE_URL=f"sqlite:///{db}",
+        SECRET_KEY=SECRET,
+        ENV="production",
+        SITE_URL="http://127.0.0.1",
+    )
     from app.config import load_settings
     from app.logs import log_config
     from app.main import create_app

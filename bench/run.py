@@ -114,6 +114,7 @@ def agora_env(db: Path, **extra: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{db}",
         "SECRET_KEY": SECRET,
         "ENV": "production",
+        "SITE_URL": "http://127.0.0.1",  # production refuses to start without one
         "BCRYPT_ROUNDS": "12",
         **extra,
     }

@@ -60,6 +60,7 @@ def statements_for(app, client, url: str) -> int:  # type: ignore[no-untyped-def
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_feed_statement_count_does_not_grow(app, alice, make_browser, logged_in):
+    app.state.shared_pages = None  # the render path; shared pages: tests/test_shared_pages.py
     client = alice if logged_in else make_browser()
     post_id = post_id_from(alice.create_post("First", "x"))
     small = {
@@ -95,6 +96,7 @@ def test_feed_statement_count_does_not_grow(app, alice, make_browser, logged_in)
 
 @pytest.mark.parametrize("logged_in", [False, True])
 def test_feeds_search_and_profiles_cost_the_same_at_any_size(app, alice, make_browser, logged_in):
+    app.state.shared_pages = None  # the render path; shared pages: tests/test_shared_pages.py
     client = alice if logged_in else make_browser()
     urls = ["/top", "/top?page=2", "/search?q=agora", "/search?q=agora+forum&page=2"]
     urls += ["/users/alice", "/users/alice/followers", "/users/alice/following"]
@@ -136,6 +138,7 @@ def older_cursor(client) -> str:  # type: ignore[no-untyped-def]
 def test_a_post_page_costs_the_same_with_one_comment_or_a_long_thread(
     app, alice, bob, make_browser, logged_in
 ):
+    app.state.shared_pages = None  # the render path; shared pages: tests/test_shared_pages.py
     from tests.test_comments import comment_on
 
     client = alice if logged_in else make_browser()

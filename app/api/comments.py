@@ -106,6 +106,7 @@ def api_list_comments(
 @router.get("/comments", summary="Search comments", responses=error_responses(401))
 def api_search_comments(
     request: Request,
+    response: Response,
     search: Annotated[
         str,
         Query(
@@ -139,6 +140,7 @@ def api_search_comments(
     if next_cursor:
         query = {"search": search, "limit": limit, "cursor": next_cursor}
         next_url = f"{request.url.path}?" + urlencode(query)
+    link_pages(response, next=next_url)
     return CommentHitPage(
         items=[CommentHit.from_row(row) for row in window.items],
         next_cursor=next_cursor,

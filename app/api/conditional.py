@@ -39,7 +39,11 @@ CHANGED = (
 def etag(session: Session, *scopes: str, key: str, viewer_id: int | None = None) -> str:
     """The validator of the answer `key` (a resource kind, or a listing's URL) for
     `viewer_id`, from the counters of `scopes`."""
-    counters = changes.read(session, changes.EPOCH, *scopes)
+    return tag_for(key, viewer_id, scopes, changes.read(session, changes.EPOCH, *scopes))
+
+
+def tag_for(key: object, viewer_id: int | None, scopes: object, counters: object) -> str:
+    """`etag` from counters already read (pages read them without an ORM session)."""
     seed = repr((__version__, key, viewer_id, scopes, counters)).encode()
     return '"' + hashlib.blake2b(seed, digest_size=12).hexdigest() + '"'
 
@@ -64,15 +68,20 @@ def _names(header: str) -> list[str]:
     return [part.strip() for part in header.split(",") if part.strip()]
 
 
+def fresh(request: Request, tag: str) -> bool:
+    """Whether the client's `If-None-Match` already names `tag` (compared weakly:
+    W/"x" names the same version as "x")."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    names = {name.removeprefix("W/") for name in _names(header)}
+    return "*" in names or tag in names
+
+
 def answer(request: Request, response: Response, tag: str) -> None:
     """Send `tag` as the ETag; NotModified if the client's `If-None-Match` already has it."""
     response.headers["ETag"] = tag
-    header = request.headers.get("if-none-match")
-    if header is None:
-        return
-    # If-None-Match compares weakly: W/"x" names the same version as "x".
-    names = {name.removeprefix("W/") for name in _names(header)}
-    if "*" in names or tag in names:
+    if fresh(request, tag):
         raise NotModified(tag)
 
 

@@ -3,9 +3,9 @@
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
-from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
+from app.api import Limit, error_responses, invalid_query, link_pages, operation_id, read_cursor
 from app.deps import ApiUser, SessionDep
 from app.pagination import Position, encode_cursor
 from app.schemas import (
@@ -40,6 +40,7 @@ def _out(row: Any) -> NotificationOut:
 @router.get("", summary="List your notifications", responses=error_responses(401))
 def api_list_notifications(
     request: Request,
+    response: Response,
     session: SessionDep,
     user: ApiUser,
     limit: Limit = 20,
@@ -66,6 +67,7 @@ def api_list_notifications(
         query = {"limit": limit, "unread_only": "true" if unread_only else None}
         query["cursor"] = next_cursor
         next_url = f"{request.url.path}?" + urlencode({k: v for k, v in query.items() if v})
+    link_pages(response, next=next_url)
     return NotificationPage(
         items=[_out(row) for row in window.items], next_cursor=next_cursor, next=next_url
     )

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.api import Limit, error_responses, invalid_query, operation_id, read_cursor
+from app.api import Limit, error_responses, invalid_query, link_pages, operation_id, read_cursor
 from app.db import engine_of
 from app.deps import ApiUser, ApiVisiblePost, OptionalApiUser, PageNo, SessionDep
 from app.models import Tag
@@ -45,11 +45,12 @@ def _position(cursor: str | None) -> Position | None:
     return after
 
 
-def _page(request: Request, window: Window, limit: int) -> PostPage:
+def _page(request: Request, response: Response, window: Window, limit: int) -> PostPage:
     next_cursor = encode_cursor(window.next) if window.next is not None else None
     next_url = None
     if next_cursor:
         next_url = f"{request.url.path}?" + urlencode({"limit": limit, "cursor": next_cursor})
+    link_pages(response, next=next_url)
     return PostPage(
         items=[PostOut.from_row(row) for row in window.items],
         next_cursor=next_cursor,
@@ -58,15 +59,19 @@ def _page(request: Request, window: Window, limit: int) -> PostPage:
 
 
 @router.get("/tags", tags=TAGS, summary="List tags")
-def api_list_tags(request: Request, session: SessionDep, page: PageNo = 1) -> TagPage:
+def api_list_tags(
+    request: Request, response: Response, session: SessionDep, page: PageNo = 1
+) -> TagPage:
     """Tags on public posts, most used first, with how many public posts carry each."""
     listing = tags.listing(session=session, page=page)
+    next_url = f"{request.url.path}?page={page + 1}" if listing.has_next else None
+    link_pages(response, next=next_url)
     return TagPage(
         items=[
             TagOut(name=item.name, description=item.description, post_count=item.posts)
             for item in listing.items
         ],
-        next=f"{request.url.path}?page={page + 1}" if listing.has_next else None,
+        next=next_url,
     )
 
 
@@ -79,6 +84,7 @@ def api_list_tags(request: Request, session: SessionDep, page: PageNo = 1) -> Ta
 )
 def api_tag_posts(
     request: Request,
+    response: Response,
     session: SessionDep,
     viewer: OptionalApiUser,
     tag: TagName,
@@ -98,7 +104,7 @@ def api_tag_posts(
     window = feeds.tagged(
         engine=engine, tag_id=found.id, viewer=viewer, limit=limit, after=_position(cursor)
     )
-    return _page(request, window, limit)
+    return _page(request, response, window, limit)
 
 
 def _tag(session: SessionDep, name: str) -> Tag:
@@ -170,13 +176,18 @@ def api_unbookmark(session: SessionDep, user: ApiUser, post: ApiVisiblePost) -> 
     "/bookmarks", tags=["bookmarks"], summary="Your bookmarks", responses=error_responses(401)
 )
 def api_bookmarks(
-    request: Request, session: SessionDep, user: ApiUser, limit: Limit = 20, cursor: Cursor = None
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    user: ApiUser,
+    limit: Limit = 20,
+    cursor: Cursor = None,
 ) -> PostPage:
     """The posts you bookmarked that you may still see, the latest bookmark first."""
     window = bookmarks.listing(
         engine=engine_of(session), user=user, limit=limit, after=_position(cursor)
     )
-    return _page(request, window, limit)
+    return _page(request, response, window, limit)
 
 
 @router.post(

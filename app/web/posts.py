@@ -1,5 +1,7 @@
 """The feeds and everything done to a post: write, preview, read, edit, delete, vote."""
 
+import time
+from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
@@ -22,7 +24,7 @@ from app.deps import (
     VisiblePost,
     VotablePost,
 )
-from app.models import Post
+from app.models import Post, Viewer
 from app.services import (
     ValidationFailed,
     bookmarks,
@@ -36,7 +38,7 @@ from app.services import (
     votes,
 )
 from app.templating import flash, render
-from app.web import PageRouter, safe_next, voting
+from app.web import PageRouter, safe_next, shared, voting
 
 router = PageRouter()
 
@@ -52,6 +54,12 @@ async def _side(engine: Any) -> sidebar.Side:
 # The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
 @router.get("/")
 async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
+    if shared.shareable(request, user):  # every anonymous visitor sees the same page
+        return await shared.answer(request, lambda: _latest(request, user, page))
+    return await _latest(request, user, page)
+
+
+async def _latest(request: Request, user: Viewer | None, page: int) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     listing = await run_db(engine, feeds.feed, engine=engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/")
@@ -61,9 +69,24 @@ async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Respon
     return render(request, "posts/feed.html", context)
 
 
-# A plain `def`: Top sorts a week of posts, too long to hold the event loop (docs/performance.md).
+# Top sorts a week of posts, too long to hold the event loop: in the thread pool
+# (docs/performance.md).
+TOP_REFRESH_MINUTES = 5
+
+
 @router.get("/top")
-def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
+async def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
+    def top() -> Awaitable[Response]:
+        return run_in_threadpool(_top, request, user, page)
+
+    if shared.shareable(request, user):
+        # Top's week slides on: shared pages start again every TOP_REFRESH_MINUTES.
+        window = int(time.time() // (TOP_REFRESH_MINUTES * 60))
+        return await shared.answer(request, top, window=window)
+    return await top()
+
+
+def _top(request: Request, user: Viewer | None, page: int) -> Response:
     listing = feeds.top(engine=request.app.state.engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/top", by_time=False)
     votes_here = voting(request, user, listing.items)
@@ -172,6 +195,14 @@ async def show_post(
     post_id: PostId,
     page: PageNo = 1,
     sort: CommentSort = "oldest",
+) -> Response:
+    if shared.shareable(request, user):
+        return await shared.answer(request, lambda: _post(request, user, post_id, page, sort))
+    return await _post(request, user, post_id, page, sort)
+
+
+async def _post(
+    request: Request, user: Viewer | None, post_id: int, page: int, sort: str
 ) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     post = await run_db(engine, posts.get_page, engine=engine, post_id=post_id, viewer=user)
