@@ -139,6 +139,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int)
     options = parser.parse_args()
     os.environ["ENV"] = "production"
+    os.environ.setdefault("SITE_URL", "http://127.0.0.1")  # production requires one
     settings = Settings()
     uvicorn.run(
         "tests.servers:create_test_app",

@@ -15,6 +15,7 @@ def test_the_example_client_runs_end_to_end(database_url: str, tmp_path: Path) -
         "SECRET_KEY": secrets.token_urlsafe(48),
         "BCRYPT_ROUNDS": "10",  # the production minimum
         "WEB_CONCURRENCY": "1",
+        "SITE_URL": "http://127.0.0.1",  # production requires one
     }
     with running(ServerConfig(env, tmp_path / "server.log")) as (server,):
         done = subprocess.run(

@@ -197,10 +197,21 @@ def test_sec30_headers_on_every_response(responses):
         assert response.headers.get("content-security-policy") == PINNED_CSP, name
 
 
+# The pages every anonymous visitor shares (app/web/shared.py) may be kept and revalidated:
+# they hold nobody's data, and `Vary: Cookie` keeps a logged-in view from ever matching them.
+SHARED = {"head"}
+
+
 def test_sec08_no_store_on_every_dynamic_response(responses):
     for name, response in responses.items():
-        if not name.startswith("static"):
+        if name.startswith("static"):
+            continue
+        if name in SHARED:
+            assert response.headers.get("cache-control") == "no-cache", name
+            assert response.headers.get("vary") == "Cookie" and response.headers["etag"], name
+        else:
             assert response.headers.get("cache-control") == "no-store", name
+    assert "etag" not in responses["page"].headers, "a logged-in page is never shared"
 
 
 def test_sec31_hsts_only_over_https(responses, make_browser):
