@@ -86,7 +86,8 @@ def test_hole_11_the_author_sees_the_count_but_cannot_vote(alice, bob, db):
 
 
 FEED_FORM = re.compile(
-    r'<form method="post" action="/posts/(\d+)/vote" class="vote-form">(.*?)</form>', re.S
+    r'<form method="post" action="/posts/(\d+)/vote" class="vote-form" data-vote-post>(.*?)</form>',
+    re.S,
 )
 
 

@@ -140,33 +140,37 @@ document.addEventListener("DOMContentLoaded", () => {
   });
 });
 
-// Voting without a reload: the same form, sent by fetch. The answer gives the count and whether
-// the visitor now votes; anything else (an expired session, a network error) falls back to the
-// plain submit, which shows the page the server decides.
+// Voting for a post without a reload: the same form, sent by fetch. The answer gives the count and
+// whether the visitor now votes. A refusal or a network error falls back to the plain submit,
+// which shows the page the server decides; an answer that is a page is shown as it is.
 document.addEventListener("submit", async (event) => {
   const form = event.target;
-  if (!(form instanceof HTMLFormElement) || !form.classList.contains("vote-form")) return;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-vote-post")) return;
   event.preventDefault();
   const button = form.querySelector("button");
   if (button.disabled) return;
   button.disabled = true;
-  let answer = null;
+  let response = null;
   try {
-    const response = await fetch(form.action, {
+    response = await fetch(form.action, {
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
-    if (response.ok) answer = await response.json();
   } catch {
-    answer = null;
+    response = null;
   }
   button.disabled = false;
-  if (!answer) {
+  if (!response || !response.ok) {
     form.submit();
     return;
   }
+  if (!(response.headers.get("content-type") || "").includes("json")) {
+    window.location.assign(response.url);
+    return;
+  }
+  const answer = await response.json();
   const label = `${answer.votes} ${answer.votes === 1 ? "vote" : "votes"}`;
   button.classList.toggle("voted", answer.voted);
   button.setAttribute("aria-pressed", String(answer.voted));
