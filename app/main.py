@@ -51,6 +51,7 @@ from app.web import posts as web_posts
 from app.web import recovery as web_recovery
 from app.web import reports as web_reports
 from app.web import search as web_search
+from app.web import seo as web_seo
 from app.web import tags as web_tags
 from app.web import users as web_users
 
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Pages are not part of the API: only /api routes go in the OpenAPI document.
     app.include_router(health.router)
+    app.include_router(web_seo.router)
     app.include_router(web_auth.router, include_in_schema=False)
     app.include_router(web_recovery.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)

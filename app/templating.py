@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache, partial
 from operator import attrgetter
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, Template, pass_environment
@@ -127,20 +128,29 @@ def timetag(value: date | None) -> Markup:
 
 
 @pass_environment
-def post_cards(environment: Environment, posts: Iterable[Any]) -> Markup:
+def post_cards(
+    environment: Environment, posts: Iterable[Any], slot: Callable[[Any], str] | None = None
+) -> Markup:
     """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
     A card is a pure function of its row: id, title, excerpt, state, date, votes, comment
     count, author, tags.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key
     and a new card; nothing is ever served stale. Why: docs/performance.md, "Cards rendered
-    once per row".
+    once per row". What differs per viewer (the vote box) is not in the cache: `slot(row)`
+    renders it in place of the card's plain score.
     """
     # Development: templates may change under us, so no cache.
     card = partial(_render_card, environment) if environment.auto_reload else _cached_card
     # The key is what the card shows and nothing more (a row may carry a whole post's content),
     # as a plain tuple: comparing SQLAlchemy rows runs Python code, comparing tuples does not.
-    return Markup("\n".join([card(_card_values(post)) for post in posts]))  # noqa: S704
+    posts = list(posts)
+    parts = [card(_card_values(post)) for post in posts]
+    if slot is None:
+        return Markup("\n".join(["".join(part) for part in parts]))  # noqa: S704
+    # Every piece is Markup: cached card HTML, and the slot's output of an autoescaping macro.
+    cards = zip(parts, posts, strict=True)
+    return Markup("\n".join([f"{head}{slot(post)}{tail}" for (head, _, tail), post in cards]))  # noqa: S704
 
 
 CARD_FIELDS = (
@@ -159,12 +169,18 @@ CARD_FIELDS = (
 _card_values = attrgetter(*CARD_FIELDS)
 
 
-def _render_card(environment: Environment, values: tuple[Any, ...]) -> Markup:
+# Marks, in posts/_card.html, the score a page may replace with its viewer's vote box.
+SLOT = "<!--slot-->"
+
+
+def _render_card(environment: Environment, values: tuple[Any, ...]) -> tuple[str, str, str]:
+    """A card as (before the score, the plain score, after it)."""
     post = dict(zip(CARD_FIELDS, values, strict=True))
     module = environment.get_template("posts/_card.html").module
     # A template's macros are attributes jinja2 makes at run time; its types cannot name them.
     card: Callable[[dict[str, Any]], Markup] = module.card  # type: ignore[attr-defined]
-    return card(post)
+    head, score, tail = str(card(post)).split(SLOT)
+    return head, score, tail
 
 
 # ~1 kB a card: a few MB for the cards of every page people are reading.
@@ -214,6 +230,18 @@ def environment(*, reload: bool) -> Environment:
     return _reloading if reload else env
 
 
+# The query parameters that make a different page; any other is left out of the canonical URL.
+CANONICAL_PARAMS = ("q", "page", "before")
+
+
+def canonical_url(request: Request) -> str:
+    """This page's address for search engines and link previews: SITE_URL, never the Host header."""
+    base: str = request.app.state.settings.base_url
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in CANONICAL_PARAMS]
+    kept = [(k, v) for k, v in kept if not (k == "page" and v == "1")]
+    return base + quote(request.url.path) + (f"?{urlencode(kept)}" if kept else "")
+
+
 def render(
     request: Request,
     name: str,
@@ -225,6 +253,8 @@ def render(
     context = {
         "request": request,
         "site_name": request.app.state.settings.site_name,
+        "site_url": request.app.state.settings.base_url,
+        "canonical": canonical_url(request),
         # Who is looking (an app.models.Viewer, or None): read once here, not per use.
         "viewer": _auth(request).user,
         "unread": _auth(request).unread,

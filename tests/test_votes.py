@@ -1,5 +1,6 @@
 """Voting: a toggle, one vote per user per post, counted right."""
 
+import re
 import threading
 
 from sqlmodel import func, select
@@ -82,3 +83,76 @@ def test_hole_11_the_author_sees_the_count_but_cannot_vote(alice, bob, db):
     assert response.status_code == 403
     assert "You cannot vote for your own post." in response.text
     assert get_post(db, post_id).vote_count == 1
+
+
+FEED_FORM = re.compile(
+    r'<form method="post" action="/posts/(\d+)/vote" class="vote-form" data-vote-post>(.*?)</form>',
+    re.S,
+)
+
+
+def test_signed_in_people_vote_from_the_feed_and_come_back_to_the_card(alice, bob, db):
+    first = post_id_from(alice.create_post("First", "one"))
+    for n in range(21):  # a second page, so "back" keeps the page as well as the card
+        alice.create_post(f"More {n}", "x")
+    html = bob.get("/?page=2").text
+    forms = dict(FEED_FORM.findall(html))
+    assert str(first) in forms
+    assert f'name="next" value="/?page=2#post-{first}"' in forms[str(first)]
+    assert f'id="post-{first}"' in html
+    # One form token for the whole page, the same in every card.
+    assert len(set(re.findall(r'name="csrf_token" value="([0-9a-f]+)"', html))) == 1
+    response = bob.submit(f"/posts/{first}/vote", {"next": f"/?page=2#post-{first}"}, page="/")
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/?page=2#post-{first}"
+    assert get_post(db, first).vote_count == 1
+    after = dict(FEED_FORM.findall(bob.get("/?page=2").text))[str(first)]
+    assert 'aria-pressed="true"' in after and "Withdraw your vote (1 vote)" in after
+    # The author sees the count in the feed, with no form to vote for their own post.
+    own = alice.get("/?page=2").text
+    assert f'action="/posts/{first}/vote"' not in own
+    assert "1 vote (you cannot vote for your own post)" in own
+
+
+def test_a_script_votes_from_the_feed_without_a_reload(alice, bob, db):
+    post_id = post_id_from(alice.create_post("Script", "vote"))
+    token = bob.token("/")
+    headers = {"Accept": "application/json"}
+    answer = bob.client.post(
+        f"/posts/{post_id}/vote", data={"csrf_token": token, "next": "/"}, headers=headers
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {"voted": True, "votes": 1, "message": "Thanks for your vote."}
+    assert "no-store" in answer.headers["cache-control"]
+    again = bob.client.post(f"/posts/{post_id}/vote", data={"csrf_token": token}, headers=headers)
+    assert again.json() == {"voted": False, "votes": 0, "message": "Your vote is withdrawn."}
+    assert get_post(db, post_id).vote_count == 0
+    # Still a form post: without its token the script's request changes nothing.
+    forged = bob.client.post(f"/posts/{post_id}/vote", data={}, headers=headers)
+    assert forged.status_code == 403 and get_post(db, post_id).vote_count == 0
+
+
+def test_visitors_get_a_login_link_in_the_feed_and_no_cookie(alice, make_browser):
+    post_id = post_id_from(alice.create_post("Anyone", "can read"))
+    visitor = make_browser()
+    for url in ("/", "/top", "/?page=1"):
+        response = visitor.get(url)
+        assert "set-cookie" not in response.headers, url
+        assert "vote-form" not in response.text and "csrf_token" not in response.text
+    html = visitor.get("/?page=1").text
+    assert f'href="/login?next=/%3Fpage%3D1%23post-{post_id}"' in html
+    assert "Log in to vote (0 votes)" in html
+    login = visitor.get(f"/login?next=/%3Fpage%3D1%23post-{post_id}")
+    assert f'value="/?page=1#post-{post_id}"' in login.text
+
+
+def test_feed_cards_stay_shared_by_every_viewer(alice, bob, make_browser):
+    from app.templating import _cached_card
+
+    alice.create_post("Shared", "card")
+    bob.get("/")
+    before = _cached_card.cache_info()
+    alice.get("/")
+    make_browser().get("/")
+    after = _cached_card.cache_info()
+    assert after.currsize == before.currsize and after.hits == before.hits + 2

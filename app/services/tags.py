@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, func, insert, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -199,6 +200,30 @@ def listing(*, session: Session, page: int = 1) -> Page:
     limits = bounds(page)
     rows = session.exec(stmt.limit(limits["limit"]).offset(limits["offset"])).all()
     return Page.of([Listed(*row) for row in rows], page)
+
+
+def most_used(*, engine: Engine, limit: int = 8, among: int = 1_000) -> list[Listed]:
+    """The `limit` tags on the most of the newest `among` public posts: what people write about
+    now, at a cost bounded like `suggestions` (counting every tag use grows with the site)."""
+    recent = (
+        select(Post.id)
+        .join(User, col(User.id) == Post.owner_id)
+        .where(*PUBLIC_POST)
+        .order_by(col(Post.created_at).desc(), col(Post.id).desc())
+        .limit(among)
+        .subquery("recent")
+    )
+    posts = func.count().label("posts")
+    stmt = (
+        select(Tag.name, Tag.description, posts)
+        .join(PostTag, col(PostTag.tag_id) == Tag.id)
+        .join(recent, recent.c.id == PostTag.post_id)
+        .group_by(col(Tag.id), col(Tag.name), col(Tag.description))
+        .order_by(posts.desc(), col(Tag.name))
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [Listed(*row) for row in connection.execute(stmt).all()]
 
 
 def suggestions(*, session: Session) -> list[str]:

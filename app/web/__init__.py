@@ -1,17 +1,22 @@
 """HTML pages, one router per area."""
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, params
 from fastapi.routing import iter_route_contexts
+from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from app.deps import CsrfProtected, get_auth
 from app.middleware import SAFE_METHODS
+from app.models import User, Viewer
+from app.services import votes
+from app.templating import csrf_token
 
 Visitor = Depends(get_auth)  # csrf_protect depends on it too
 
@@ -60,6 +65,27 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return target
+
+
+@dataclass(frozen=True, slots=True)
+class Voting:
+    """What a list of cards needs to show its viewer's vote boxes (_macros.html post_list)."""
+
+    viewer: User | Viewer | None
+    voted: frozenset[int]  # the page's posts this viewer votes for
+    token: str | None  # the page's one form token (none for visitors: no pre-session cookie)
+    here: str  # the page, query included: a vote comes back to it
+
+
+def voting(request: Request, viewer: User | Viewer | None, posts: Iterable[Any]) -> Voting:
+    """The vote boxes of a page of cards: for the signed-in, one read of their votes."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if viewer is None:
+        return Voting(None, frozenset(), None, here)
+    engine = request.app.state.engine
+    assert viewer.id is not None
+    voted = votes.voted_among(engine=engine, user_id=viewer.id, post_ids=[p.id for p in posts])
+    return Voting(viewer, voted, csrf_token(request), here)
 
 
 async def trailing_slash_redirect(scope: Scope, receive: Receive, send: Send) -> None:

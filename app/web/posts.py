@@ -5,7 +5,7 @@ from collections.abc import Awaitable
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -32,14 +32,23 @@ from app.services import (
     feeds,
     mentions,
     posts,
+    sidebar,
     tags,
     threads,
     votes,
 )
 from app.templating import flash, render
-from app.web import PageRouter, safe_next, shared
+from app.web import PageRouter, safe_next, shared, voting
 
 router = PageRouter()
+
+
+async def _side(engine: Any) -> sidebar.Side:
+    """The feed's side column: kept, inline; counted again (a rare, dearer read) in a thread."""
+    kept = sidebar.kept(engine=engine)
+    if kept is not None:
+        return kept
+    return await run_in_threadpool(sidebar.side, engine=engine)
 
 
 # The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
@@ -54,9 +63,10 @@ async def _latest(request: Request, user: Viewer | None, page: int) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     listing = await run_db(engine, feeds.feed, engine=engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/")
-    return render(
-        request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "latest"}
-    )
+    votes_here = await run_db(engine, voting, request, user, listing.items)
+    context = {"items": listing.items, "pager": pager, "tab": "latest", "voting": votes_here}
+    context["side"] = await _side(engine)
+    return render(request, "posts/feed.html", context)
 
 
 # Top sorts a week of posts, too long to hold the event loop: in the thread pool
@@ -79,9 +89,10 @@ async def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Re
 def _top(request: Request, user: Viewer | None, page: int) -> Response:
     listing = feeds.top(engine=request.app.state.engine, page=page, viewer=user)
     pager = pagination.numbered(listing, "/top", by_time=False)
-    return render(
-        request, "posts/feed.html", {"items": listing.items, "pager": pager, "tab": "top"}
-    )
+    votes_here = voting(request, user, listing.items)
+    context = {"items": listing.items, "pager": pager, "tab": "top", "voting": votes_here}
+    context["side"] = sidebar.side(engine=request.app.state.engine)
+    return render(request, "posts/feed.html", context)
 
 
 @router.get("/following")
@@ -99,11 +110,10 @@ async def following_feed(
     engine = request.app.state.engine
     window = await run_db(engine, feeds.following, engine=engine, user=user, after=after)
     pager = pagination.keyset(window, "/following", param="before", first=after is None)
-    return render(
-        request,
-        "posts/feed.html",
-        {"items": window.items, "pager": pager, "tab": "following"},
-    )
+    votes_here = await run_db(engine, voting, request, user, window.items)
+    context = {"items": window.items, "pager": pager, "tab": "following", "voting": votes_here}
+    context["side"] = await _side(engine)
+    return render(request, "posts/feed.html", context)
 
 
 def _editor(
@@ -308,8 +318,14 @@ def vote(
     request: Request, session: SessionDep, user: CurrentUser, post: VotablePost, next: FormStr = ""
 ) -> Response:
     voted = votes.toggle(session=session, post=post, user=user)
+    message = "Thanks for your vote." if voted else "Your vote is withdrawn."
+    if "application/json" in request.headers.get("accept", ""):
+        # The page's script votes without a reload (static/js/agora.js): it shows the new state.
+        assert post.id is not None
+        count = votes.count(session=session, post_id=post.id)
+        return JSONResponse({"voted": voted, "votes": count, "message": message})
     response = RedirectResponse(safe_next(next, f"/posts/{post.id}"), status_code=303)
-    flash(response, request, "Thanks for your vote." if voted else "Your vote is withdrawn.")
+    flash(response, request, message)
     return response
 
 

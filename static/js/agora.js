@@ -139,3 +139,81 @@ document.addEventListener("DOMContentLoaded", () => {
     event.returnValue = "";
   });
 });
+
+// Voting for a post without a reload: the same form, sent by fetch. The answer gives the count and
+// whether the visitor now votes. A refusal or a network error falls back to the plain submit,
+// which shows the page the server decides; an answer that is a page is shown as it is.
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-vote-post")) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  if (button.disabled) return;
+  button.disabled = true;
+  let response = null;
+  try {
+    response = await fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(new FormData(form)),
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+  } catch {
+    response = null;
+  }
+  button.disabled = false;
+  if (!response || !response.ok) {
+    form.submit();
+    return;
+  }
+  if (!(response.headers.get("content-type") || "").includes("json")) {
+    window.location.assign(response.url);
+    return;
+  }
+  const answer = await response.json();
+  const label = `${answer.votes} ${answer.votes === 1 ? "vote" : "votes"}`;
+  button.classList.toggle("voted", answer.voted);
+  button.setAttribute("aria-pressed", String(answer.voted));
+  button.setAttribute(
+    "aria-label",
+    `${answer.voted ? "Withdraw your vote" : "Vote for this post"} (${label})`,
+  );
+  button.querySelector(".vote-count").textContent = String(answer.votes);
+  const status = document.querySelector(".flashes");
+  if (status) {
+    const note = document.createElement("p");
+    note.className = "flash flash-success";
+    note.textContent = answer.message;
+    status.replaceChildren(note);
+  }
+});
+
+// The theme switch (in the header; on phones in the footer): pressed means dark. The choice is kept in localStorage and put on
+// <html data-theme> (static/js/theme.js reads it back before the next page paints); until the
+// visitor chooses, the switch follows the system setting.
+document.addEventListener("DOMContentLoaded", () => {
+  const toggles = [...document.querySelectorAll(".theme-toggle")];
+  if (!toggles.length) return;
+  const root = document.documentElement;
+  const system = window.matchMedia("(prefers-color-scheme: dark)");
+  const current = () => root.dataset.theme || (system.matches ? "dark" : "light");
+  const show = () => {
+    for (const toggle of toggles) toggle.setAttribute("aria-pressed", String(current() === "dark"));
+  };
+  const choose = () => {
+    const next = current() === "dark" ? "light" : "dark";
+    root.dataset.theme = next;
+    try {
+      localStorage.setItem("agora-theme", next);
+    } catch {
+      // Not stored (private mode): the choice lasts for this page.
+    }
+    show();
+  };
+  for (const toggle of toggles) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", choose);
+  }
+  show();
+  system.addEventListener("change", show);
+});

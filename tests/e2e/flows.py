@@ -51,7 +51,7 @@ def log_in(page: Page, person: Person) -> None:
 def log_out(page: Page) -> None:
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("status")).to_contain_text("You are logged out")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()
 
 
 def write_post(page: Page, title: str, content: str, publish: bool = True) -> int:

@@ -1,5 +1,5 @@
-"""`make screenshots`: the feed, a post, its comments, the editor with an error and the login
-page, as PNGs.
+"""`make screenshots`: the feed, a post, its comments, the editor with an error, the login page,
+search results and a post in Markdown, as PNGs.
 
 Starts Agora on a fresh database, fills it with demo content through the services, and
 photographs each page at desktop and phone width, in the light theme and (feed and post) dark.
@@ -20,8 +20,12 @@ from tests.e2e.harness import Site, chromium_launch_args, run_site
 OUT = PROJECT_DIR / "docs" / "screenshots"
 PAGES = ("feed", "post", "thread", "editor", "login")
 DARK_PAGES = ("feed", "post")
+# Desktop and light only: the README's pictures of search and of Markdown.
+EXTRA_PAGES = ("search", "markdown-post")
+MARKDOWN_POST = "Sunday bread report: the rye worked"
 SIZES: dict[str, dict[str, Any]] = {
-    "desktop": {"viewport": {"width": 1024, "height": 720}, "device_scale_factor": 1},
+    # Wide enough for the feed's side column.
+    "desktop": {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1},
     "phone": {
         "viewport": {"width": 390, "height": 844},
         "device_scale_factor": 2,
@@ -50,12 +54,13 @@ def shoot(page: Page, path: Path) -> None:
 def photograph(
     browser: Browser,
     server: Site,
-    post_id: int,
+    post_ids: dict[str, int],
     size: str,
     theme: str,
     names: set[str],
     out: Path,
 ) -> None:
+    post_id = post_ids[FEATURED]
     context = browser.new_context(base_url=server.url, color_scheme=theme, **SIZES[size])  # type: ignore[arg-type]
     page = context.new_page()
     suffix = size if theme == "light" else f"{size}-dark"
@@ -86,6 +91,12 @@ def photograph(
         page.get_by_role("button", name="Post", exact=True).click()
         page.get_by_role("alert").wait_for()
         shoot(page, out / f"editor-{suffix}.png")
+    if "search" in names:
+        page.goto("/search?q=garden")
+        shoot(page, out / "search.png")
+    if "markdown-post" in names:
+        page.goto(f"/posts/{post_ids[MARKDOWN_POST]}")
+        shoot(page, out / "markdown-post.png")
     context.close()
 
 
@@ -101,12 +112,13 @@ def main() -> None:
         settings = Settings(
             env="test", database_url=server.database_url, secret_key="x" * 48, bcrypt_rounds=4
         )
-        post_id = seed(settings)[FEATURED]
+        post_ids = seed(settings)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(**chromium_launch_args())  # type: ignore[arg-type]
             for size in SIZES:
-                photograph(browser, server, post_id, size, "light", set(PAGES), options.out)
-                photograph(browser, server, post_id, size, "dark", dark, options.out)
+                light = {*PAGES, *(EXTRA_PAGES if size == "desktop" else ())}
+                photograph(browser, server, post_ids, size, "light", light, options.out)
+                photograph(browser, server, post_ids, size, "dark", dark, options.out)
             browser.close()
 
 

@@ -54,7 +54,7 @@ def test_journey07_login_error_keeps_the_email(page: Page) -> None:
     person = new_person("forgetful")
     register(page, person)
     page.get_by_role("button", name="Log out").click()
-    page.get_by_role("link", name="Log in").click()
+    page.get_by_role("link", name="Log in", exact=True).click()
     page.get_by_label("Email or username").fill(person.email)
     page.get_by_label("Password").fill("not my password at all")
     page.get_by_role("button", name="Log in").click()

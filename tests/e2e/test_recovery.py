@@ -87,6 +87,6 @@ def test_journey_recover_an_account(
 
     # The session from before the reset is over.
     old.reload()
-    expect(old.get_by_role("link", name="Log in")).to_be_visible()
+    expect(old.get_by_role("link", name="Log in", exact=True)).to_be_visible()
     old.goto("/login")
     log_in(old, Person(person.username, person.email, NEW_PASSWORD))

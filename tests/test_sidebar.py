@@ -1,0 +1,61 @@
+"""The feed's side column: about the site, top tags, people to follow; counted rarely."""
+
+import re
+
+from app.services import sidebar
+from tests.test_query_count import count_statements
+
+
+def side_of(html: str) -> str:
+    found = re.search(r'<aside class="side-column".*?</aside>', html, re.S)
+    assert found, "no side column"
+    return found.group(0)
+
+
+def test_the_feed_has_a_side_column_with_top_tags_and_people(alice, bob, make_browser):
+    for n in range(3):
+        alice.submit(
+            "/posts",
+            {
+                "title": f"P{n}",
+                "content": "x",
+                "published": "1",
+                "tags": "python" if n else "python gardening",
+            },
+            page="/posts/new",
+        )
+    # Before any feed view: the first one fills the side column for the next half minute.
+    bob.submit("/users/alice/follow", page="/users/alice")
+    visitor = make_browser()
+    side = side_of(visitor.get("/").text)
+    assert "About Agora" in side and 'href="/register"' in side
+    tags = re.findall(r'href="/t/([a-z0-9-]+)">', side)
+    assert tags == ["python", "gardening"]  # most used first
+    assert 'href="/users/alice"' in side and "1 follower" in side
+    assert 'href="/users/bob"' not in side  # nobody follows bob
+    for url in ("/top", "/following"):
+        assert "Top tags" in side_of(bob.get(url).text)
+    assert 'href="/register"' not in side_of(bob.get("/").text)
+
+
+def test_the_side_column_is_counted_again_only_when_the_site_changed(app, alice, monkeypatch):
+    # Signed in: a visitor's feed is a shared page (app.web.shared), rendered once per change.
+    clock = [1000.0]
+    monkeypatch.setattr(sidebar.time, "monotonic", lambda: clock[0])
+    alice.get("/")
+    with count_statements(app.state.engine) as within_ttl:
+        alice.get("/")
+    # The session, the unread count, the feed's rows and the viewer's votes: nothing for the side.
+    assert len(within_ttl) == 4
+    clock[0] += sidebar.TTL + 1
+    with count_statements(app.state.engine) as unchanged:
+        alice.get("/")
+    assert len(unchanged) == 5  # and one look at the site's change counter
+    alice.submit(
+        "/posts",
+        {"title": "T", "content": "x", "published": "1", "tags": "fresh"},
+        page="/posts/new",
+    )
+    assert "fresh" not in side_of(alice.get("/").text)  # within the TTL: as it was
+    clock[0] += sidebar.TTL + 1
+    assert 'href="/t/fresh"' in side_of(alice.get("/").text)
