@@ -308,6 +308,18 @@ class DismissOut(BaseModel):
     dismissed: bool = Field(description="Whether the post is now out of your feeds.")
 
 
+class BlockOut(BaseModel):
+    """Whether you mute or block a user now (a block mutes too)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "bob", "muted": True, "blocked": False}]}
+    )
+
+    username: str = Field(examples=["bob"])
+    muted: bool = Field(description="Their posts, comments and notifications are out of your way.")
+    blocked: bool = Field(description="And they cannot reply to you, follow you or see your posts.")
+
+
 class FollowOut(BaseModel):
     """Whether you follow a user now, and how many people do."""
 

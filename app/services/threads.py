@@ -12,7 +12,7 @@ one read in four uses, and stay beside it; where a permalink leads is app.servic
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, literal, tuple_
@@ -24,6 +24,7 @@ from app import rendering
 from app.db import HotQuery
 from app.models import Comment, CommentVote, Post, User, Viewer
 from app.pagination import Page, Position, Window, page_number
+from app.services import blocks
 from app.services.users import AVAILABLE
 
 ROOTS_PER_PAGE = 30  # top-level comments a page shows, each with its replies
@@ -151,6 +152,7 @@ class Entry:
     reply_to: str | None
     shown: bool
     cut: bool = False  # some of its replies did not fit on the page: "Continue this thread"
+    folded: bool = False  # by someone the viewer muted or blocked: one line, opened on demand
 
 
 def _shows(row: Any) -> bool:
@@ -218,7 +220,8 @@ def page(
     """Page `page` of the post's threads, as `Entry`s (the caller checked that the viewer may
     see the post)."""
     rows, roots, has_next = _view(engine, post_id, None, viewer, page, sort, size)
-    return Page(items=arrange(rows, sort, roots), number=page_number(page), has_next=has_next)
+    entries = fold(engine, arrange(rows, sort, roots), viewer)
+    return Page(items=entries, number=page_number(page), has_next=has_next)
 
 
 def subthread(
@@ -234,7 +237,21 @@ def subthread(
     rows, roots, has_next = _view(engine, comment.post_id, comment.id, viewer, page, sort, None)
     params = {"comment_id": comment.id, "viewer": viewer.id if viewer is not None else None}
     rows += _FOCUS.rows(engine, params)
-    return Page(items=arrange(rows, sort), number=page_number(page), has_next=has_next)
+    entries = fold(engine, arrange(rows, sort), viewer)
+    return Page(items=entries, number=page_number(page), has_next=has_next)
+
+
+def fold(engine: Engine, entries: list[Entry], viewer: User | Viewer | None) -> list[Entry]:
+    """The entries, those by people the viewer muted or blocked `folded`: the thread keeps its
+    shape (their place and their replies stay), only their words are put away."""
+    authors = {entry.row.author_id for entry in entries if entry.shown and entry.row.author_id}
+    silenced = blocks.silenced_among(engine, viewer, authors)
+    if not silenced:
+        return entries
+    return [
+        replace(entry, folded=True) if entry.shown and entry.row.author_id in silenced else entry
+        for entry in entries
+    ]
 
 
 def _view(
