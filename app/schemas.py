@@ -387,9 +387,15 @@ class CommentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     edited: bool = Field(description="Whether its author changed it after writing it.")
+    folded: bool = Field(
+        default=False,
+        description="By someone you muted or blocked: the pages fold it to one line.",
+    )
 
     @classmethod
-    def of(cls, comment: Any, author: str | None, viewer_id: int | None) -> "CommentOut":
+    def of(
+        cls, comment: Any, author: str | None, viewer_id: int | None, folded: bool = False
+    ) -> "CommentOut":
         """From a Comment or a thread row; `author` is the author's name if it may be shown."""
         shown = author is not None and comment.author_id is not None and not comment.deleted
         assert comment.id is not None
@@ -414,6 +420,7 @@ class CommentOut(BaseModel):
             created_at=comment.created_at,
             updated_at=comment.updated_at,
             edited=comment.updated_at > comment.created_at,
+            folded=folded,
         )
 
 
