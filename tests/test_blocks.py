@@ -296,3 +296,16 @@ def test_the_export_lists_them_and_deleting_either_account_removes_them(alice, b
     assert response.status_code == 303
     db.expire_all()
     assert db.exec(select(Block)).all() == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("path", ["/", "/search?q=tomatoes", "/t/garden"])
+def test_only_their_posts_leave_and_everyone_elses_stay(alice, bob, carol, bobs_post, kind, path):  # noqa: F811
+    data = {"title": "Carol grows tomatoes", "content": "Tomatoes, lots.", "tags": "garden"}
+    carol.submit("/posts", {**data, "published": "1"}, page="/posts/new")
+    mine = {"title": "Alice grows tomatoes", "content": "Tomatoes too.", "tags": "garden"}
+    alice.submit("/posts", {**mine, "published": "1"}, page="/posts/new")
+    silence(alice, "bob", kind)
+    shown = titles(alice.get(path).text)
+    assert "Carol grows tomatoes" in shown and "Alice grows tomatoes" in shown
+    assert "Bob grows tomatoes" not in shown

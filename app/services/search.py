@@ -151,8 +151,11 @@ def matches(
         )
         stmt = stmt.where(tagged.exists())
     if filtered:
-        owner_of = select(col(hit.owner_id)).where(col(hit.id) == post_id).scalar_subquery()
-        stmt = stmt.where(filters.keeps(post_id, owner_of))
+        # Read through `hit` (the post by key), whose owner the viewer's blocks need.
+        kept = select(col(hit.id)).where(
+            col(hit.id) == post_id, filters.keeps(hit.id, hit.owner_id)
+        )
+        stmt = stmt.where(kept.exists())
     return stmt.limit(SEARCH_WINDOW).subquery("hits")
 
 
