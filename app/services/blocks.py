@@ -95,7 +95,7 @@ def unset(*, session: Session, user: User, other: User, kind: str) -> bool:
     assert kind in KINDS, kind
     result = session.exec(
         delete(Block).where(
-            col(Block.user_id) == user.id, col(Block.other_id) == other.id, Block.kind == kind
+            col(Block.user_id) == user.id, col(Block.other_id) == other.id, col(Block.kind) == kind
         )
     )
     if result.rowcount:

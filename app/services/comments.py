@@ -145,7 +145,7 @@ def write(
         raise ValidationFailed({"content": str(exc)}) from None
     parent = _parent(session, post, parent_id)
     assert post.id is not None and author.id is not None
-    to = [post.owner_id] if parent is None else [post.owner_id, parent.author_id]
+    to: list[int | None] = [post.owner_id, parent.author_id if parent is not None else None]
     blocks.refuse_reply(session, author_id=author.id, to_ids=to)
     if not _still_available(session, author.id):
         session.rollback()

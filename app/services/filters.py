@@ -21,7 +21,7 @@ def shuts_out(author_id: Any) -> Any:
         select(col(Block.user_id)).where(
             col(Block.user_id) == author_id,
             col(Block.other_id) == bindparam(VIEWER),
-            Block.kind == "block",
+            col(Block.kind) == "block",
         )
     )
 
