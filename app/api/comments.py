@@ -89,8 +89,7 @@ def api_list_comments(
         return CommentPage(items=[], next_cursor=None, next=None)
     assert post.id is not None
     engine = request.app.state.engine
-    window = threads.window(engine=engine, post_id=post.id, limit=limit, after=after)
-    entries = threads.fold(engine, window.items, viewer)
+    window = threads.window(engine=engine, post_id=post.id, limit=limit, after=after, viewer=viewer)
     items = [
         CommentOut.of(
             entry.row,
@@ -98,7 +97,7 @@ def api_list_comments(
             viewer_id,
             folded=entry.folded,
         )
-        for entry in entries
+        for entry in window.items
     ]
     next_cursor = encode_cursor(window.next) if window.next else None
     next_url = None

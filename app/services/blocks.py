@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, or_
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from app.db import dialect_insert, engine_of
@@ -135,14 +134,3 @@ def export(*, session: Session, user: User) -> list[dict[str, Any]]:
     return [
         {"username": r[0], "kind": r[1], "since": r[2].isoformat(timespec="seconds")} for r in rows
     ]
-
-
-def silenced_among(engine: Engine, viewer: User | Viewer | None, ids: set[int]) -> set[int]:
-    """Which of `ids` the viewer muted or blocked (their comments fold to one line)."""
-    if viewer is None or not ids:
-        return set()
-    stmt = select(Block.other_id).where(
-        Block.user_id == viewer.id, col(Block.other_id).in_(sorted(ids))
-    )
-    with engine.connect() as connection:
-        return set(connection.execute(stmt).scalars())

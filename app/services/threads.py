@@ -12,19 +12,18 @@ one read in four uses, and stay beside it; where a permalink leads is app.servic
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, tuple_
+from sqlalchemy import and_, bindparam, exists, func, literal, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Comment, CommentVote, Post, User, Viewer
+from app.models import Block, Comment, CommentVote, Post, User, Viewer
 from app.pagination import Page, Position, Window, page_number
-from app.services import blocks
 from app.services.users import AVAILABLE
 
 ROOTS_PER_PAGE = 30  # top-level comments a page shows, each with its replies
@@ -49,6 +48,12 @@ THREAD: tuple[Any, ...] = (
     AVAILABLE.label("author_available"),
     # NULL for visitors (viewer NULL matches no vote).
     col(CommentVote.user_id).is_not(None).label("voted"),
+    # Whether the viewer muted or blocked the author (app.services.blocks): a key lookup.
+    exists(
+        select(col(Block.user_id)).where(
+            col(Block.user_id) == bindparam("viewer"), col(Block.other_id) == Comment.author_id
+        )
+    ).label("silenced"),
 )
 
 
@@ -203,7 +208,14 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         # "in reply to @name" only where the parent still shows its author.
         deep = parent is not None and level > MAX_INDENT and _shows(parent)
         reply_to = parent.author if deep and parent is not None else None
-        entries.append(Entry(row, min(level, MAX_INDENT), reply_to, _shows(row), cut=row.id in cut))
+        shown = _shows(row)
+        # By someone the viewer muted or blocked: the thread keeps its shape (their place and
+        # their replies stay), only their words are folded away.
+        folded = shown and bool(getattr(row, "silenced", False))
+        entry = Entry(
+            row, min(level, MAX_INDENT), reply_to, shown, cut=row.id in cut, folded=folded
+        )
+        entries.append(entry)
         stack.extend((child, level + 1) for child in reversed(children.get(row.id, ())))
     return entries
 
@@ -220,8 +232,7 @@ def page(
     """Page `page` of the post's threads, as `Entry`s (the caller checked that the viewer may
     see the post)."""
     rows, roots, has_next = _view(engine, post_id, None, viewer, page, sort, size)
-    entries = fold(engine, arrange(rows, sort, roots), viewer)
-    return Page(items=entries, number=page_number(page), has_next=has_next)
+    return Page(items=arrange(rows, sort, roots), number=page_number(page), has_next=has_next)
 
 
 def subthread(
@@ -237,21 +248,7 @@ def subthread(
     rows, roots, has_next = _view(engine, comment.post_id, comment.id, viewer, page, sort, None)
     params = {"comment_id": comment.id, "viewer": viewer.id if viewer is not None else None}
     rows += _FOCUS.rows(engine, params)
-    entries = fold(engine, arrange(rows, sort), viewer)
-    return Page(items=entries, number=page_number(page), has_next=has_next)
-
-
-def fold(engine: Engine, entries: list[Entry], viewer: User | Viewer | None) -> list[Entry]:
-    """The entries, those by people the viewer muted or blocked `folded`: the thread keeps its
-    shape (their place and their replies stay), only their words are put away."""
-    authors = {entry.row.author_id for entry in entries if entry.shown and entry.row.author_id}
-    silenced = blocks.silenced_among(engine, viewer, authors)
-    if not silenced:
-        return entries
-    return [
-        replace(entry, folded=True) if entry.shown and entry.row.author_id in silenced else entry
-        for entry in entries
-    ]
+    return Page(items=arrange(rows, sort), number=page_number(page), has_next=has_next)
 
 
 def _view(
@@ -331,11 +328,20 @@ def held(
     return {r.id for r in _under(rows, parent_id, [r.id for r in tops[:size]])}
 
 
-def window(*, engine: Engine, post_id: int, limit: int, after: Position | None = None) -> Window:
+def window(
+    *,
+    engine: Engine,
+    post_id: int,
+    limit: int,
+    after: Position | None = None,
+    viewer: User | Viewer | None = None,
+) -> Window:
     """Up to `limit` threads of the post, oldest first, continuing after the root at `after`:
     the API's keyset pages. `Window.next` is the last root's position."""
     order = _ORDERS["oldest"]
-    params: dict[str, Any] = {"post_id": post_id, "viewer": None, "limit": limit + 1, "offset": 0}
+    viewer_id = viewer.id if viewer is not None else None
+    params: dict[str, Any] = {"post_id": post_id, "viewer": viewer_id, "limit": limit + 1}
+    params["offset"] = 0
     if after is not None:
         params.update(after_at=after.created_at, after_id=after.id)
     with engine.connect() as connection:
