@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from app import __version__, schema, templating
 from app.api import accounts as api_accounts
 from app.api import auth as api_auth
+from app.api import blocks as api_blocks
 from app.api import comments as api_comments
 from app.api import docs as api_docs
 from app.api import follows as api_follows
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_votes.router)
     app.include_router(api_comments.router)
     app.include_router(api_follows.router)
+    app.include_router(api_blocks.router)
     app.include_router(api_notifications.router)
     app.include_router(api_tags.router)
     app.include_router(api_reports.router)

@@ -746,3 +746,27 @@ class ModerationEntry(SQLModel, table=True):
     item_type: str = Field(max_length=8)  # "post", "comment" (later "user")
     author_name: str = Field(default="", max_length=USERNAME_MAX)  # copied: renames leave it
     reason: str = Field(default="", max_length=REASON_MAX)
+
+
+class Block(SQLModel, table=True):
+    """`user` muted or blocked `other`: one row per pair, a block being a mute and more.
+
+    Every listing reads it by its key (user_id, other_id), per post, beside the viewer's filters
+    (app.services.filters); the index on other_id finds who blocked someone.
+    """
+
+    __table_args__ = (
+        CheckConstraint("user_id <> other_id", name="ck_block_not_self"),
+        CheckConstraint("kind IN ('mute', 'block')", name="ck_block_kind"),
+    )
+
+    user_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    )
+    other_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+    kind: str = Field(sa_column=Column(String(8), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

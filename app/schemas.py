@@ -310,6 +310,18 @@ class DismissOut(BaseModel):
     dismissed: bool = Field(description="Whether the post is now out of your feeds.")
 
 
+class BlockOut(BaseModel):
+    """Whether you mute or block a user now (a block mutes too)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"username": "bob", "muted": True, "blocked": False}]}
+    )
+
+    username: str = Field(examples=["bob"])
+    muted: bool = Field(description="Their posts, comments and notifications are out of your way.")
+    blocked: bool = Field(description="And they cannot reply to you, follow you or see your posts.")
+
+
 class FollowOut(BaseModel):
     """Whether you follow a user now, and how many people do."""
 
@@ -377,9 +389,15 @@ class CommentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     edited: bool = Field(description="Whether its author changed it after writing it.")
+    folded: bool = Field(
+        default=False,
+        description="By someone you muted or blocked: the pages fold it to one line.",
+    )
 
     @classmethod
-    def of(cls, comment: Any, author: str | None, viewer_id: int | None) -> "CommentOut":
+    def of(
+        cls, comment: Any, author: str | None, viewer_id: int | None, folded: bool = False
+    ) -> "CommentOut":
         """From a Comment or a thread row; `author` is the author's name if it may be shown."""
         shown = author is not None and comment.author_id is not None and not comment.deleted
         assert comment.id is not None
@@ -404,6 +422,7 @@ class CommentOut(BaseModel):
             created_at=comment.created_at,
             updated_at=comment.updated_at,
             edited=comment.updated_at > comment.created_at,
+            folded=folded,
         )
 
 

@@ -81,17 +81,21 @@ def api_list_comments(
     viewer_id = viewer.id if viewer is not None else None
     # The site's counter: a commenter's account closing changes the thread too.
     key = conditional.listing_key(request)
-    tag = conditional.etag(session, changes.SITE, key=key, viewer_id=viewer_id)
+    # The viewer's own scope too: a mute or block folds comments for them alone.
+    scopes = [changes.SITE] + ([changes.user(viewer_id)] if viewer_id is not None else [])
+    tag = conditional.etag(session, *scopes, key=key, viewer_id=viewer_id)
     conditional.answer(request, response, tag)
     if not posts.is_public(post):
         return CommentPage(items=[], next_cursor=None, next=None)
     assert post.id is not None
-    window = threads.window(
-        engine=request.app.state.engine, post_id=post.id, limit=limit, after=after
-    )
+    engine = request.app.state.engine
+    window = threads.window(engine=engine, post_id=post.id, limit=limit, after=after, viewer=viewer)
     items = [
         CommentOut.of(
-            entry.row, entry.row.author if entry.row.author_available else None, viewer_id
+            entry.row,
+            entry.row.author if entry.row.author_available else None,
+            viewer_id,
+            folded=entry.folded,
         )
         for entry in window.items
     ]
@@ -107,6 +111,7 @@ def api_list_comments(
 def api_search_comments(
     request: Request,
     response: Response,
+    viewer: OptionalApiUser,
     search: Annotated[
         str,
         Query(
@@ -134,6 +139,7 @@ def api_search_comments(
         words=fulltext.terms(search),
         limit=limit,
         offset=after,
+        viewer=viewer,
     )
     next_cursor = encode_cursor(window.next) if window.next else None
     next_url = None

@@ -47,6 +47,10 @@ TAGS = [
     {"name": "votes", "description": "One vote per person per post."},
     {"name": "follows", "description": "Follow people, and read their posts in your feed."},
     {
+        "name": "blocks",
+        "description": "Mute or block people: every listing, thread and notification honours it.",
+    },
+    {
         "name": "comments",
         "description": "Threads under published posts: read, write, reply, edit, delete, vote.",
     },

@@ -16,6 +16,7 @@ from app.services import (
     NotFound,
     ValidationFailed,
     audit,
+    blocks,
     changes,
     mentions,
     modlog,
@@ -147,6 +148,8 @@ def write(
         raise ValidationFailed({"content": str(exc)}) from None
     parent = _parent(session, post, parent_id)
     assert post.id is not None and author.id is not None
+    to: list[int | None] = [post.owner_id, parent.author_id if parent is not None else None]
+    blocks.refuse_reply(session, author_id=author.id, to_ids=to)
     if not _still_available(session, author.id):
         session.rollback()
         raise Conflict("This account cannot comment now.")

@@ -113,7 +113,9 @@ def _rows(engine: Engine, stmt: Any, params: dict[str, Any] | None = None) -> li
 # second reads what the viewer filtered out or dismissed (app.services.filters); visitors have
 # nothing filtered and skip it.
 _FEED = HotQuery(_cards().where(col(Post.published).is_(True)))
-_FEED_FILTERED = HotQuery(_cards().where(col(Post.published).is_(True), filters.keeps(Post.id)))
+_FEED_FILTERED = HotQuery(
+    _cards().where(col(Post.published).is_(True), filters.keeps(Post.id, Post.owner_id))
+)
 
 
 def feed(*, engine: Engine, page: int = 1, viewer: User | Viewer | None = None) -> Page:
@@ -154,7 +156,7 @@ def search(
     if tag_id is not None:
         stmt = stmt.where(_has_tag(Post.id, tag_id))
     if viewer is not None:
-        stmt = stmt.where(filters.keeps(Post.id))
+        stmt = stmt.where(filters.keeps(Post.id, Post.owner_id))
     if after is not None:
         stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after.created_at, after.id))
     params = filters.params(viewer)
@@ -248,7 +250,7 @@ def _top_statement(filtered: bool) -> Any:
         .where(col(Post.published).is_(True), Post.created_at >= bindparam("since"), AVAILABLE)
     )
     if filtered:
-        ranked = ranked.where(filters.keeps(Post.id))
+        ranked = ranked.where(filters.keeps(Post.id, Post.owner_id))
     ranked_q = (
         ranked.order_by(col(Post.vote_count).desc(), col(Post.id).desc())
         .offset(bindparam("offset"))
@@ -281,7 +283,7 @@ def _tagged_statement(columns: tuple[Any, ...], filtered: bool, after: bool) -> 
         .where(AVAILABLE)
     )
     if filtered:
-        stmt = stmt.where(filters.keeps(Post.id))
+        stmt = stmt.where(filters.keeps(Post.id, Post.owner_id))
     if after:
         position = tuple_(bindparam("before_at", type_=UTCDateTime()), bindparam("before_id"))
         stmt = stmt.where(tuple_(PostTag.created_at, PostTag.post_id) < position)
@@ -333,7 +335,7 @@ def _tag_top_statement(filtered: bool) -> Any:
         )
     )
     if filtered:
-        ranked = ranked.where(filters.keeps(Post.id))
+        ranked = ranked.where(filters.keeps(Post.id, Post.owner_id))
     ranked_q = (
         ranked.order_by(col(Post.vote_count).desc(), col(Post.id).desc())
         .offset(bindparam("offset"))
@@ -411,7 +413,7 @@ def _following_lateral(user: User | Viewer, take: int, after: Position | None) -
     per_author = select(recent.id, recent.created_at).where(
         recent.owner_id == followed.c.followed_id,
         col(recent.published).is_(True),
-        filters.keeps(recent.id),
+        filters.keeps(recent.id, recent.owner_id),
     )
     if after is not None:
         per_author = per_author.where(
@@ -433,7 +435,7 @@ def _following_lateral(user: User | Viewer, take: int, after: Position | None) -
             link.tag_id == tags.c.tag_id,
             col(tagged_post.published).is_(True),
             col(tagged_author.is_active).is_(True),
-            filters.keeps(tagged_post.id),
+            filters.keeps(tagged_post.id, tagged_post.owner_id),
         )
     )
     if after is not None:

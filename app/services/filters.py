@@ -1,5 +1,5 @@
 """What a member asked never to see in their feeds and searches: posts carrying a tag they
-filter out, and posts they dismissed.
+filter out, posts they dismissed, and posts by people they muted or blocked or who blocked them.
 
 Applied inside each listing's query, where the other viewer rules (available authors) are, so a
 page is cut after filtering and is never short. The viewer's id is bound as `viewer`.
@@ -10,16 +10,41 @@ from typing import Any
 from sqlalchemy import BindParameter, and_, bindparam, exists, select
 from sqlmodel import col
 
-from app.models import Dismissal, PostTag, TagFilter
+from app.models import Block, Dismissal, PostTag, TagFilter
 
 VIEWER = "viewer"  # the bound parameter every condition here reads
 
 
-def keeps(post_id: Any) -> Any:
-    """SQL: the post `post_id` names is neither dismissed nor filtered out by the viewer.
+def shuts_out(author_id: Any) -> Any:
+    """SQL: `author_id` blocked the viewer (their posts answer 404 to them): a key lookup."""
+    return exists(
+        select(col(Block.user_id)).where(
+            col(Block.user_id) == author_id,
+            col(Block.other_id) == bindparam(VIEWER),
+            col(Block.kind) == "block",
+        )
+    )
 
-    Two lookups by primary key per post: dismissal (user_id, post_id), then the post's few
-    tags against tag_filter (user_id, tag_id).
+
+def allows(author_id: Any) -> Any:
+    """SQL: the viewer neither muted nor blocked `author_id`, and was not blocked by them.
+
+    Two lookups by block's primary key (user_id, other_id), one each way.
+    """
+    silenced = exists(
+        select(col(Block.user_id)).where(
+            col(Block.user_id) == bindparam(VIEWER), col(Block.other_id) == author_id
+        )
+    )
+    return and_(~silenced, ~shuts_out(author_id))
+
+
+def keeps(post_id: Any, owner_id: Any) -> Any:
+    """SQL: the post `post_id` (by `owner_id`) is neither dismissed nor filtered out by the
+    viewer, and its author is one the viewer still sees (`allows`).
+
+    Lookups by primary key per post: dismissal (user_id, post_id), the post's few tags against
+    tag_filter (user_id, tag_id), then block (user_id, other_id) both ways.
     """
     viewer: BindParameter[Any] = bindparam(VIEWER)
     dismissed = exists(
@@ -32,7 +57,7 @@ def keeps(post_id: Any) -> Any:
         .join(TagFilter, col(TagFilter.tag_id) == PostTag.tag_id)
         .where(col(PostTag.post_id) == post_id, col(TagFilter.user_id) == viewer)
     )
-    return and_(~dismissed, ~filtered)
+    return and_(~dismissed, ~filtered, allows(owner_id))
 
 
 # `keeps` for the raw SQL of the SQLite Following feed; `{t}` is the post table's alias.
@@ -41,6 +66,10 @@ KEEPS_SQL = (
     " AND dm.post_id = {t}.id)"
     " AND NOT EXISTS (SELECT 1 FROM post_tag AS fp JOIN tag_filter AS ff ON ff.tag_id = fp.tag_id"
     " WHERE fp.post_id = {t}.id AND ff.user_id = :viewer)"
+    " AND NOT EXISTS (SELECT 1 FROM block AS bm WHERE bm.user_id = :viewer"
+    " AND bm.other_id = {t}.owner_id)"
+    " AND NOT EXISTS (SELECT 1 FROM block AS bb WHERE bb.user_id = {t}.owner_id"
+    " AND bb.other_id = :viewer AND bb.kind = 'block')"
 )
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Follow, User, Viewer
 from app.pagination import Page, paginate
-from app.services import DomainError, changes, notifications
+from app.services import DomainError, blocks, changes, notifications
 from app.services import users as user_service
 
 LIST_SIZE = 50
@@ -33,6 +33,10 @@ def follow(*, session: Session, follower: User, followed: User) -> bool:
     """Follow `followed`; False if already following (asking twice is not an error)."""
     if follower.id == followed.id:
         raise CannotFollow("You cannot follow yourself.")
+    if blocks.has_blocked(session, followed.id, follower.id):
+        raise CannotFollow(blocks.CANNOT_FOLLOW)
+    if blocks.has_blocked(session, follower.id, followed.id):
+        raise CannotFollow("You blocked this account: unblock it to follow it.")
     if is_following(session=session, follower=follower, followed=followed):
         return False
     count = session.exec(select(func.count()).where(Follow.follower_id == follower.id)).one()

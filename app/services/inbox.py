@@ -9,7 +9,7 @@ the count at once, and comes back if the post is restored. Written by app.servic
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, update
+from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.db import HotQuery
 from app.models import Comment, Notification, Post, Report, User
 from app.pagination import PAGE_SIZE, Page, Position, Window, after_post, bounds
-from app.services import NotFound, comments, posts
+from app.services import NotFound, comments, notifications, posts
 from app.services.users import available_as
 
 COUNT_MAX = 100  # the header counts this far, then says "99+"
@@ -134,9 +134,7 @@ def target(row: Any) -> str:
 
 def mark_read(*, session: Session, user_id: int, ids: list[int] | None = None) -> int:
     """Mark `user_id`'s unread notifications `ids` (None: all of them) read; how many were."""
-    stmt = update(Notification).where(
-        col(Notification.recipient_id) == user_id, col(Notification.read_at).is_(None)
-    )
+    stmt = notifications.unread(user_id)
     if ids is not None:
         if not ids:
             return 0

@@ -6,12 +6,13 @@ read time) is app.services.inbox.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, col, select
 
 from app.db import dialect_insert, engine_of
-from app.models import NOTIFICATION_KINDS, Notification, NotificationMute, PostMilestone
+from app.models import NOTIFICATION_KINDS, Block, Notification, NotificationMute, PostMilestone
 
 KINDS = NOTIFICATION_KINDS
 # What the account page calls each kind.
@@ -83,11 +84,20 @@ def add_many(
     recipients = [user_id for user_id in dict.fromkeys(recipient_ids) if user_id != actor_id]
     if not recipients:
         return 0
-    off = session.exec(
-        select(NotificationMute.user_id).where(
-            col(NotificationMute.user_id).in_(recipients), NotificationMute.kind == kind
-        )
-    ).all()
+    off = list(
+        session.exec(
+            select(NotificationMute.user_id).where(
+                col(NotificationMute.user_id).in_(recipients), NotificationMute.kind == kind
+            )
+        ).all()
+    )
+    if actor_id is not None:
+        # Nobody hears from someone they muted or blocked (app.services.blocks).
+        off += session.exec(
+            select(Block.user_id).where(
+                col(Block.user_id).in_(recipients), Block.other_id == actor_id
+            )
+        ).all()
     recipients = [user_id for user_id in recipients if user_id not in set(off)]
     if not recipients:
         return 0
@@ -119,6 +129,19 @@ def add_many(
         .returning(col(Notification.id))
     )
     return len(result.all())
+
+
+def unread(user_id: int) -> Any:
+    """An UPDATE of `user_id`'s unread notifications, to narrow and give values to."""
+    return update(Notification).where(
+        col(Notification.recipient_id) == user_id, col(Notification.read_at).is_(None)
+    )
+
+
+def mark_read_from(*, session: Session, user_id: int, actor_id: int) -> None:
+    """Mark read what `actor_id` did that `user_id` has not read yet (a mute or a block)."""
+    stmt = unread(user_id).where(col(Notification.actor_id) == actor_id)
+    session.exec(stmt.values(read_at=datetime.now(UTC)))
 
 
 def vote_reached(*, session: Session, post_id: int, owner_id: int, votes: int) -> bool:

@@ -20,7 +20,9 @@ from app.services import (
     NotFound,
     ValidationFailed,
     audit,
+    blocks,
     changes,
+    filters,
     mentions,
     modlog,
     users,
@@ -49,9 +51,19 @@ def visible_to(post: Any, viewer: User | Viewer | None) -> bool:
     Nothing tied to such a post (its title, its existence, and later its comments and tags) is
     shown to anyone else, whatever their role: to them it answers 404, as a post that never was.
     The loaders below also apply the account rule (`users.available`): an unavailable
-    author's posts are gone for everyone.
+    author's posts are gone for everyone; and the block rule (`shut_out`): to someone their
+    author blocked, they are gone too.
     """
     return is_public(post) or (viewer is not None and viewer.id == post.owner_id)
+
+
+def shut_out(session: Session, post: Any, viewer: User | Viewer | None) -> bool:
+    """Whether the post's author blocked `viewer` (app.services.blocks): then it answers 404."""
+    return (
+        viewer is not None
+        and viewer.id != post.owner_id
+        and blocks.has_blocked(session, post.owner_id, viewer.id)
+    )
 
 
 def get_visible(
@@ -63,6 +75,8 @@ def get_visible(
         select(Post, User).join(User, col(User.id) == Post.owner_id).where(Post.id == post_id)
     ).first()
     if found is None or not users.available(found[1]) or not visible_to(found[0], viewer):
+        raise NotFound("That post does not exist.")
+    if shut_out(session, found[0], viewer):
         raise NotFound("That post does not exist.")
     return found[0], found[1]
 
@@ -84,6 +98,7 @@ _SHOW = HotQuery(
         col(Vote.user_id).is_not(None).label("voted"),
         _viewer_has(Bookmark).label("bookmarked"),
         _viewer_has(Dismissal).label("dismissed"),
+        filters.shuts_out(Post.owner_id).label("shut_out"),  # `shut_out`, in the same read
     )
     .join(User, User.id == Post.owner_id)
     .outerjoin(
@@ -102,6 +117,8 @@ def get_page(*, engine: Engine, post_id: int, viewer: User | Viewer | None) -> A
     viewer_id = viewer.id if viewer is not None else None
     rows = _SHOW.rows(engine, {"post_id": post_id, "viewer": viewer_id})
     if not rows or not rows[0].author_available or not visible_to(rows[0], viewer):
+        raise NotFound("That post does not exist.")
+    if rows[0].shut_out and viewer is not None and viewer.id != rows[0].owner_id:
         raise NotFound("That post does not exist.")
     return rows[0]
 

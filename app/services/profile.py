@@ -11,6 +11,7 @@ from app.models import BIO_MAX, Comment, Dismissal, Follow, Post, Tag, TagFollow
 from app.services import (
     ValidationFailed,
     accounts,
+    blocks,
     bookmarks,
     changes,
     notifications,
@@ -184,4 +185,5 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
             {"post_id": row.post_id, "dismissed_at": row.created_at.isoformat(timespec="seconds")}
             for row in dismissed
         ],
+        "muted_and_blocked": blocks.export(session=session, user=user),
     }

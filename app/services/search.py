@@ -44,7 +44,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.db import HotQuery
-from app.models import Comment, Post, PostTag, User
+from app.models import Comment, Post, PostTag, User, Viewer
 from app.pagination import Window
 from app.services import filters
 from app.services.users import AVAILABLE
@@ -151,7 +151,11 @@ def matches(
         )
         stmt = stmt.where(tagged.exists())
     if filtered:
-        stmt = stmt.where(filters.keeps(post_id))
+        # Read through `hit` (the post by key), whose owner the viewer's blocks need.
+        kept = select(col(hit.id)).where(
+            col(hit.id) == post_id, filters.keeps(hit.id, hit.owner_id)
+        )
+        stmt = stmt.where(kept.exists())
     return stmt.limit(SEARCH_WINDOW).subquery("hits")
 
 
@@ -198,11 +202,13 @@ def users(*, session: Session, words: list[str]) -> list[User]:
     return list(session.scalars(stmt).all())
 
 
-def comment_matches(dialect: str) -> Any:
+def comment_matches(dialect: str, filtered: bool = False) -> Any:
     """A subquery of (id, score) for the newest SEARCH_WINDOW standing comments matching every
     word, on public posts, written by available authors on posts by available authors.
 
-    Bound when it runs: `fts_query` or `ts_query` (`query_params`).
+    Bound when it runs: `fts_query` or `ts_query` (`query_params`), and `viewer` if `filtered`:
+    comments by people they muted or blocked (or who blocked them), and those on posts whose
+    author blocked them, leave the window itself.
     """
     if dialect == "sqlite":
         stmt = (
@@ -238,13 +244,14 @@ def comment_matches(dialect: str) -> Any:
             col(writer.is_active).is_(True),  # users.available, for both authors
             col(owner.is_active).is_(True),
         )
-        .exists()
     )
-    return stmt.where(readable).limit(SEARCH_WINDOW).subquery("hits")
+    if filtered:
+        readable = readable.where(filters.allows(writer.id), ~filters.shuts_out(owner.id))
+    return stmt.where(readable.exists()).limit(SEARCH_WINDOW).subquery("hits")
 
 
-def _comment_statement(dialect: str) -> Any:
-    hits = comment_matches(dialect)
+def _comment_statement(dialect: str, filtered: bool) -> Any:
+    hits = comment_matches(dialect, filtered)
     ranked = (
         select(hits.c.id, hits.c.score)
         .order_by(hits.c.score.desc(), hits.c.id.desc())
@@ -272,16 +279,28 @@ def _comment_statement(dialect: str) -> Any:
 
 
 # Built once per database, like the post search (app.services.feeds).
-_COMMENTS = {dialect: HotQuery(_comment_statement(dialect)) for dialect in ("sqlite", "postgresql")}
+_COMMENTS = {
+    (dialect, filtered): HotQuery(_comment_statement(dialect, filtered))
+    for dialect in ("sqlite", "postgresql")
+    for filtered in (False, True)
+}
 
 
-def comments(*, engine: Engine, words: list[str], limit: int, offset: int = 0) -> Window:
+def comments(
+    *,
+    engine: Engine,
+    words: list[str],
+    limit: int,
+    offset: int = 0,
+    viewer: User | Viewer | None = None,
+) -> Window:
     """Comments matching every word, best first, paged by `offset` (`Window.next` is the next
     offset); rows of id, post_id, author_id, content, created_at, updated_at, post_title and
-    author."""
+    author. A `viewer`'s mutes and blocks apply (`comment_matches`)."""
     if not words or offset >= SEARCH_WINDOW:
         return Window([], None)
     dialect = engine.dialect.name
     params = {**query_params(dialect, words), "limit": limit + 1, "offset": offset}
-    rows = _COMMENTS[dialect].rows(engine, params)
+    params.update(filters.params(viewer))
+    rows = _COMMENTS[dialect, viewer is not None].rows(engine, params)
     return Window.of(rows, limit, lambda _last: offset + limit)

@@ -15,14 +15,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, tuple_
+from sqlalchemy import and_, bindparam, exists, func, literal, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from app import rendering
 from app.db import HotQuery
-from app.models import Comment, CommentVote, Post, User, Viewer
+from app.models import Block, Comment, CommentVote, Post, User, Viewer
 from app.pagination import Page, Position, Window, page_number
 from app.services.users import AVAILABLE
 
@@ -49,6 +49,12 @@ THREAD: tuple[Any, ...] = (
     AVAILABLE.label("author_available"),
     # NULL for visitors (viewer NULL matches no vote).
     col(CommentVote.user_id).is_not(None).label("voted"),
+    # Whether the viewer muted or blocked the author (app.services.blocks): a key lookup.
+    exists(
+        select(col(Block.user_id)).where(
+            col(Block.user_id) == bindparam("viewer"), col(Block.other_id) == Comment.author_id
+        )
+    ).label("silenced"),
 )
 
 
@@ -152,6 +158,7 @@ class Entry:
     reply_to: str | None
     shown: bool
     cut: bool = False  # some of its replies did not fit on the page: "Continue this thread"
+    folded: bool = False  # by someone the viewer muted or blocked: one line, opened on demand
 
 
 def _shows(row: Any) -> bool:
@@ -203,7 +210,14 @@ def arrange(rows: list[Any], sort: str, roots: list[int] | None = None) -> list[
         # "in reply to @name" only where the parent still shows its author.
         deep = parent is not None and level > MAX_INDENT and _shows(parent)
         reply_to = parent.author if deep and parent is not None else None
-        entries.append(Entry(row, min(level, MAX_INDENT), reply_to, _shows(row), cut=row.id in cut))
+        shown = _shows(row)
+        # By someone the viewer muted or blocked: the thread keeps its shape (their place and
+        # their replies stay), only their words are folded away.
+        folded = shown and bool(getattr(row, "silenced", False))
+        entry = Entry(
+            row, min(level, MAX_INDENT), reply_to, shown, cut=row.id in cut, folded=folded
+        )
+        entries.append(entry)
         stack.extend((child, level + 1) for child in reversed(children.get(row.id, ())))
     return entries
 
@@ -316,11 +330,20 @@ def held(
     return {r.id for r in _under(rows, parent_id, [r.id for r in tops[:size]])}
 
 
-def window(*, engine: Engine, post_id: int, limit: int, after: Position | None = None) -> Window:
+def window(
+    *,
+    engine: Engine,
+    post_id: int,
+    limit: int,
+    after: Position | None = None,
+    viewer: User | Viewer | None = None,
+) -> Window:
     """Up to `limit` threads of the post, oldest first, continuing after the root at `after`:
     the API's keyset pages. `Window.next` is the last root's position."""
     order = _ORDERS["oldest"]
-    params: dict[str, Any] = {"post_id": post_id, "viewer": None, "limit": limit + 1, "offset": 0}
+    viewer_id = viewer.id if viewer is not None else None
+    params: dict[str, Any] = {"post_id": post_id, "viewer": viewer_id, "limit": limit + 1}
+    params["offset"] = 0
     if after is not None:
         params.update(after_at=after.created_at, after_id=after.id)
     with engine.connect() as connection:

@@ -77,7 +77,7 @@ def search_page(
     ]
     people = fulltext.users(session=session, words=words) if page == 1 else []
     found = (
-        fulltext.comments(engine=engine, words=words, limit=COMMENTS_SHOWN)
+        fulltext.comments(engine=engine, words=words, limit=COMMENTS_SHOWN, viewer=user)
         if page == 1
         else pagination.Window([], None)
     )
@@ -105,7 +105,11 @@ def search_comments_page(
 ) -> Response:
     query, words, _ = _words(q)
     found = fulltext.comments(
-        engine=engine_of(session), words=words, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        engine=engine_of(session),
+        words=words,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        viewer=user,
     )
     hits = _comment_hits(found.items, words)
     listing = pagination.Page(hits, number=page, has_next=found.next is not None)

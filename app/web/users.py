@@ -1,4 +1,4 @@
-"""Public profiles, and following people from them."""
+"""Public profiles, and following, muting and blocking people from them."""
 
 import re
 
@@ -9,7 +9,7 @@ from starlette.responses import Response
 from app import pagination
 from app.db import engine_of
 from app.deps import CurrentUser, FormStr, OptionalUser, PageNo, SessionDep, Username
-from app.services import feeds, follows, threads, users
+from app.services import blocks, feeds, follows, threads, users
 from app.templating import flash, render
 from app.web import PageRouter
 
@@ -26,7 +26,14 @@ def profile(
 ) -> Response:
     author = users.get_available(session, username)
     listing = feeds.by_author(engine=engine_of(session), author=author, viewer=None, page=page)
+    if viewer is not None and blocks.has_blocked(session, author.id, viewer.id):
+        listing = pagination.Page(items=[], number=listing.number, has_next=False)  # all 404
     stats = follows.stats(session=session, user=author, viewer=viewer)
+    silence = (
+        blocks.kind_between(session=session, user=viewer, other=author)
+        if viewer is not None and viewer.id != author.id
+        else None
+    )
     pager = pagination.numbered(listing, f"/users/{author.username}")
     recent = threads.recent_by(engine=engine_of(session), author=author)
     return render(
@@ -37,6 +44,7 @@ def profile(
             "page": listing,
             "pager": pager,
             "stats": stats,
+            "silence": silence,
             "recent_comments": recent,
         },
     )
@@ -123,3 +131,88 @@ def unfollow(
     response = RedirectResponse(_back_to(next, followed.username), status_code=303)
     flash(response, request, f"You no longer follow {followed.username}.")
     return response
+
+
+_DONE = {
+    ("mute", True): "You muted {name}: their posts and notifications are out of your way.",
+    ("mute", False): "You no longer mute {name}.",
+    ("block", True): "You blocked {name}. They are not told.",
+    ("block", False): "You no longer block {name}.",
+}
+
+
+def _silence(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    username: str,
+    kind: str,
+    on: bool,
+    next: str,
+) -> Response:
+    other = users.get_available(session, username)
+    if on:
+        blocks.set_kind(session=session, user=user, other=other, kind=kind)
+    else:
+        blocks.unset(session=session, user=user, other=other, kind=kind)
+    # Back to the account page's list the button was pressed on, else the profile.
+    back = next if next == "/account/blocks" else f"/users/{other.username}"
+    response = RedirectResponse(back, status_code=303)
+    flash(response, request, _DONE[kind, on].format(name=other.username))
+    return response
+
+
+@router.post("/users/{username}/mute")
+def mute(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    username: Username,
+    next: FormStr = "",
+) -> Response:
+    return _silence(request, session, user, username, blocks.MUTE, True, next)
+
+
+@router.post("/users/{username}/unmute")
+def unmute(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    username: Username,
+    next: FormStr = "",
+) -> Response:
+    return _silence(request, session, user, username, blocks.MUTE, False, next)
+
+
+@router.post("/users/{username}/block")
+def block(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    username: Username,
+    next: FormStr = "",
+) -> Response:
+    return _silence(request, session, user, username, blocks.BLOCK, True, next)
+
+
+@router.post("/users/{username}/unblock")
+def unblock(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    username: Username,
+    next: FormStr = "",
+) -> Response:
+    return _silence(request, session, user, username, blocks.BLOCK, False, next)
+
+
+@router.get("/account/blocks")
+def blocks_page(
+    request: Request, session: SessionDep, user: CurrentUser, page: PageNo = 1
+) -> Response:
+    listing = blocks.listing(session=session, user=user, page=page)
+    return render(
+        request,
+        "account/blocks.html",
+        {"page": listing, "pager": pagination.numbered(listing, "/account/blocks")},
+    )
