@@ -9,6 +9,8 @@ strongly (RFC 9110 13.1.1), so weak tags could never guard a write.
 
 import hashlib
 from collections.abc import Callable
+from datetime import datetime
+from email.utils import format_datetime
 
 from fastapi import Request, Response
 from sqlmodel import Session
@@ -19,11 +21,12 @@ from app.services import DomainError, changes
 
 
 class NotModified(Exception):  # noqa: N818 - named for the status it answers
-    """The client's copy is current: answer 304 with `etag` and no body."""
+    """The client's copy is current: answer 304 with `etag` (and `last_modified`) and no body."""
 
-    def __init__(self, etag: str) -> None:
+    def __init__(self, etag: str, last_modified: str | None = None) -> None:
         super().__init__(etag)
         self.etag = etag
+        self.last_modified = last_modified
 
 
 class PreconditionFailed(DomainError):
@@ -39,9 +42,16 @@ CHANGED = (
 def etag(session: Session, *scopes: str, key: str, viewer_id: int | None = None) -> str:
     """The validator of the answer `key` (a resource kind, or a listing's URL) for
     `viewer_id`, from the counters of `scopes`."""
-    counters = changes.read(session, changes.EPOCH, *scopes)
+    return validators(session, *scopes, key=key, viewer_id=viewer_id)[0]
+
+
+def validators(
+    session: Session, *scopes: str, key: str, viewer_id: int | None = None
+) -> tuple[str, datetime | None]:
+    """`etag`, and when the latest of `scopes` last changed (a Last-Modified): one read."""
+    counters, changed_at = changes.state(session, changes.EPOCH, *scopes)
     seed = repr((__version__, key, viewer_id, scopes, counters)).encode()
-    return '"' + hashlib.blake2b(seed, digest_size=12).hexdigest() + '"'
+    return '"' + hashlib.blake2b(seed, digest_size=12).hexdigest() + '"', changed_at
 
 
 def listing_key(request: Request) -> str:
@@ -64,16 +74,26 @@ def _names(header: str) -> list[str]:
     return [part.strip() for part in header.split(",") if part.strip()]
 
 
-def answer(request: Request, response: Response, tag: str) -> None:
-    """Send `tag` as the ETag; NotModified if the client's `If-None-Match` already has it."""
+def answer(
+    request: Request, response: Response, tag: str, last_modified: datetime | None = None
+) -> None:
+    """Send `tag` as the ETag (and `last_modified`); NotModified if the client's
+    `If-None-Match` already has it.
+
+    If-Modified-Since is never the reason for a 304: two changes in one second share a date,
+    and only the ETag tells them apart.
+    """
     response.headers["ETag"] = tag
+    stamp = format_datetime(last_modified, usegmt=True) if last_modified is not None else None
+    if stamp is not None:
+        response.headers["Last-Modified"] = stamp
     header = request.headers.get("if-none-match")
     if header is None:
         return
     # If-None-Match compares weakly: W/"x" names the same version as "x".
     names = {name.removeprefix("W/") for name in _names(header)}
     if "*" in names or tag in names:
-        raise NotModified(tag)
+        raise NotModified(tag, stamp)
 
 
 def guard(request: Request, session: Session, current: Callable[[], str]) -> None:

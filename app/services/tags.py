@@ -228,6 +228,16 @@ def suggestions(*, session: Session) -> list[str]:
 
 def get_visible(*, session: Session, name: str) -> Tag:
     """The tag called `name` (any case) if it shows; TagMoved for an old name, else NotFound."""
+    tag = named(session=session, name=name)
+    if not shows(session, tag):
+        raise NotFound("There is no such tag.")
+    return tag
+
+
+def named(*, session: Session, name: str) -> Tag:
+    """The tag called `name` (any case), shown or not: `get_visible` before its last check, for
+    a feed that answers 304 before it reads any post. TagMoved for an old name of a tag that
+    shows, else NotFound."""
     key = name.strip().lower()
     if not NAME_RE.fullmatch(key):
         raise NotFound("There is no such tag.")
@@ -235,15 +245,13 @@ def get_visible(*, session: Session, name: str) -> Tag:
     if tag is None:
         alias = session.get(TagAlias, key)
         moved = session.get(Tag, alias.tag_id) if alias is not None else None
-        if moved is not None and _shows(session, moved):
+        if moved is not None and shows(session, moved):
             raise TagMoved(moved.name)
-        raise NotFound("There is no such tag.")
-    if not _shows(session, tag):
         raise NotFound("There is no such tag.")
     return tag
 
 
-def _shows(session: Session, tag: Tag) -> bool:
+def shows(session: Session, tag: Tag) -> bool:
     """Whether a public post carries `tag`: the newest ones first, stopping at the first."""
     stmt = (
         select(PostTag.post_id)
@@ -391,6 +399,7 @@ def describe(*, session: Session, tag: Tag, actor: User, description: str) -> No
     )
     tag.description = description
     session.add(tag)
+    changes.bump(session, changes.tag(tag.id))  # its feed's subtitle
     session.commit()
 
 
@@ -432,9 +441,11 @@ def rename(*, session: Session, tag: Tag, actor: User, name: str) -> str:
 
 
 def _bump_carriers(session: Session, tag_id: int | None) -> None:
-    """Every listing, and each post carrying the tag, shows its new name."""
+    """Every listing, and each post carrying the tag and its author's feed, show its new name."""
     changes.bump(session, changes.SITE)
     changes.bump_posts(session, select(PostTag.post_id).where(PostTag.tag_id == tag_id))
+    owners = select(Post.owner_id).join(PostTag, col(PostTag.post_id) == Post.id)
+    changes.bump_users(session, owners.where(PostTag.tag_id == tag_id).distinct())
 
 
 def _move(session: Session, table: Any, owner: Any, tag: Tag, target: Tag) -> None:
