@@ -135,8 +135,11 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
     if was_admin and not active:
         session.flush()
         users.ensure_admin_left(session, user, actor)
-    # Their posts leave (or come back to) every listing; their comments lose their author.
-    changes.bump(session, changes.SITE, changes.user(user.id))
+    # Their posts leave (or come back to) every listing; their comments lose their author, so
+    # the posts they commented on (and their comments feeds) change too.
+    changes.bump(
+        session, changes.SITE, changes.user(user.id), *changes.touched_by(session, user.id)
+    )
     session.commit()
     if not active:
         # The session check refuses inactive users already; ending the rows makes it final.

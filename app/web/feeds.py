@@ -20,6 +20,7 @@ from app import rendering
 from app.api import conditional
 from app.db import engine_of
 from app.deps import PostId, SessionDep, Username
+from app.models import utcnow
 from app.services import NotFound, changes, feeds, inbox, posts, syndication, tags, users
 from app.web import PageRouter
 
@@ -129,7 +130,7 @@ def latest_atom(request: Request, session: SessionDep) -> Response:
 def top_atom(request: Request, session: SessionDep) -> Response:
     # Top's week moves on by itself: the feed is ranked as of the hour's start, and the hour
     # is part of its validator, so a post leaving the week changes the ETag too.
-    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
     key = f"{conditional.listing_key(request)}@{hour.isoformat()}"
     headers, changed_at = _validate(request, session, changes.SITE, key=key)
     engine = engine_of(session)
