@@ -22,6 +22,7 @@ from app.services import (
     audit,
     changes,
     mentions,
+    tag_counts,
     users,
 )
 from app.services import tags as _tags
@@ -211,6 +212,8 @@ def create(
     session.add(post)
     session.flush()
     _tags.apply(session=session, post=post, names=names)
+    if is_public(post):  # its author is acting, so available
+        tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     # A draft's mentions are stored now and told when it is published.
     mentions.record(session=session, author=owner, post=post, public=is_public(post))
@@ -221,6 +224,16 @@ def create(
 
 def _bump(session: Session, post: Post) -> None:
     changes.bump(session, changes.SITE, changes.user(post.owner_id), changes.post(post.id))
+
+
+def _only(post: Post) -> Any:
+    return select(Post.id).where(Post.id == post.id)
+
+
+def _counted(session: Session, post: Post) -> bool:
+    """Whether `post` counts among its tags' public posts (Tag.public_posts): public, by an
+    available author."""
+    return is_public(post) and users.available(session.get(User, post.owner_id))
 
 
 def edit(
@@ -244,12 +257,17 @@ def edit(
         _tags_allowed(session, names, owner, tag_creation)
     if published and not post.published:
         users.may_act(session, owner)
+    counted = _counted(session, post)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
     session.add(post)
+    if counted:  # its old tags lose it, then the tags it carries now gain it if it is public
+        tag_counts.count_public(session, _only(post), -1)
     if tags is not None:
         _tags.apply(session=session, post=post, names=names)
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     mentions.record(session=session, author=owner, post=post, public=is_public(post))
     session.commit()
@@ -262,6 +280,8 @@ def remove(*, session: Session, post: Post, actor: User) -> None:
     if actor.id != post.owner_id:
         before = audit.post_values(post)
         audit.record(session=session, actor=actor, action="post.delete", target=post, before=before)
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), -1)
     _bump(session, post)
     session.delete(post)
     session.commit()
@@ -293,6 +313,8 @@ def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
     reason = clean_reason(reason)
     if not is_public(post):
         return False
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), -1)
     post.published, post.hidden_at, post.hidden_reason = False, datetime.now(UTC), reason
     audit.record(
         session=session,
@@ -325,6 +347,8 @@ def restore(*, session: Session, post: Post, actor: User) -> bool:
         after={"status": "published"},
     )
     session.add(post)
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     session.commit()
     return True

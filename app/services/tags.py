@@ -170,6 +170,22 @@ def apply(*, session: Session, post: Post, names: list[str]) -> None:
         session.add(PostTag(post_id=post.id, tag_id=tag_id, created_at=post.created_at))
 
 
+# --- a count afresh (the writes keep it in step: app.services.tag_counts) ---------------------
+
+
+def recount(session: Session, tag_id: int) -> None:
+    """Count one tag's public posts afresh (after a merge moved posts onto it)."""
+    exact = (
+        select(func.count())
+        .select_from(PostTag)
+        .join(Post, col(Post.id) == PostTag.post_id)
+        .join(User, col(User.id) == Post.owner_id)
+        .where(PostTag.tag_id == tag_id, *PUBLIC_POST)
+        .scalar_subquery()
+    )
+    session.exec(update(Tag).where(col(Tag.id) == tag_id).values(public_posts=exact))
+
+
 @dataclass(frozen=True)
 class Listed:
     name: str
@@ -177,24 +193,13 @@ class Listed:
     posts: int
 
 
-def _public_uses() -> Any:
-    return (
-        select(PostTag.tag_id, func.count().label("posts"))
-        .join(Post, col(Post.id) == PostTag.post_id)
-        .join(User, col(User.id) == Post.owner_id)
-        .where(*PUBLIC_POST)
-        .group_by(col(PostTag.tag_id))
-        .subquery("uses")
-    )
-
-
 def listing(*, session: Session, page: int = 1) -> Page:
-    """Visible tags, most used first (`Listed` items), one numbered page."""
-    uses = _public_uses()
+    """Visible tags, most used first (`Listed` items), one numbered page: the stored counts,
+    so the cost follows the number of tags, never of posts."""
     stmt = (
-        select(Tag.name, Tag.description, uses.c.posts)
-        .join(uses, uses.c.tag_id == Tag.id)
-        .order_by(uses.c.posts.desc(), col(Tag.name))
+        select(Tag.name, Tag.description, Tag.public_posts)
+        .where(Tag.public_posts > 0)
+        .order_by(col(Tag.public_posts).desc(), col(Tag.name))
     )
     limits = bounds(page)
     rows = session.exec(stmt.limit(limits["limit"]).offset(limits["offset"])).all()
@@ -482,6 +487,7 @@ def merge(*, session: Session, tag: Tag, actor: User, into: str) -> Tag:
     session.delete(tag)
     session.flush()
     _keep_old_name(session, old, target.id)
+    recount(session, target.id)
     _bump_carriers(session, target.id)
     session.commit()
     session.refresh(target)
