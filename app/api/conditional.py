@@ -9,7 +9,7 @@ strongly (RFC 9110 13.1.1), so weak tags could never guard a write.
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from fastapi import Request, Response
@@ -84,7 +84,10 @@ def answer(
     and only the ETag tells them apart.
     """
     response.headers["ETag"] = tag
-    stamp = format_datetime(last_modified, usegmt=True) if last_modified is not None else None
+    stamp = None
+    if last_modified is not None:
+        # PostgreSQL's +00:00 is not the UTC object format_datetime's GMT form insists on.
+        stamp = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if stamp is not None:
         response.headers["Last-Modified"] = stamp
     header = request.headers.get("if-none-match")

@@ -19,17 +19,18 @@ from app.models import Post, PostTag, Tag
 def count_public(session: Session, post_ids: Any, by: int) -> None:
     """Move `Tag.public_posts` by `by` for each of the posts `post_ids` (a select of ids)
     carries: 1 as they become public with an available author, -1 as they stop."""
-    carried = select(PostTag.tag_id).where(col(PostTag.post_id).in_(post_ids))
+    # The posts' links counted per tag once, then one UPDATE .. FROM: a correlated count per
+    # tag read the author's posts again for each of their tags (seconds for a busy author).
     uses = (
-        select(func.count())
-        .select_from(PostTag)
-        .where(PostTag.tag_id == Tag.id, col(PostTag.post_id).in_(post_ids))
-        .scalar_subquery()
+        select(PostTag.tag_id, func.count().label("n"))
+        .where(col(PostTag.post_id).in_(post_ids))
+        .group_by(col(PostTag.tag_id))
+        .subquery("uses")
     )
     session.exec(
         update(Tag)
-        .where(col(Tag.id).in_(carried))
-        .values(public_posts=Tag.public_posts + by * uses)
+        .where(col(Tag.id) == uses.c.tag_id)
+        .values(public_posts=Tag.public_posts + by * uses.c.n)
     )
 
 
