@@ -32,7 +32,7 @@ _BY_IDS = (
 
 # A post's newest comments that still show their words (comments.shows_words).
 _COMMENTS = HotQuery(
-    select(
+    select(  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
         Comment.id,
         Comment.content,
         Comment.created_at,
