@@ -47,6 +47,7 @@ from app.web import auth as web_auth
 from app.web import bookmarks as web_bookmarks
 from app.web import comments as web_comments
 from app.web import errors, health, shared, trailing_slash_redirect
+from app.web import feeds as web_feeds
 from app.web import notifications as web_notifications
 from app.web import posts as web_posts
 from app.web import recovery as web_recovery
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_notifications.router, include_in_schema=False)
     app.include_router(web_tags.router, include_in_schema=False)
     app.include_router(web_bookmarks.router, include_in_schema=False)
+    app.include_router(web_feeds.router, include_in_schema=False)
     app.include_router(api_auth.router)
     app.include_router(api_users.router)
     app.include_router(api_accounts.router)

@@ -35,6 +35,14 @@ STATIC_HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 HSTS = "max-age=63072000; includeSubDomains"
+# The stated exceptions to `no-store` (docs/security.md): a feed reader must keep a feed and its
+# ETag to ask again with If-None-Match, so feeds may be stored but are checked each time. The
+# public feeds show only what everyone sees (no viewer, no form tokens); the notifications
+# feed's secret address is one person's, so only their own client may store it.
+FEEDS = "/feeds/"
+PRIVATE_FEEDS = "/feeds/notifications/"
+FEED_CACHE = "no-cache"
+PRIVATE_FEED_CACHE = "private, no-cache"
 
 # How a middleware answers a request it refuses: the site's error page (or JSON under /api),
 # handed in by create_app, so middleware never imports the view layer.
@@ -50,19 +58,31 @@ def add_security_headers(
     present = {key for key, _ in headers.raw}
     headers.raw.extend(
         (key, value)
-        for key, value in _security_headers(https, path.startswith("/static/"), csp)
+        for key, value in _security_headers(https, _path_kind(path), csp)
         if key not in present
     )
 
 
+def _path_kind(path: str) -> str:
+    if path.startswith("/static/"):
+        return "static"
+    if path.startswith(PRIVATE_FEEDS):
+        return "private-feed"
+    if path.startswith(FEEDS):
+        return "feed"
+    return "page"
+
+
 @lru_cache(maxsize=16)
-def _security_headers(
-    https: bool, path_is_static: bool, csp: str
-) -> tuple[tuple[bytes, bytes], ...]:
+def _security_headers(https: bool, kind: str, csp: str) -> tuple[tuple[bytes, bytes], ...]:
     pairs = {**STATIC_HEADERS, "content-security-policy": csp}
     if https:
         pairs["strict-transport-security"] = HSTS
-    if not path_is_static:
+    if kind == "feed":
+        pairs["cache-control"] = FEED_CACHE
+    elif kind == "private-feed":
+        pairs["cache-control"] = PRIVATE_FEED_CACHE
+    elif kind != "static":
         # Pages may show a user's own data and carry form tokens: never store them.
         pairs["cache-control"] = "no-store"
     return tuple((key.encode("latin-1"), value.encode("latin-1")) for key, value in pairs.items())

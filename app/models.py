@@ -144,6 +144,11 @@ class User(Roles, SQLModel, table=True):
     email_verified_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # The sha256 of the secret in the address of their private notifications feed, or None
+    # while they have none (app.services.syndication); the secret itself is never stored.
+    feed_token_hash: str | None = Field(
+        default=None, max_length=64, unique=True, index=True, nullable=True
+    )
 
     @property
     def verified(self) -> bool:
@@ -562,6 +567,10 @@ class ChangeCounter(SQLModel, table=True):
 
     scope: str = Field(sa_column=Column(String(64), primary_key=True))
     counter: int = Field(default=0)
+    # When the counter last moved: a feed's Last-Modified (None for rows never bumped).
+    changed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 TAG_MAX = 25  # characters in a tag's name (app.services.tags.clean_tags)
@@ -578,6 +587,9 @@ class Tag(SQLModel, table=True):
         default="", max_length=TAG_DESCRIPTION_MAX, sa_column_kwargs={"server_default": ""}
     )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # Its public posts, kept in step by every write that makes a post public or not
+    # (app.services.tags.recount): /tags sorts tags by it without reading post_tag.
+    public_posts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class TagAlias(SQLModel, table=True):

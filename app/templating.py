@@ -120,6 +120,12 @@ def isodate(value: date | None) -> str:
     return value.isoformat(timespec="seconds")
 
 
+def atomtime(value: datetime) -> str:
+    """An RFC 3339 date in UTC, as Atom's <updated> and <published> want it."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def timetag(value: date | None) -> Markup:
     """`<time datetime="…">26 Nov 2026, 16:40 UTC</time>`: the one way a page shows a date."""
     # Both parts are digits, month names and punctuation we format ourselves: no user text.
@@ -194,7 +200,7 @@ env.globals.update(
     get_flashed_messages=_flashes,
     static_url=static_url,
 )
-env.filters.update(plural=plural, timetag=timetag)
+env.filters.update(plural=plural, timetag=timetag, atomtime=atomtime)
 
 
 class PageResponse(HTMLResponse):

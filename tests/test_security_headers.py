@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from app import templating
 from app.config import PROJECT_DIR, ConfigError, Settings
 from tests.conftest import Browser, post_id_from
 
@@ -253,11 +254,16 @@ def test_sec32_template_syntax_in_user_text_is_just_text(alice):
 
 def test_sec32_templates_autoescape_and_never_mark_user_text_safe():
     mail = PROJECT_DIR / "templates" / "mail"
+    feeds = PROJECT_DIR / "templates" / "feeds"
     for template in (PROJECT_DIR / "templates").rglob("*"):
         if template.is_file():
             if template.parent == mail and template.suffix == ".txt":
                 # A mail's plain-text part: never HTML, so never escaped; its HTML twin is.
                 assert template.with_suffix(".html").is_file(), template.name
+            elif template.parent == feeds:
+                # Atom feeds: XML, which the pages' environment escapes by name as well.
+                assert template.suffix == ".xml", template.name
+                assert templating.env.autoescape(f"feeds/{template.name}"), template.name
             else:
                 assert template.suffix == ".html", template.name
             text = template.read_text()

@@ -9,6 +9,8 @@ strongly (RFC 9110 13.1.1), so weak tags could never guard a write.
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 from fastapi import Request, Response
 from sqlmodel import Session
@@ -19,11 +21,12 @@ from app.services import DomainError, changes
 
 
 class NotModified(Exception):  # noqa: N818 - named for the status it answers
-    """The client's copy is current: answer 304 with `etag` and no body."""
+    """The client's copy is current: answer 304 with `etag` (and `last_modified`) and no body."""
 
-    def __init__(self, etag: str) -> None:
+    def __init__(self, etag: str, last_modified: str | None = None) -> None:
         super().__init__(etag)
         self.etag = etag
+        self.last_modified = last_modified
 
 
 class PreconditionFailed(DomainError):
@@ -39,7 +42,15 @@ CHANGED = (
 def etag(session: Session, *scopes: str, key: str, viewer_id: int | None = None) -> str:
     """The validator of the answer `key` (a resource kind, or a listing's URL) for
     `viewer_id`, from the counters of `scopes`."""
-    return tag_for(key, viewer_id, scopes, changes.read(session, changes.EPOCH, *scopes))
+    return validators(session, *scopes, key=key, viewer_id=viewer_id)[0]
+
+
+def validators(
+    session: Session, *scopes: str, key: str, viewer_id: int | None = None
+) -> tuple[str, datetime | None]:
+    """`etag`, and when the latest of `scopes` last changed (a Last-Modified): one read."""
+    counters, changed_at = changes.state(session, changes.EPOCH, *scopes)
+    return tag_for(key, viewer_id, scopes, counters), changed_at
 
 
 def tag_for(key: object, viewer_id: int | None, scopes: object, counters: object) -> str:
@@ -78,11 +89,23 @@ def fresh(request: Request, tag: str) -> bool:
     return "*" in names or tag in names
 
 
-def answer(request: Request, response: Response, tag: str) -> None:
-    """Send `tag` as the ETag; NotModified if the client's `If-None-Match` already has it."""
+def answer(
+    request: Request, response: Response, tag: str, last_modified: datetime | None = None
+) -> None:
+    """Send `tag` as the ETag (and `last_modified`); NotModified if the client's
+    `If-None-Match` already has it.
+
+    If-Modified-Since is never the reason for a 304: two changes in one second share a date,
+    and only the ETag tells them apart.
+    """
     response.headers["ETag"] = tag
+    stamp = None
+    if last_modified is not None:
+        # PostgreSQL's +00:00 is not the UTC object format_datetime's GMT form insists on.
+        stamp = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+        response.headers["Last-Modified"] = stamp
     if fresh(request, tag):
-        raise NotModified(tag)
+        raise NotModified(tag, stamp)
 
 
 def guard(request: Request, session: Session, current: Callable[[], str]) -> None:

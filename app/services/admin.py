@@ -22,6 +22,7 @@ from app.services import (
     comment_authors,
     posts,
     sessions,
+    tag_counts,
     users,
 )
 
@@ -117,6 +118,8 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
     if not active and actor is not None and actor.id == user.id:
         raise Forbidden("You cannot deactivate your own account.")
     was_admin = user.is_admin and user.is_active
+    assert user.id is not None
+    tag_counts.count_author(session, user.id, 1 if active else -1)  # their posts' tags
     user.is_active = active
     session.add(user)
     # The account row first: a comment being written meanwhile waits for it (comments.write).
@@ -135,8 +138,11 @@ def set_active(*, session: Session, actor: User | None, user: User, active: bool
     if was_admin and not active:
         session.flush()
         users.ensure_admin_left(session, user, actor)
-    # Their posts leave (or come back to) every listing; their comments lose their author.
-    changes.bump(session, changes.SITE, changes.user(user.id))
+    # Their posts leave (or come back to) every listing; their comments lose their author, so
+    # the posts they commented on (and their comments feeds) change too.
+    changes.bump(
+        session, changes.SITE, changes.user(user.id), *changes.touched_by(session, user.id)
+    )
     session.commit()
     if not active:
         # The session check refuses inactive users already; ending the rows makes it final.

@@ -1,13 +1,16 @@
 """Change counters: one number per scope, moved by every write that changes what it shows.
 
 A scope is what one validator covers: `SITE` (every listing), `user(id)` (an account: its
-profile, and whether its posts and comments may be seen), `post(id)` (a post with its votes
-and comment count), `comment(id)`. Writers call `bump` in their own transaction, so a
-validator changes exactly when the content does, deletions and hides included (an update
-time alone misses those). Readers turn the counters into an ETag (app.api.conditional).
+profile, its posts' feed, and whether its posts and comments may be seen), `post(id)` (a post
+with its votes and comments), `comment(id)`, `tag(id)` (a tag's description). Each bump also
+stamps the scope's `changed_at` (a feed's Last-Modified). Writers call `bump` in their own
+transaction, so a validator changes exactly when the content does, deletions and hides
+included (an update time alone misses those). Readers turn the counters into an ETag
+(app.api.conditional).
 """
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine, String, cast, literal, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -15,7 +18,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db import HotQuery
-from app.models import ChangeCounter, Comment, CommentVote, Vote
+from app.models import ChangeCounter, Comment, CommentVote, UTCDateTime, Vote
 
 SITE = "site"
 # Set once when the table is made (migrations): ETags from before a downgrade never match again.
@@ -34,6 +37,11 @@ def comment(comment_id: int | None) -> str:
     return f"comment:{comment_id}"
 
 
+def tag(tag_id: int | None) -> str:
+    """What only a tag's own feed shows of it (its description); its posts are the site's."""
+    return f"tag:{tag_id}"
+
+
 def bump(session: Session, *scopes: str) -> None:
     """Move each scope's counter by one, in the caller's transaction.
 
@@ -43,28 +51,40 @@ def bump(session: Session, *scopes: str) -> None:
     writers cannot deadlock on them.
     """
     ordered = sorted(set(scopes), key=lambda scope: (scope != SITE, scope))
-    rows = [{"scope": scope, "counter": 1} for scope in ordered]
+    now = datetime.now(UTC)
+    rows = [{"scope": scope, "counter": 1, "changed_at": now} for scope in ordered]
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(ChangeCounter).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=[col(ChangeCounter.scope)],
-        set_={"counter": ChangeCounter.counter + 1},
+        set_={"counter": ChangeCounter.counter + 1, "changed_at": now},
     )
     session.exec(stmt)
 
 
 def bump_posts(session: Session, post_ids: SelectOfScalar[int]) -> None:
     """`bump` for every post `post_ids` selects (a renamed tag's posts), in one statement."""
+    _bump_selected(session, "post:", post_ids)
+
+
+def bump_users(session: Session, user_ids: SelectOfScalar[int]) -> None:
+    """`bump` for every account `user_ids` selects (a renamed tag's authors), in one statement."""
+    _bump_selected(session, "user:", user_ids)
+
+
+def _bump_selected(session: Session, prefix: str, ids_query: SelectOfScalar[int]) -> None:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    ids = post_ids.subquery().c[0]
+    ids = ids_query.subquery().c[0]
+    now = datetime.now(UTC)
+    stamp = literal(now, type_=UTCDateTime())
     # The WHERE tells SQLite's parser that ON CONFLICT belongs to the INSERT, not a join.
-    scopes = select(literal("post:") + cast(ids, String), literal(1)).where(true())
-    stmt = dialect.insert(ChangeCounter).from_select(["scope", "counter"], scopes)
+    scopes = select(literal(prefix) + cast(ids, String), literal(1), stamp).where(true())
+    stmt = dialect.insert(ChangeCounter).from_select(["scope", "counter", "changed_at"], scopes)
     stmt = stmt.on_conflict_do_update(
         index_elements=[col(ChangeCounter.scope)],
-        set_={"counter": ChangeCounter.counter + 1},
+        set_={"counter": ChangeCounter.counter + 1, "changed_at": now},
     )
     session.exec(stmt)
 
@@ -84,11 +104,19 @@ def hold(session: Session, scope: str) -> None:
 
 def read(session: Session, *scopes: str) -> tuple[int, ...]:
     """The scopes' counters, in order (0 for one never bumped)."""
-    query = select(ChangeCounter.scope, ChangeCounter.counter).where(
+    return state(session, *scopes)[0]
+
+
+def state(session: Session, *scopes: str) -> tuple[tuple[int, ...], datetime | None]:
+    """The scopes' counters, in order (0 for one never bumped), and when the latest of them
+    moved (None if none has): one read."""
+    query = select(ChangeCounter.scope, ChangeCounter.counter, ChangeCounter.changed_at).where(
         col(ChangeCounter.scope).in_(scopes)
     )
-    found = dict(session.exec(query).all())
-    return tuple(found.get(scope, 0) for scope in scopes)
+    found = {scope: (counter, at) for scope, counter, at in session.exec(query).all()}
+    counters = tuple(found[scope][0] if scope in found else 0 for scope in scopes)
+    times = [at for _, at in found.values() if at is not None]
+    return counters, max(times, default=None)
 
 
 _SITE_READ = HotQuery(

@@ -25,6 +25,7 @@ from app.services import (
     filters,
     mentions,
     modlog,
+    tag_counts,
     users,
 )
 from app.services import tags as _tags
@@ -234,6 +235,8 @@ def create(
     session.add(post)
     session.flush()
     _tags.apply(session=session, post=post, names=names)
+    if is_public(post):  # its author is acting, so available
+        tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     # A draft's mentions are stored now and told when it is published.
     mentions.record(session=session, author=owner, post=post, public=is_public(post))
@@ -244,6 +247,16 @@ def create(
 
 def _bump(session: Session, post: Post) -> None:
     changes.bump(session, changes.SITE, changes.user(post.owner_id), changes.post(post.id))
+
+
+def _only(post: Post) -> Any:
+    return select(Post.id).where(Post.id == post.id)
+
+
+def _counted(session: Session, post: Post) -> bool:
+    """Whether `post` counts among its tags' public posts (Tag.public_posts): public, by an
+    available author."""
+    return is_public(post) and users.available(session.get(User, post.owner_id))
 
 
 def edit(
@@ -269,12 +282,17 @@ def edit(
         _tags_allowed(session, names, owner, tag_creation)
     if published and not post.published:
         users.may_act(session, owner)
+    counted = _counted(session, post)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
     session.add(post)
+    if counted:  # its old tags lose it, then the tags it carries now gain it if it is public
+        tag_counts.count_public(session, _only(post), -1)
     if tags is not None:
         _tags.apply(session=session, post=post, names=names)
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     mentions.record(session=session, author=owner, post=post, public=is_public(post))
     session.commit()
@@ -295,6 +313,8 @@ def remove(*, session: Session, post: Post, actor: User, reason: str = "") -> No
             author=session.get(User, post.owner_id),
             reason=reason,
         )
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), -1)
     _bump(session, post)
     session.delete(post)
     session.commit()
@@ -332,6 +352,8 @@ def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
     if not is_public(post) and post.pending_at is None:
         return False
     before = status_of(post)
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), -1)
     post.published, post.hidden_at, post.hidden_reason = False, datetime.now(UTC), reason
     post.pending_at = None
     audit.record(
@@ -360,6 +382,8 @@ def set_aside(*, session: Session, post: Post, at: datetime) -> None:
     (app.services.reports); in the caller's transaction. Not a decision: neither audited nor
     in the public log."""
     if is_public(post):
+        if _counted(session, post):
+            tag_counts.count_public(session, _only(post), -1)
         post.published, post.pending_at = False, at
         session.add(post)
         _bump(session, post)
@@ -370,6 +394,8 @@ def give_back(*, session: Session, post: Post) -> None:
     transaction (the decision's audit entry is the caller's)."""
     if post.pending_at is not None:
         post.published, post.pending_at = True, None
+        if _counted(session, post):
+            tag_counts.count_public(session, _only(post), +1)
         session.add(post)
         _bump(session, post)
 
@@ -391,6 +417,8 @@ def restore(*, session: Session, post: Post, actor: User) -> bool:
         after={"status": "published"},
     )
     session.add(post)
+    if _counted(session, post):
+        tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     session.commit()
     return True

@@ -19,6 +19,7 @@ from app.services import (
     changes,
     comment_authors,
     sessions,
+    tag_counts,
     throttle,
 )
 from app.services.validation import USERNAME_RE, check_password, clean_email, clean_username
@@ -293,6 +294,8 @@ def remove(*, session: Session, user: User, actor: User | None = None) -> None:
     changes.bump(
         session, changes.SITE, changes.user(user.id), *changes.touched_by(session, user.id)
     )
+    if user.is_active:  # their public posts leave their tags' counts
+        tag_counts.count_author(session, user.id, -1)
     voted = select(Vote.post_id).where(Vote.user_id == user.id)
     session.exec(
         update(Post)

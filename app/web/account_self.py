@@ -18,6 +18,7 @@ from app.services import (
     feeds,
     notifications,
     profile,
+    syndication,
     users,
 )
 from app.templating import flash, render
@@ -120,15 +121,45 @@ def my_posts(
     )
 
 
-@router.get("/notifications")
-def notification_settings(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def _notification_settings(
+    request: Request, session: SessionDep, user: CurrentUser, feed_url: str | None = None
+) -> Response:
     assert user.id is not None
     chosen = notifications.settings(session=session, user_id=user.id)
     return render(
         request,
         "account/notifications.html",
-        {"chosen": chosen, "labels": notifications.LABELS},
+        {
+            "chosen": chosen,
+            "labels": notifications.LABELS,
+            "has_feed": user.feed_token_hash is not None,
+            "feed_url": feed_url,
+        },
     )
+
+
+@router.get("/notifications")
+def notification_settings(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    return _notification_settings(request, session, user)
+
+
+@router.post("/notifications/feed")
+def make_notification_feed(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser
+) -> Response:
+    token = syndication.issue_token(session=session, user=user)
+    # Shown in this answer and never again (only its hash is kept), so no redirect: a flash
+    # cookie would carry the secret, and the page after a redirect no longer knows it.
+    url = f"{settings.base_url}/feeds/notifications/{token}.atom"
+    return _notification_settings(request, session, user, feed_url=url)
+
+
+@router.post("/notifications/feed/revoke")
+def revoke_notification_feed(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    syndication.revoke_token(session=session, user=user)
+    response = RedirectResponse("/account/notifications", status_code=303)
+    flash(response, request, "Your notifications feed is turned off: its address works no more.")
+    return response
 
 
 @router.post("/notifications")

@@ -204,7 +204,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(NotModified)
     async def not_modified(request: Request, exc: NotModified) -> Response:
-        return Response(status_code=304, headers={"ETag": exc.etag})
+        headers = {"ETag": exc.etag}
+        if exc.last_modified is not None:
+            headers["Last-Modified"] = exc.last_modified
+        return Response(status_code=304, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
