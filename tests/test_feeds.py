@@ -293,6 +293,38 @@ def test_entries_carry_the_sanitised_html_and_escape_every_title(world: World) -
     assert "&lt;script&gt;" in html  # shown as text, as on the post page
 
 
+def entry_html(response, title: str) -> str:  # type: ignore[no-untyped-def]
+    """The HTML an entry carries, as sent (not as feedparser cleans it)."""
+    root = ET.fromstring(response.content)  # noqa: S314
+    for entry in root.findall(f"{ATOM_NS}entry"):
+        if entry.findtext(f"{ATOM_NS}title") == title:
+            return entry.findtext(f"{ATOM_NS}content") or ""
+    raise AssertionError(f"no entry {title!r}")
+
+
+def test_mentions_link_in_feeds_as_on_the_page_under_the_current_name(world: World) -> None:
+    world.alice.create_post(title="Hello", content="Thanks @bob, and @nobody_here.")
+    world.alice.post(f"/api/posts/{world.post}/comments", json={"content": "Right, @BOB?"})
+    link = '<a class="mention" href="/users/{0}">@{0}</a>'
+    html = entry_html(world.visitor.get("/feeds/latest.atom"), "Hello")
+    assert link.format("bob") in html
+    assert "@nobody_here" in html and "/users/nobody_here" not in html  # no such person: text
+    comments_feed = world.visitor.get(f"/feeds/posts/{world.post}/comments.atom")
+    assert link.format("bob") in entry_html(comments_feed, "alice on “Snakes”")
+    # A rename: the feed links the name bob has now, never the old one.
+    profile.change_identity(
+        session=world.db,
+        settings=world.settings,
+        user=world.user("bob"),
+        username="robert",
+        email="bob@example.com",
+        password=PASSWORD,
+        ip="192.0.2.1",
+    )
+    html = entry_html(world.visitor.get("/feeds/latest.atom"), "Hello")
+    assert link.format("robert") in html and "/users/bob" not in html
+
+
 def test_links_come_from_site_url_never_from_the_host_header(world: World) -> None:
     for url in world.urls().values():
         response = world.visitor.get(url, headers={"Host": "evil.example"})

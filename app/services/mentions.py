@@ -119,10 +119,30 @@ def linked(
         .where(Mention.post_id == post_id, which, AVAILABLE)
         .order_by(col(Mention.comment_id), col(Mention.name_key))
     )
-    found: dict[int | None, list[tuple[str, str]]] = {}
+    return _grouped(engine, stmt)
+
+
+def linked_posts(engine: Engine, post_ids: Iterable[int]) -> dict[int, Mentioned]:
+    """`linked` for the posts themselves (not their comments), many posts in one read: for a
+    listing that shows posts in full, such as an Atom feed."""
+    ids = list(post_ids)
+    if not ids:
+        return {}
+    stmt = (
+        select(Mention.post_id, Mention.name_key, User.username)
+        .join(User, col(User.id) == Mention.user_id)
+        .where(col(Mention.post_id).in_(ids), col(Mention.comment_id).is_(None), AVAILABLE)
+        .order_by(col(Mention.post_id), col(Mention.name_key))
+    )
+    return _grouped(engine, stmt)
+
+
+def _grouped(engine: Engine, stmt: Any) -> dict[Any, Mentioned]:
+    """(item, name_key, username) rows as {item: Mentioned}, the render cache's key part."""
+    found: dict[Any, list[tuple[str, str]]] = {}
     with engine.connect() as connection:
-        for comment_id, name_key, username in connection.execute(stmt):
-            found.setdefault(comment_id, []).append((name_key, username))
+        for item, name_key, username in connection.execute(stmt):
+            found.setdefault(item, []).append((name_key, username))
     return {key: tuple(pairs) for key, pairs in found.items()}
 
 

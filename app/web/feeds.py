@@ -21,7 +21,17 @@ from app.api import conditional
 from app.db import engine_of
 from app.deps import PostId, SessionDep, Username
 from app.models import utcnow
-from app.services import NotFound, changes, feeds, inbox, posts, syndication, tags, users
+from app.services import (
+    NotFound,
+    changes,
+    feeds,
+    inbox,
+    mentions,
+    posts,
+    syndication,
+    tags,
+    users,
+)
 from app.web import PageRouter
 
 router = PageRouter()
@@ -102,6 +112,11 @@ def _answer(
 
 
 def _post_entries(request: Request, rows: list[Any]) -> list[Entry]:
+    # Mentions link as on the post's page (under their current names): one read, and only
+    # for the posts whose text has an "@".
+    mentioned = mentions.linked_posts(
+        request.app.state.engine, [row.id for row in rows if "@" in row.content]
+    )
     return [
         Entry(
             id=_tag_uri(request, f"post:{row.id}"),
@@ -110,7 +125,9 @@ def _post_entries(request: Request, rows: list[Any]) -> list[Entry]:
             published=row.created_at,
             updated=row.updated_at,
             author=row.author,
-            html=rendering.render_post(row.id, row.updated_at, row.content),
+            html=rendering.render_post(
+                row.id, row.updated_at, row.content, mentioned.get(row.id, ())
+            ),
             categories=tags.split(row.tags),
         )
         for row in rows
@@ -186,7 +203,11 @@ def comments_atom(request: Request, session: SessionDep, post_id: PostId) -> Res
     # The post's scope moves with each of its comments (written, edited, removed, or their
     # author leaving); the owner's, when the post stops being seen with its author.
     headers, changed_at = _validate(request, session, changes.post(post.id), changes.user(owner.id))
-    rows = syndication.recent_comments(engine_of(session), post_id)
+    engine = engine_of(session)
+    rows = syndication.recent_comments(engine, post_id)
+    mentioned = mentions.linked(
+        engine, post_id=post.id, comment_ids=[row.id for row in rows if "@" in row.content]
+    )
     entries = [
         Entry(
             id=_tag_uri(request, f"comment:{row.id}"),
@@ -195,7 +216,9 @@ def comments_atom(request: Request, session: SessionDep, post_id: PostId) -> Res
             published=row.created_at,
             updated=row.updated_at,
             author=row.author,
-            html=rendering.render_comment(row.id, row.updated_at, row.content),
+            html=rendering.render_comment(
+                row.id, row.updated_at, row.content, mentioned.get(row.id, ())
+            ),
         )
         for row in rows
     ]
