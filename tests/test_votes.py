@@ -6,7 +6,7 @@ import threading
 from sqlmodel import func, select
 
 from app.models import Vote
-from tests.conftest import get_post, post_id_from
+from tests.conftest import get_post, get_user, post_id_from
 
 
 def test_vote_toggles(alice, bob, db):
@@ -156,3 +156,17 @@ def test_feed_cards_stay_shared_by_every_viewer(alice, bob, make_browser):
     make_browser().get("/")
     after = _cached_card.cache_info()
     assert after.currsize == before.currsize and after.hits == before.hits + 2
+
+
+def test_a_page_of_any_length_shows_which_posts_the_viewer_votes_for(alice, bob, app, db):
+    from app.services import votes
+
+    ids = [post_id_from(alice.create_post(f"Post {n}", "x")) for n in range(45)]
+    chosen = {ids[0], ids[19], ids[20], ids[44]}  # either side of each chunk's edge
+    for post_id in chosen:
+        bob.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
+    bob_id = get_user(db, "bob").id
+    engine = app.state.engine
+    assert votes.voted_among(engine=engine, user_id=bob_id, post_ids=ids) == chosen
+    assert votes.voted_among(engine=engine, user_id=bob_id, post_ids=ids[1:19]) == frozenset()
+    assert votes.voted_among(engine=engine, user_id=bob_id, post_ids=[]) == frozenset()

@@ -79,7 +79,9 @@ class Voting:
 
 def voting(request: Request, viewer: User | Viewer | None, posts: Iterable[Any]) -> Voting:
     """The vote boxes of a page of cards: for the signed-in, one read of their votes."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # From the scope: building `request.url` costs more than this whole line.
+    query = request.scope["query_string"].decode("latin-1")
+    here = request.scope["path"] + (f"?{query}" if query else "")
     if viewer is None:
         return Voting(None, frozenset(), None, here)
     engine = request.app.state.engine
