@@ -59,3 +59,25 @@ def test_the_side_column_is_counted_again_only_when_the_site_changed(app, alice,
     assert "fresh" not in side_of(alice.get("/").text)  # within the TTL: as it was
     clock[0] += sidebar.TTL + 1
     assert 'href="/t/fresh"' in side_of(alice.get("/").text)
+
+
+def test_a_shared_page_never_keeps_a_side_column_older_than_its_ttl(
+    app, alice, browser, monkeypatch
+):
+    # A visitor's feed is kept whole until the site changes; the side column it shows lags
+    # writes by up to the TTL, and the kept page follows it once the TTL is over.
+    clock = [1000.0]
+    monkeypatch.setattr(sidebar.time, "monotonic", lambda: clock[0])
+    browser.get("/")
+    alice.submit(
+        "/posts",
+        {"title": "T", "content": "x", "published": "1", "tags": "fresh"},
+        page="/posts/new",
+    )
+    within = browser.get("/")
+    assert "fresh" not in side_of(within.text)  # within the TTL: as it was
+    clock[0] += sidebar.TTL + 1
+    after = browser.get("/", headers={"If-None-Match": within.headers["etag"]})
+    assert after.status_code == 200 and 'href="/t/fresh"' in side_of(after.text)
+    again = browser.get("/", headers={"If-None-Match": after.headers["etag"]})
+    assert again.status_code == 304  # and kept from then on, until the next change

@@ -70,6 +70,19 @@ def kept(*, engine: Engine, now: float | None = None) -> Side | None:
     return found.side if found is not None and now < found.until else None
 
 
+def as_of(*, engine: Engine, counter: int, now: float | None = None) -> int:
+    """The SITE counter whose side column a page rendered now shows, when the site's counter
+    is `counter` (no statement): the kept one within the TTL, else `counter` (it is counted
+    again, or it was kept at that counter already).
+
+    A page kept whole (app.web.shared) puts this in its key: a page rendered within the TTL
+    of a write shows the column as it was before the write, and without this part of its key
+    it went on showing that until the next write, however long that took."""
+    now = time.monotonic() if now is None else now
+    found = _kept.get(engine)
+    return found.counter if found is not None and now < found.until else counter
+
+
 def side(*, engine: Engine, now: float | None = None) -> Side:
     """The side column as of at most TTL seconds ago."""
     now = time.monotonic() if now is None else now

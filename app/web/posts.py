@@ -55,7 +55,7 @@ async def _side(engine: Any) -> sidebar.Side:
 @router.get("/")
 async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
     if shared.shareable(request, user):  # every anonymous visitor sees the same page
-        return await shared.answer(request, lambda: _latest(request, user, page))
+        return await shared.answer(request, lambda: _latest(request, user, page), side=True)
     return await _latest(request, user, page)
 
 
@@ -82,7 +82,7 @@ async def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Re
     if shared.shareable(request, user):
         # Top's week slides on: shared pages start again every TOP_REFRESH_MINUTES.
         window = int(time.time() // (TOP_REFRESH_MINUTES * 60))
-        return await shared.answer(request, top, window=window)
+        return await shared.answer(request, top, window=window, side=True)
     return await top()
 
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from app.api import conditional
 from app.db import run_db
 from app.models import Viewer
-from app.services import changes
+from app.services import changes, sidebar
 from app.templating import FLASH_COOKIE
 
 MAX_BYTES = 8_000_000
@@ -65,14 +65,22 @@ def shareable(request: Request, viewer: Viewer | None) -> bool:
 
 
 async def answer(
-    request: Request, render: Callable[[], Awaitable[Response]], *, window: object = None
+    request: Request,
+    render: Callable[[], Awaitable[Response]],
+    *,
+    window: object = None,
+    side: bool = False,
 ) -> Response:
     """The page for `request` from memory, a 304, or `render()`'s (kept when shareable).
 
-    `window` is whatever else the page depends on (Top's hour), part of the key and the tag.
+    `window` is whatever else the page depends on (Top's hour), part of the key and the tag;
+    `side`: the page shows the side column, which lags writes by up to its TTL
+    (app.services.sidebar), so the counter it shows is part of them too.
     """
     engine = request.app.state.engine
     counters = await run_db(engine, changes.site, engine)
+    if side:
+        window = (window, sidebar.as_of(engine=engine, counter=counters[1]))
     key = (request.url.scheme, request.headers.get("host"), request.url.path, request.url.query)
     tag = conditional.tag_for(key, None, window, counters)
     headers = {"ETag": tag, "Cache-Control": "no-cache", "Vary": "Cookie"}
