@@ -379,6 +379,13 @@ def render_comment(
     )
 
 
+def cached_comment_html(
+    comment_id: int, updated_at: datetime, mentioned: Mentioned = ()
+) -> Markup | None:
+    """The comment's HTML if this process has rendered this revision already."""
+    return _html_cache.peek(("comment", comment_id, updated_at, mentioned))
+
+
 def post_text(post_id: int, updated_at: datetime, content: str) -> str:
     """The post's plain text, once per revision (search snippets are cut from it)."""
     return _text_cache.get((post_id, updated_at), content, plain_text)

@@ -313,6 +313,24 @@ def html(entries: list[Entry], mentioned: dict[Any, rendering.Mentioned]) -> dic
     }
 
 
+def cached_html(
+    entries: list[Entry], mentioned: dict[Any, rendering.Mentioned]
+) -> dict[int, Any] | None:
+    """`html(entries, mentioned)` if every shown comment is rendered already, else None: a
+    page whose comments are all in memory needs no worker thread to show them."""
+    found = {}
+    for entry in entries:
+        if entry.shown:
+            row = entry.row
+            cached = rendering.cached_comment_html(
+                row.id, row.updated_at, mentioned.get(row.id, ())
+            )
+            if cached is None:
+                return None
+            found[row.id] = cached
+    return found
+
+
 def held(
     connection: Any, *, post_id: int, parent_id: int | None, number: int, size: int
 ) -> set[int]:

