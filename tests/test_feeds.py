@@ -127,16 +127,20 @@ def nothing(w: World) -> None:
     return None
 
 
-def rename_alice(w: World) -> None:
+def rename(w: World, old: str, new: str) -> None:
     profile.change_identity(
         session=w.db,
         settings=w.settings,
-        user=w.user("alice"),
-        username="alicia",
-        email="alice@example.com",
+        user=w.user(old),
+        username=new,
+        email=f"{old}@example.com",
         password=PASSWORD,
         ip="192.0.2.1",
     )
+
+
+def rename_alice(w: World) -> None:
+    rename(w, "alice", "alicia")
 
 
 # Each write (after its set-up), and the feeds it must change (others may change too).
@@ -312,15 +316,7 @@ def test_mentions_link_in_feeds_as_on_the_page_under_the_current_name(world: Wor
     comments_feed = world.visitor.get(f"/feeds/posts/{world.post}/comments.atom")
     assert link.format("bob") in entry_html(comments_feed, "alice on “Snakes”")
     # A rename: the feed links the name bob has now, never the old one.
-    profile.change_identity(
-        session=world.db,
-        settings=world.settings,
-        user=world.user("bob"),
-        username="robert",
-        email="bob@example.com",
-        password=PASSWORD,
-        ip="192.0.2.1",
-    )
+    rename(world, "bob", "robert")
     html = entry_html(world.visitor.get("/feeds/latest.atom"), "Hello")
     assert link.format("robert") in html and "/users/bob" not in html
 
