@@ -1,5 +1,6 @@
 """The one Jinja2 environment, its globals and filters, and the `render` helper pages use."""
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache, partial
@@ -9,7 +10,8 @@ from urllib.parse import quote, urlencode
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, Template, pass_environment
-from markupsafe import Markup
+from jinja2.filters import do_urlencode
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -134,18 +136,17 @@ def timetag(value: date | None) -> Markup:
 
 
 @pass_environment
-def post_cards(
-    environment: Environment, posts: Iterable[Any], slot: Callable[[Any], str] | None = None
-) -> Markup:
+def post_cards(environment: Environment, posts: Iterable[Any], voting: Any = None) -> Markup:
     """The cards of a post list (rows of `feeds.CARDS`), as HTML.
 
     A card is a pure function of its row: id, title, excerpt, state, date, votes, comment
     count, author, tags.
     The row's values are the cache key, so a new vote, an edit or a renamed author is a new key
     and a new card; nothing is ever served stale. Why: docs/performance.md, "Cards rendered
-    once per row". What differs per viewer (the vote box) is not in the cache: `slot(row)`
-    renders it in place of the card's plain score.
+    once per row". What differs per viewer (the vote box) is not in the card: with `voting`
+    (app.web.Voting) each card's plain score gives way to its viewer's vote box.
     """
+    slot = None if voting is None else _vote_slot(environment, voting)
     # Development: templates may change under us, so no cache.
     card = partial(_render_card, environment) if environment.auto_reload else _cached_card
     # The key is what the card shows and nothing more (a row may carry a whole post's content),
@@ -154,7 +155,8 @@ def post_cards(
     parts = [card(_card_values(post)) for post in posts]
     if slot is None:
         return Markup("\n".join(["".join(part) for part in parts]))  # noqa: S704
-    # Every piece is Markup: cached card HTML, and the slot's output of an autoescaping macro.
+    # Every piece is HTML: kept card HTML, and the kept output of the autoescaping vote_box
+    # macro with escaped values put in.
     cards = zip(parts, posts, strict=True)
     return Markup("\n".join([f"{head}{slot(post)}{tail}" for (head, _, tail), post in cards]))  # noqa: S704
 
@@ -191,6 +193,49 @@ def _render_card(environment: Environment, values: tuple[Any, ...]) -> tuple[str
 
 # ~1 kB a card: a few MB for the cards of every page people are reading.
 _cached_card = lru_cache(maxsize=4096)(partial(_render_card, env))
+
+# Stand-ins for the page's form token and a card's return address in a kept vote box: plain
+# words, which autoescaping and URL-encoding leave as they are.
+_TOKEN, _BACK = "vote-slot-token", "vote-slot-back"
+_STAND_INS = re.compile(f"({_TOKEN}|{_BACK})")
+
+
+def _render_vote_box(
+    environment: Environment, post_id: int, count: int, who: str, voted: bool
+) -> tuple[str, ...]:
+    """The `vote_box` macro's HTML for a card seen by a "visitor", a "member" or its "owner",
+    split around the stand-ins (at the odd places of the tuple)."""
+    module = environment.get_template("_macros.html").module
+    vote_box: Callable[..., Markup] = module.vote_box  # type: ignore[attr-defined]
+    post = {"id": post_id, "vote_count": count, "author": "a"}
+    viewer = None if who == "visitor" else {"username": "a" if who == "owner" else "b"}
+    return tuple(_STAND_INS.split(str(vote_box(post, viewer, voted, _TOKEN, _BACK, " vote-card"))))
+
+
+# The vote boxes are kept like the cards, by what they show (a few hundred bytes each): the
+# macro ran once per card per page for every member, a sixth of the logged-in feed's time.
+_cached_vote_box = lru_cache(maxsize=8192)(partial(_render_vote_box, env))
+
+
+def _vote_slot(environment: Environment, voting: Any) -> Callable[[Any], str]:
+    """Each card's vote box for the page's viewer (app.web.Voting): the macro's kept HTML with
+    the page's one token and the card's return address put in, escaped as the macro does (a
+    visitor's box is a link to log in, whose address is URL-encoded first)."""
+    box = partial(_render_vote_box, environment) if environment.auto_reload else _cached_vote_box
+    viewer = voting.viewer
+    token = str(escape(voting.token or ""))
+
+    def slot(post: Any) -> str:
+        back = f"{voting.here}#post-{post.id}"
+        if viewer is None:
+            who, back = "visitor", do_urlencode(back)
+        else:
+            who = "owner" if viewer.username == post.author else "member"
+        values = {_TOKEN: token, _BACK: str(escape(back))}
+        parts = box(post.id, post.vote_count, who, post.id in voting.voted)
+        return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
+
+    return slot
 
 
 env.globals.update(

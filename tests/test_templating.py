@@ -90,3 +90,36 @@ def test_dates_icons_and_plurals_are_written_one_way():
         assert not re.search(r"[=!]= 1 else|!= 1 %}", text), template.name
         if template.name != "_macros.html" or template.parent != TEMPLATES:
             assert not re.search(r'<svg class="icon"', text), template.name
+
+
+def test_a_kept_vote_box_is_exactly_what_the_macro_draws_for_that_viewer():
+    from types import SimpleNamespace
+
+    from app.web import Voting
+
+    macros = env.get_template("_macros.html").module
+    here = '/t/a&b?page=2&q="x"'  # characters each escaping must treat alike
+    card = {
+        "title": "T",
+        "excerpt": "E",
+        "published": True,
+        "hidden_at": None,
+        "pending_at": None,
+        "created_at": datetime(2026, 12, 1, tzinfo=UTC),
+        "comment_count": 0,
+        "tags": "",
+    }
+    posts = [
+        SimpleNamespace(**card, id=7, vote_count=1, author="alice"),
+        SimpleNamespace(**card, id=8, vote_count=0, author="bob"),
+        SimpleNamespace(**card, id=9, vote_count=12, author="carol"),
+    ]
+    alice = SimpleNamespace(username="alice", id=1)
+    for viewer, token, voted in ((alice, "ab12", {9}), (alice, "ab12", set()), (None, None, set())):
+        voting = Voting(viewer, frozenset(voted), token, here)
+        html = env.from_string("{{ post_cards(posts, voting) }}").render(posts=posts, voting=voting)
+        for post in posts:
+            drawn = macros.vote_box(  # type: ignore[attr-defined]
+                post, viewer, post.id in voted, token, f"{here}#post-{post.id}", " vote-card"
+            )
+            assert str(drawn) in html, (viewer, post)

@@ -206,7 +206,7 @@ def comments_atom(request: Request, session: SessionDep, post_id: PostId) -> Res
     engine = engine_of(session)
     rows = syndication.recent_comments(engine, post_id)
     mentioned = mentions.linked(
-        engine, post_id=post.id, comment_ids=[row.id for row in rows if "@" in row.content]
+        engine, post_id=post_id, comment_ids=[row.id for row in rows if "@" in row.content]
     )
     entries = [
         Entry(
