@@ -1,16 +1,19 @@
 """The one Jinja2 environment, its globals and filters, and the `render` helper pages use."""
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache, partial
 from operator import attrgetter
 from typing import Any
 from urllib.parse import quote, urlencode
+from weakref import WeakKeyDictionary
 
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, Template, pass_environment
+from jinja2 import Environment, Template, pass_context, pass_environment
 from jinja2.filters import do_urlencode
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -238,7 +241,30 @@ def _vote_slot(environment: Environment, voting: Any) -> Callable[[Any], str]:
     return slot
 
 
+# The side column's HTML, per kept column (app.services.sidebar) and kind of viewer: the same
+# for every member (and for every visitor), so drawn once per count, not once per page.
+_side_html: "WeakKeyDictionary[Any, dict[tuple[bool, str], Markup]]" = WeakKeyDictionary()
+_side_lock = threading.Lock()
+
+
+@pass_context
+def side_column(context: Context, side: Any) -> Markup:
+    """posts/_side.html for `side`, drawn once per count of it and kind of viewer."""
+    member, site_name = bool(context.get("viewer")), str(context.get("site_name"))
+    template = context.environment.get_template("posts/_side.html")
+    if context.environment.auto_reload:  # development: the template may have changed
+        return Markup(template.render(side=side, viewer=member, site_name=site_name))  # noqa: S704
+    html = _side_html.get(side, {}).get((member, site_name))
+    if html is None:
+        # Autoescaped by the template: every value in it was escaped as it was drawn.
+        html = Markup(template.render(side=side, viewer=member, site_name=site_name))  # noqa: S704
+        with _side_lock:  # Top renders in worker threads
+            _side_html.setdefault(side, {})[member, site_name] = html
+    return html
+
+
 env.globals.update(
+    side_column=side_column,
     post_cards=post_cards,
     csrf_field=csrf_field,
     csrf_token=csrf_token,

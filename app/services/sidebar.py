@@ -26,7 +26,7 @@ TAGS = 8
 PEOPLE = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per count: the pages keep its HTML by identity
 class Side:
     tags: list[tags.Listed]
     people: list[Any]  # rows of username, bio, followers
