@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from app.models import Follow, Post, User, Vote
+from app.models import Follow, Post, PostTag, Tag, User, Vote
 from app.rendering import shorten
 from app.security import hash_password
-from app.services import changes
+from app.services import changes, tag_counts
 
 SEED_PASSWORD = "benchmark password"  # noqa: S105 - documented, for throwaway data
 BATCH = 5_000
@@ -75,6 +75,7 @@ class SeedReport:
     votes: int
     seconds: float
     follows: int = 0
+    tags: int = 0
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -129,12 +130,15 @@ def seed(
     posts: int,
     votes: int,
     follows: int = 0,
+    tags: int = 0,
     seed: int = 42,
     bcrypt_rounds: int = 4,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> SeedReport:
     """Add `users` users, `posts` posts spread over the last year, `votes` distinct votes and
-    `follows` distinct follows between the new users."""
+    `follows` distinct follows between the new users; with `tags`, that many new tags, each post
+    carrying 1 to 3 of them, the low-numbered ones far more used than the rest (as on real sites,
+    a few tags are on a large share of the posts)."""
     if votes > users * max(posts, 1):
         raise ValueError("more votes than (user, post) pairs")
     if follows > users * (users - 1):
@@ -178,12 +182,15 @@ def seed(
                 counts[pair[1]] += 1
 
         span = timedelta(days=365).total_seconds()
+        dates: list[datetime] = []  # each post's, for its tag links (only kept with tags)
 
         def post_rows() -> Iterator[dict[str, Any]]:
             for i in range(posts):
                 # Older ids get older dates, like a real site, with a little jitter.
                 created = now - timedelta(seconds=span * (1 - i / max(posts, 1)) + rng.random())
                 content = _content(rng)
+                if tags:
+                    dates.append(created)
                 yield {
                     "id": first_post + i,
                     "title": _sentence(rng, rng.randint(3, 9)).capitalize(),
@@ -227,7 +234,45 @@ def seed(
             conn.execute(insert(Follow), chunk)
         progress(f"{follows} follows")
 
+        if tags:
+            _seed_tags(conn, rng, tags, first_post, dates, tag, now)
+            progress(f"{tags} tags")
+
     with Session(engine) as session:  # what every public page shows has changed
         changes.bump(session, changes.SITE)
         session.commit()
-    return SeedReport(users, posts, votes, time.perf_counter() - started, follows)
+    return SeedReport(users, posts, votes, time.perf_counter() - started, follows, tags)
+
+
+def _seed_tags(
+    conn: Connection,
+    rng: random.Random,
+    tags: int,
+    first_post: int,
+    dates: list[datetime],
+    run: int,
+    now: datetime,
+) -> None:
+    """`tags` tags on the posts from `first_post` on (created at `dates`), with their stored
+    public counts."""
+    top = conn.execute(select(func.max(Tag.id))).scalar() or 0
+    ids = range(top + 1, top + 1 + tags)
+    conn.execute(
+        insert(Tag),
+        [{"id": i, "name": f"t{run}-{n}", "created_at": now} for n, i in enumerate(ids)],
+    )
+
+    def link_rows() -> Iterator[dict[str, Any]]:
+        for post_id, created in enumerate(dates, first_post):
+            # Squaring the draw makes the first tag the most used (1% of the links: 20k posts
+            # at 1M), like a site's few big topics, and leaves the median tag on ~0.007%.
+            chosen = {ids[int(tags * rng.random() ** 2)] for _ in range(rng.randint(1, 3))}
+            for tag_id in chosen:
+                yield {"post_id": post_id, "tag_id": tag_id, "created_at": created}
+
+    for chunk in _chunks(link_rows(), BATCH):
+        conn.execute(insert(PostTag), chunk)
+    # The stored counts, from the links just written: seeded authors are all available.
+    with Session(bind=conn) as session:
+        mine = select(Post.id).where(col(Post.id) >= first_post, col(Post.published).is_(True))
+        tag_counts.count_public(session, mine, 1)
