@@ -298,7 +298,7 @@ def _seed_tags(
 ) -> None:
     """`tags` tags on the posts from `first_post` on (created at `dates`), with their stored
     public counts."""
-    top = conn.execute(select(func.max(Tag.id))).scalar() or 0
+    top = conn.execute(select(func.max(col(Tag.id)))).scalar() or 0
     ids = range(top + 1, top + 1 + tags)
     conn.execute(
         insert(Tag),
@@ -317,5 +317,5 @@ def _seed_tags(
         conn.execute(insert(PostTag), chunk)
     # The stored counts, from the links just written: seeded authors are all available.
     with Session(bind=conn) as session:
-        mine = select(Post.id).where(col(Post.id) >= first_post, col(Post.published).is_(True))
+        mine = select(col(Post.id)).where(col(Post.id) >= first_post, col(Post.published).is_(True))
         tag_counts.count_public(session, mine, 1)
