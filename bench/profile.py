@@ -1,11 +1,13 @@
 """Server CPU per request, measured in-process: the ASGI apps are called directly, no sockets.
 
-Usage: python -m bench.profile DB [--requests N] [--pyinstrument PAGE]
+Usage: python -m bench.profile DB [--requests N] [--pyinstrument PAGE] [--summary PAGE]
+       python -m bench.profile DB --count-cost
 
 DB is a database filled by `agora seed`. Timing uses process CPU time, so other programs on a
 busy machine barely move the numbers; it leaves out uvicorn's HTTP parsing, the same for both.
 `--pyinstrument feed` (or post, feed-user, profile) prints a call tree of that page instead;
-`--summary feed` one line saying where that page's time goes, for the benchmark's report.
+`--summary feed` one line saying where that page's time goes, for the benchmark's report;
+`--count-cost` the logged-in feed's CPU time with the header's unread count and without it.
 """
 
 import argparse
@@ -113,18 +115,31 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--pyinstrument", choices=PAGES)
     parser.add_argument("--summary", choices=PAGES)
+    parser.add_argument("--count-cost", action="store_true")
     args = parser.parse_args()
     app, cookie, post_id = make_agora(args.db)
     os.environ["REFERENCE_DB"] = args.db
     from bench import reference
 
+    with sqlite3.connect(args.db) as conn:
+        thread = conn.execute("SELECT id FROM post ORDER BY comment_count DESC").fetchone()[0]
+        tag = conn.execute("SELECT name FROM tag ORDER BY public_posts DESC").fetchone()
     pages = {
         "feed": ("/", ""),
         "feed-user": ("/", cookie),
         "post": (f"/posts/{post_id}", ""),
         "profile": ("/users/" + first_username(args.db), ""),
+        "thread": (f"/posts/{thread}", ""),
+        "thread-user": (f"/posts/{thread}", cookie),
+        "notifications": ("/notifications", cookie),
+        "atom": ("/feeds/latest.atom", ""),
+        "tag": (f"/t/{tag[0] if tag else 'none'}", ""),
     }
     loop = asyncio.new_event_loop()
+    if args.count_cost:
+        on, off = count_cost(loop, app, cookie, args.requests)
+        print(f"count on {on:.3f} ms, off {off:.3f} ms CPU per request")
+        return 0
     if args.summary:
         path, page_cookie = pages[args.summary]
         print(summary(loop, app, path, page_cookie, min(args.requests, 500)))
@@ -147,7 +162,39 @@ def main() -> int:
     return 0
 
 
-PAGES = ["feed", "feed-user", "post", "profile"]
+PAGES = ["feed", "feed-user", "post", "profile", "thread", "thread-user", "notifications"]
+PAGES += ["atom", "tag"]
+
+
+def count_cost(
+    loop: asyncio.AbstractEventLoop, app: App, cookie: str, n: int
+) -> tuple[float, float]:
+    """The logged-in feed's CPU ms a request with the header's unread count, and with the count
+    replaced by its value, read once: the page and its HTML the same, minus the count's work.
+
+    The site has no switch for the count, so the switch is made here, in this process only.
+    Alternating 5 times, medians of each, so a slow spell of the machine hits both alike.
+    """
+    from app.services import inbox
+
+    real = inbox.unread_count
+    known: dict[int, int] = {}
+
+    def remembered(engine: Any, user_id: int) -> int:
+        if user_id not in known:
+            known[user_id] = real(engine, user_id)
+        return known[user_id]
+
+    on, off = [], []
+    for _ in range(5):
+        on.append(loop.run_until_complete(cpu_ms(app, "/", n // 5, cookie)))
+        inbox.unread_count = remembered
+        try:
+            off.append(loop.run_until_complete(cpu_ms(app, "/", n // 5, cookie)))
+        finally:
+            inbox.unread_count = real
+    return sorted(on)[2], sorted(off)[2]
+
 
 # Where a frame's own time is counted, by the file it runs in: the first match wins.
 AREAS = [
