@@ -25,11 +25,13 @@ from bench.run import SECRET
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-def scope_for(path: str, cookie: str = "") -> dict[str, Any]:
+Headers = list[tuple[bytes, bytes]]  # a request's own headers: a cookie, a validator
+
+
+def scope_for(path: str, extra: Headers | None = None) -> dict[str, Any]:
     path, _, query = path.partition("?")
     headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench"), (b"accept", b"*/*")]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
+    headers += extra or []
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -47,7 +49,7 @@ def scope_for(path: str, cookie: str = "") -> dict[str, Any]:
     }
 
 
-async def call(app: App, path: str, cookie: str = "") -> tuple[int, bytes]:
+async def call(app: App, path: str, extra: Headers | None = None) -> tuple[int, bytes, Headers]:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -56,26 +58,26 @@ async def call(app: App, path: str, cookie: str = "") -> tuple[int, bytes]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await app(scope_for(path, cookie), receive, send)
+    await app(scope_for(path, extra), receive, send)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return sent[0]["status"], body
+    return sent[0]["status"], body, list(sent[0].get("headers", []))
 
 
-async def cpu_ms(app: App, path: str, n: int, cookie: str = "") -> float:
+async def cpu_ms(app: App, path: str, n: int, extra: Headers | None = None) -> float:
     """Median over 5 batches of the CPU milliseconds one request costs."""
     for _ in range(50):
-        status, _ = await call(app, path, cookie)
-        assert status == 200, (path, status)
+        status, _, _ = await call(app, path, extra)
+        assert status in (200, 304), (path, status)
     batches = []
     for _ in range(5):
         started = time.process_time()
         for _ in range(n // 5):
-            await call(app, path, cookie)
+            await call(app, path, extra)
         batches.append((time.process_time() - started) * 1000 / (n // 5))
     return sorted(batches)[2]
 
 
-def make_agora(db: str) -> tuple[App, str, int]:
+def make_agora(db: str) -> tuple[App, Headers, int]:
     """The production app on `db`, a logged-in cookie for its first user, and a post id."""
     os.environ.update(
         DATABASE_URL=f"sqlite:///{db}",
@@ -103,7 +105,7 @@ def make_agora(db: str) -> tuple[App, str, int]:
         token, _ = sessions.start(session=session, settings=settings, user=user, kind="web")
     with sqlite3.connect(db) as conn:
         post_id = conn.execute("SELECT max(id) FROM post WHERE published = 1").fetchone()[0]
-    return app, f"agora_session={token}", int(post_id)
+    return app, [(b"cookie", f"agora_session={token}".encode())], int(post_id)
 
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -125,17 +127,20 @@ def main() -> int:
         thread = conn.execute("SELECT id FROM post ORDER BY comment_count DESC").fetchone()[0]
         tag = conn.execute("SELECT name FROM tag ORDER BY public_posts DESC").fetchone()
     pages = {
-        "feed": ("/", ""),
+        "feed": ("/", []),
         "feed-user": ("/", cookie),
-        "post": (f"/posts/{post_id}", ""),
-        "profile": ("/users/" + first_username(args.db), ""),
-        "thread": (f"/posts/{thread}", ""),
+        "post": (f"/posts/{post_id}", []),
+        "profile": ("/users/" + first_username(args.db), []),
+        "thread": (f"/posts/{thread}", []),
         "thread-user": (f"/posts/{thread}", cookie),
         "notifications": ("/notifications", cookie),
-        "atom": ("/feeds/latest.atom", ""),
-        "tag": (f"/t/{tag[0] if tag else 'none'}", ""),
+        "atom": ("/feeds/latest.atom", []),
+        "tag": (f"/t/{tag[0] if tag else 'none'}", []),
     }
     loop = asyncio.new_event_loop()
+    # A feed reader that has the feed: its ETag sent back, answered 304.
+    _, _, answer = loop.run_until_complete(call(app, "/feeds/latest.atom"))
+    pages["atom-304"] = ("/feeds/latest.atom", [(b"if-none-match", dict(answer)[b"etag"])])
     if args.count_cost:
         on, off = count_cost(loop, app, cookie, args.requests)
         print(f"count on {on:.3f} ms, off {off:.3f} ms CPU per request")
@@ -163,11 +168,11 @@ def main() -> int:
 
 
 PAGES = ["feed", "feed-user", "post", "profile", "thread", "thread-user", "notifications"]
-PAGES += ["atom", "tag"]
+PAGES += ["atom", "atom-304", "tag"]
 
 
 def count_cost(
-    loop: asyncio.AbstractEventLoop, app: App, cookie: str, n: int
+    loop: asyncio.AbstractEventLoop, app: App, cookie: Headers, n: int
 ) -> tuple[float, float]:
     """The logged-in feed's CPU ms a request with the header's unread count, and with the count
     replaced by its value, read once: the page and its HTML the same, minus the count's work.
@@ -208,14 +213,14 @@ AREAS = [
 ]
 
 
-def summary(loop: asyncio.AbstractEventLoop, app: App, path: str, cookie: str, n: int) -> str:
+def summary(loop: asyncio.AbstractEventLoop, app: App, path: str, extra: Headers, n: int) -> str:
     """'templates 41% · SQL 22% · ...': the page's sampled self time, by area."""
     from pyinstrument import Profiler
 
-    ms = loop.run_until_complete(cpu_ms(app, path, n, cookie))  # unprofiled: the real cost
+    ms = loop.run_until_complete(cpu_ms(app, path, n, extra))  # unprofiled: the real cost
     profiler = Profiler(interval=0.0002)
     with profiler:
-        loop.run_until_complete(cpu_ms(app, path, n, cookie))
+        loop.run_until_complete(cpu_ms(app, path, n, extra))
     totals: dict[str, float] = {}
     # pyinstrument keeps a frame's own time in "[self]" children: count those, by their parent.
     stack = [(profiler.last_session.root_frame(), "")] if profiler.last_session else []
