@@ -86,10 +86,10 @@ bench-tools: install $(BENCH_STAMP)
 	@command -v wrk >/dev/null || { test -n "$(IS_ROOT)" && $(call apt_install,wrk); } \
 	 || { echo "wrk is missing: install it (Debian: apt-get install wrk)"; exit 1; }
 
-bench: install bench-tools  ## benchmark Agora against the plain reference, write docs/performance.md (~8 min)
+bench: install bench-tools  ## benchmark Agora against the plain reference, write docs/performance.md (~30 min, most of it the 1M-post seed and 5 rounds per scenario)
 	$(BIN)/python -m bench.run
 
-bench-quick: install bench-tools  ## the same, one short round per scenario (~2 min)
+bench-quick: install bench-tools  ## the hot pages only (feeds, a post, a thread), 3 short rounds (under 3 min on a quiet machine)
 	$(BIN)/python -m bench.run --quick
 
 lint: install  ## ruff on the whole tree, mypy on app/ (settings in pyproject.toml)

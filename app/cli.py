@@ -323,6 +323,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
             posts=args.posts,
             votes=args.votes,
             follows=args.follows,
+            tags=args.tags,
+            comments=args.comments,
             bcrypt_rounds=settings.bcrypt_rounds,
             seed=args.seed,
             progress=lambda msg: print(f"  seeded {msg}", flush=True),
@@ -332,7 +334,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
         return 2
     print(
         f"Seeded {report.users} users, {report.posts} posts, {report.votes} votes and "
-        f"{report.follows} follows "
+        f"{report.follows} follows ({report.tags} tags, {report.comments} comments) "
         f"in {report.seconds:.1f} s. Every seeded user's password is {SEED_PASSWORD!r}."
     )
     return 0
@@ -362,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--posts", type=_count, default=100_000, help="posts to add (default 100000)")
     seed.add_argument("--votes", type=_count, default=300_000, help="votes to add (default 300000)")
     seed.add_argument("--follows", type=_count, default=0, help="follows to add (default 0)")
+    seed.add_argument("--tags", type=_count, default=0, help="tags to add (default 0)")
+    seed.add_argument("--comments", type=_count, default=0, help="comments to add (default 0)")
     seed.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     _add_address(add("serve", cmd_serve, "serve the site (production, several workers)"))
     add("migrate", cmd_migrate, "apply pending database migrations")

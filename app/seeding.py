@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from app.models import Follow, Post, User, Vote
+from app.models import Comment, Follow, Post, PostTag, Tag, User, Vote
 from app.rendering import shorten
 from app.security import hash_password
-from app.services import changes
+from app.services import changes, tag_counts
 
 SEED_PASSWORD = "benchmark password"  # noqa: S105 - documented, for throwaway data
 BATCH = 5_000
@@ -75,6 +75,8 @@ class SeedReport:
     votes: int
     seconds: float
     follows: int = 0
+    tags: int = 0
+    comments: int = 0
 
 
 def _sentence(rng: random.Random, words: int) -> str:
@@ -97,7 +99,7 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str
         yield chunk
 
 
-def _claim_ids(conn: Connection, table: type[User] | type[Post], count: int) -> int:
+def _claim_ids(conn: Connection, table: type[User] | type[Post] | type[Comment], count: int) -> int:
     """The first of `count` ids for rows inserted with explicit ids.
 
     Past every id the table ever handed out, deleted rows' too (ids are never reused); on
@@ -129,12 +131,17 @@ def seed(
     posts: int,
     votes: int,
     follows: int = 0,
+    tags: int = 0,
+    comments: int = 0,
     seed: int = 42,
     bcrypt_rounds: int = 4,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> SeedReport:
     """Add `users` users, `posts` posts spread over the last year, `votes` distinct votes and
-    `follows` distinct follows between the new users."""
+    `follows` distinct follows between the new users; with `tags`, that many new tags, each post
+    carrying 1 to 3 of them, the low-numbered ones far more used than the rest (as on real sites,
+    a few tags are on a large share of the posts); with `comments`, that many top-level comments
+    by the new users on the new public posts, counted in each post's `comment_count`."""
     if votes > users * max(posts, 1):
         raise ValueError("more votes than (user, post) pairs")
     if follows > users * (users - 1):
@@ -178,20 +185,28 @@ def seed(
                 counts[pair[1]] += 1
 
         span = timedelta(days=365).total_seconds()
+        dates: list[datetime] = []  # each post's, for its tags and comments (kept if needed)
+        public: list[int] = []  # the indexes of the public posts, for comments
 
         def post_rows() -> Iterator[dict[str, Any]]:
             for i in range(posts):
                 # Older ids get older dates, like a real site, with a little jitter.
                 created = now - timedelta(seconds=span * (1 - i / max(posts, 1)) + rng.random())
                 content = _content(rng)
+                title = _sentence(rng, rng.randint(3, 9)).capitalize()
+                published = rng.random() > 0.05  # drawn in the order they always were
+                if tags or comments:
+                    dates.append(created)
+                if comments and published:
+                    public.append(i)
                 yield {
                     "id": first_post + i,
-                    "title": _sentence(rng, rng.randint(3, 9)).capitalize(),
+                    "title": title,
                     "content": content,
                     # Seeded text has no Markdown syntax, so its plain text is itself (a test
                     # checks this agrees with rendering.excerpt; docs/performance.md says why).
                     "excerpt": shorten(" ".join(content.split())),
-                    "published": rng.random() > 0.05,
+                    "published": published,
                     "vote_count": counts[i],
                     "created_at": created,
                     "updated_at": created,
@@ -227,7 +242,80 @@ def seed(
             conn.execute(insert(Follow), chunk)
         progress(f"{follows} follows")
 
+        if tags:
+            _seed_tags(conn, rng, tags, first_post, dates, tag, now)
+            progress(f"{tags} tags")
+
+        if comments and public:
+            first = _claim_ids(conn, Comment, comments)
+            on = [public[rng.randrange(len(public))] for _ in range(comments)]
+
+            def comment_rows() -> Iterator[dict[str, Any]]:
+                for n, post_index in enumerate(on):
+                    later = dates[post_index] + timedelta(minutes=1 + rng.randrange(600))
+                    created = min(later, now)
+                    yield {
+                        "id": first + n,
+                        "root_id": first + n,
+                        "post_id": first_post + post_index,
+                        "author_id": first_user + rng.randrange(users),
+                        "content": _sentence(rng, rng.randint(5, 30)),
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+
+            for chunk in _chunks(comment_rows(), BATCH):
+                conn.execute(insert(Comment), chunk)
+            per_post: dict[int, int] = {}
+            for post_index in on:
+                per_post[first_post + post_index] = per_post.get(first_post + post_index, 0) + 1
+            by_count: dict[int, list[int]] = {}
+            for post_id, n in per_post.items():
+                by_count.setdefault(n, []).append(post_id)
+            for n, ids in by_count.items():  # one UPDATE per distinct count, not per post
+                for part in range(0, len(ids), 900):
+                    conn.execute(
+                        update(Post)
+                        .where(col(Post.id).in_(ids[part : part + 900]))
+                        .values(comment_count=Post.comment_count + n)
+                    )
+            progress(f"{comments} comments")
+
     with Session(engine) as session:  # what every public page shows has changed
         changes.bump(session, changes.SITE)
         session.commit()
-    return SeedReport(users, posts, votes, time.perf_counter() - started, follows)
+    return SeedReport(users, posts, votes, time.perf_counter() - started, follows, tags, comments)
+
+
+def _seed_tags(
+    conn: Connection,
+    rng: random.Random,
+    tags: int,
+    first_post: int,
+    dates: list[datetime],
+    run: int,
+    now: datetime,
+) -> None:
+    """`tags` tags on the posts from `first_post` on (created at `dates`), with their stored
+    public counts."""
+    top = conn.execute(select(func.max(col(Tag.id)))).scalar() or 0
+    ids = range(top + 1, top + 1 + tags)
+    conn.execute(
+        insert(Tag),
+        [{"id": i, "name": f"t{run}-{n}", "created_at": now} for n, i in enumerate(ids)],
+    )
+
+    def link_rows() -> Iterator[dict[str, Any]]:
+        for post_id, created in enumerate(dates, first_post):
+            # Squaring the draw makes the first tag the most used (1% of the links: 20k posts
+            # at 1M), like a site's few big topics, and leaves the median tag on ~0.007%.
+            chosen = {ids[int(tags * rng.random() ** 2)] for _ in range(rng.randint(1, 3))}
+            for tag_id in chosen:
+                yield {"post_id": post_id, "tag_id": tag_id, "created_at": created}
+
+    for chunk in _chunks(link_rows(), BATCH):
+        conn.execute(insert(PostTag), chunk)
+    # The stored counts, from the links just written: seeded authors are all available.
+    with Session(bind=conn) as session:
+        mine = select(col(Post.id)).where(col(Post.id) >= first_post, col(Post.published).is_(True))
+        tag_counts.count_public(session, mine, 1)

@@ -1,11 +1,13 @@
 """Server CPU per request, measured in-process: the ASGI apps are called directly, no sockets.
 
-Usage: python -m bench.profile DB [--requests N] [--pyinstrument PAGE]
+Usage: python -m bench.profile DB [--requests N] [--pyinstrument PAGE] [--summary PAGE]
+       python -m bench.profile DB --count-cost
 
 DB is a database filled by `agora seed`. Timing uses process CPU time, so other programs on a
 busy machine barely move the numbers; it leaves out uvicorn's HTTP parsing, the same for both.
 `--pyinstrument feed` (or post, feed-user, profile) prints a call tree of that page instead;
-`--summary feed` one line saying where that page's time goes, for the benchmark's report.
+`--summary feed` one line saying where that page's time goes, for the benchmark's report;
+`--count-cost` the logged-in feed's CPU time with the header's unread count and without it.
 """
 
 import argparse
@@ -23,11 +25,13 @@ from bench.run import SECRET
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
-def scope_for(path: str, cookie: str = "") -> dict[str, Any]:
+Headers = list[tuple[bytes, bytes]]  # a request's own headers: a cookie, a validator
+
+
+def scope_for(path: str, extra: Headers | None = None) -> dict[str, Any]:
     path, _, query = path.partition("?")
     headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench"), (b"accept", b"*/*")]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
+    headers += extra or []
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -45,7 +49,7 @@ def scope_for(path: str, cookie: str = "") -> dict[str, Any]:
     }
 
 
-async def call(app: App, path: str, cookie: str = "") -> tuple[int, bytes]:
+async def call(app: App, path: str, extra: Headers | None = None) -> tuple[int, bytes, Headers]:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -54,26 +58,26 @@ async def call(app: App, path: str, cookie: str = "") -> tuple[int, bytes]:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await app(scope_for(path, cookie), receive, send)
+    await app(scope_for(path, extra), receive, send)
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return sent[0]["status"], body
+    return sent[0]["status"], body, list(sent[0].get("headers", []))
 
 
-async def cpu_ms(app: App, path: str, n: int, cookie: str = "") -> float:
+async def cpu_ms(app: App, path: str, n: int, extra: Headers | None = None) -> float:
     """Median over 5 batches of the CPU milliseconds one request costs."""
     for _ in range(50):
-        status, _ = await call(app, path, cookie)
-        assert status == 200, (path, status)
+        status, _, _ = await call(app, path, extra)
+        assert status in (200, 304), (path, status)
     batches = []
     for _ in range(5):
         started = time.process_time()
         for _ in range(n // 5):
-            await call(app, path, cookie)
+            await call(app, path, extra)
         batches.append((time.process_time() - started) * 1000 / (n // 5))
     return sorted(batches)[2]
 
 
-def make_agora(db: str) -> tuple[App, str, int]:
+def make_agora(db: str) -> tuple[App, Headers, int]:
     """The production app on `db`, a logged-in cookie for its first user, and a post id."""
     os.environ.update(
         DATABASE_URL=f"sqlite:///{db}",
@@ -101,7 +105,7 @@ def make_agora(db: str) -> tuple[App, str, int]:
         token, _ = sessions.start(session=session, settings=settings, user=user, kind="web")
     with sqlite3.connect(db) as conn:
         post_id = conn.execute("SELECT max(id) FROM post WHERE published = 1").fetchone()[0]
-    return app, f"agora_session={token}", int(post_id)
+    return app, [(b"cookie", f"agora_session={token}".encode())], int(post_id)
 
 
 DEVNULL = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
@@ -113,18 +117,34 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--pyinstrument", choices=PAGES)
     parser.add_argument("--summary", choices=PAGES)
+    parser.add_argument("--count-cost", action="store_true")
     args = parser.parse_args()
     app, cookie, post_id = make_agora(args.db)
     os.environ["REFERENCE_DB"] = args.db
     from bench import reference
 
+    with sqlite3.connect(args.db) as conn:
+        thread = conn.execute("SELECT id FROM post ORDER BY comment_count DESC").fetchone()[0]
+        tag = conn.execute("SELECT name FROM tag ORDER BY public_posts DESC").fetchone()
     pages = {
-        "feed": ("/", ""),
+        "feed": ("/", []),
         "feed-user": ("/", cookie),
-        "post": (f"/posts/{post_id}", ""),
-        "profile": ("/users/" + first_username(args.db), ""),
+        "post": (f"/posts/{post_id}", []),
+        "profile": ("/users/" + first_username(args.db), []),
+        "thread": (f"/posts/{thread}", []),
+        "thread-user": (f"/posts/{thread}", cookie),
+        "notifications": ("/notifications", cookie),
+        "atom": ("/feeds/latest.atom", []),
+        "tag": (f"/t/{tag[0] if tag else 'none'}", []),
     }
     loop = asyncio.new_event_loop()
+    # A feed reader that has the feed: its ETag sent back, answered 304.
+    _, _, answer = loop.run_until_complete(call(app, "/feeds/latest.atom"))
+    pages["atom-304"] = ("/feeds/latest.atom", [(b"if-none-match", dict(answer)[b"etag"])])
+    if args.count_cost:
+        on, off = count_cost(loop, app, cookie, args.requests)
+        print(f"count on {on:.3f} ms, off {off:.3f} ms CPU per request")
+        return 0
     if args.summary:
         path, page_cookie = pages[args.summary]
         print(summary(loop, app, path, page_cookie, min(args.requests, 500)))
@@ -147,7 +167,39 @@ def main() -> int:
     return 0
 
 
-PAGES = ["feed", "feed-user", "post", "profile"]
+PAGES = ["feed", "feed-user", "post", "profile", "thread", "thread-user", "notifications"]
+PAGES += ["atom", "atom-304", "tag"]
+
+
+def count_cost(
+    loop: asyncio.AbstractEventLoop, app: App, cookie: Headers, n: int
+) -> tuple[float, float]:
+    """The logged-in feed's CPU ms a request with the header's unread count, and with the count
+    replaced by its value, read once: the page and its HTML the same, minus the count's work.
+
+    The site has no switch for the count, so the switch is made here, in this process only.
+    Alternating 5 times, medians of each, so a slow spell of the machine hits both alike.
+    """
+    from app.services import inbox
+
+    real = inbox.unread_count
+    known: dict[int, int] = {}
+
+    def remembered(engine: Any, user_id: int) -> int:
+        if user_id not in known:
+            known[user_id] = real(engine, user_id)
+        return known[user_id]
+
+    on, off = [], []
+    for _ in range(5):
+        on.append(loop.run_until_complete(cpu_ms(app, "/", n // 5, cookie)))
+        inbox.unread_count = remembered
+        try:
+            off.append(loop.run_until_complete(cpu_ms(app, "/", n // 5, cookie)))
+        finally:
+            inbox.unread_count = real
+    return sorted(on)[2], sorted(off)[2]
+
 
 # Where a frame's own time is counted, by the file it runs in: the first match wins.
 AREAS = [
@@ -161,14 +213,14 @@ AREAS = [
 ]
 
 
-def summary(loop: asyncio.AbstractEventLoop, app: App, path: str, cookie: str, n: int) -> str:
+def summary(loop: asyncio.AbstractEventLoop, app: App, path: str, extra: Headers, n: int) -> str:
     """'templates 41% · SQL 22% · ...': the page's sampled self time, by area."""
     from pyinstrument import Profiler
 
-    ms = loop.run_until_complete(cpu_ms(app, path, n, cookie))  # unprofiled: the real cost
+    ms = loop.run_until_complete(cpu_ms(app, path, n, extra))  # unprofiled: the real cost
     profiler = Profiler(interval=0.0002)
     with profiler:
-        loop.run_until_complete(cpu_ms(app, path, n, cookie))
+        loop.run_until_complete(cpu_ms(app, path, n, extra))
     totals: dict[str, float] = {}
     # pyinstrument keeps a frame's own time in "[self]" children: count those, by their parent.
     stack = [(profiler.last_session.root_frame(), "")] if profiler.last_session else []
