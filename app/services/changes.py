@@ -121,7 +121,7 @@ def state(session: Session, *scopes: str) -> tuple[tuple[int, ...], datetime | N
 
 _SITE_READ = HotQuery(
     # Two equalities, not IN: a HotQuery binds plain values only.
-    select(ChangeCounter.scope, ChangeCounter.counter).where(
+    select(ChangeCounter.scope, ChangeCounter.counter, ChangeCounter.changed_at).where(
         (col(ChangeCounter.scope) == EPOCH) | (col(ChangeCounter.scope) == SITE)
     )
 )
@@ -129,8 +129,16 @@ _SITE_READ = HotQuery(
 
 def site(engine: Engine) -> tuple[int, int]:
     """The epoch's and the site's counters, read without an ORM session (the hot pages')."""
-    found = dict(_SITE_READ.rows(engine, {}))
-    return found.get(EPOCH, 0), found.get(SITE, 0)
+    return site_state(engine)[0]
+
+
+def site_state(engine: Engine) -> tuple[tuple[int, int], datetime | None]:
+    """`state(session, EPOCH, SITE)` without an ORM session: the epoch's and the site's
+    counters, and when the later of them moved."""
+    found = {row.scope: row for row in _SITE_READ.rows(engine, {})}
+    counters = tuple(found[scope].counter if scope in found else 0 for scope in (EPOCH, SITE))
+    times = [row.changed_at for row in found.values() if row.changed_at is not None]
+    return (counters[0], counters[1]), max(times, default=None)
 
 
 def touched_by(session: Session, user_id: int) -> Iterable[str]:

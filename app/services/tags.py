@@ -293,18 +293,6 @@ def shows(session: Session, tag: Tag) -> bool:
     return session.exec(stmt).first() is not None
 
 
-def post_count(*, session: Session, tag: Tag) -> int:
-    """The tag's public posts (ix_post_tag_feed, then each post and author by key)."""
-    stmt = (
-        select(func.count())
-        .select_from(PostTag)
-        .join(Post, col(Post.id) == PostTag.post_id)
-        .join(User, col(User.id) == Post.owner_id)
-        .where(PostTag.tag_id == tag.id, *PUBLIC_POST)
-    )
-    return int(session.exec(stmt).one())
-
-
 def id_of(*, session: Session, name: str) -> int | None:
     """The id of the tag `name` means (an old name means its tag now), or None."""
     key = name.strip().lower()

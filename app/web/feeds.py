@@ -4,7 +4,8 @@ and a member's private notifications.
 Each feed answers a conditional GET from the change counters of what it shows
 (app.api.conditional): `If-None-Match` with the current ETag is a 304 before any listing is
 read or anything rendered. Every link is absolute, from SITE_URL, never from the request's
-Host header. The routes are plain `def`s: rendering twenty entries is not for the event loop.
+Host header. The feeds render in worker threads (plain `def`s): twenty entries are not for
+the event loop; Latest and Top answer their conditional GETs on it first.
 """
 
 from dataclasses import dataclass, field
@@ -14,11 +15,12 @@ from urllib.parse import urlsplit
 
 from fastapi import Path, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import rendering
 from app.api import conditional
-from app.db import engine_of
+from app.db import engine_of, run_db
 from app.deps import PostId, SessionDep, Username
 from app.models import utcnow
 from app.services import (
@@ -85,12 +87,28 @@ def _validate(
     tag, changed_at = conditional.validators(
         session, *scopes, key=key or conditional.listing_key(request)
     )
+    return _headers(request, tag, changed_at), changed_at
+
+
+def _headers(request: Request, tag: str, changed_at: datetime | None) -> dict[str, str]:
     probe = Response()
     conditional.answer(request, probe, tag, changed_at)
-    headers = {
+    return {
         name: probe.headers[name] for name in ("etag", "last-modified") if name in probe.headers
     }
-    return headers, changed_at
+
+
+async def _site_validators(
+    request: Request, key: str | None = None
+) -> tuple[dict[str, str], datetime | None]:
+    """`_validate` for a feed of the site's scope alone, on the event loop and without an ORM
+    session: the conditional GET readers poll with is a 304 from one prebuilt read (in the
+    thread pool, through the ORM, it cost three anonymous feed pages)."""
+    engine = request.app.state.engine
+    counters, changed_at = await run_db(engine, changes.site_state, engine)
+    key = key or conditional.listing_key(request)
+    tag = conditional.tag_for(key, None, (changes.SITE,), counters)
+    return _headers(request, tag, changed_at), changed_at
 
 
 def _answer(
@@ -135,22 +153,34 @@ def _post_entries(request: Request, rows: list[Any]) -> list[Entry]:
 
 
 @router.get("/feeds/latest.atom")
-def latest_atom(request: Request, session: SessionDep) -> Response:
-    headers, changed_at = _validate(request, session, changes.SITE)
-    window = feeds.search(engine=engine_of(session), limit=syndication.ENTRIES)
+async def latest_atom(request: Request) -> Response:
+    headers, changed_at = await _site_validators(request)
+    return await run_in_threadpool(_latest_atom, request, headers, changed_at)
+
+
+def _latest_atom(
+    request: Request, headers: dict[str, str], changed_at: datetime | None
+) -> Response:
+    window = feeds.search(engine=request.app.state.engine, limit=syndication.ENTRIES)
     name = request.app.state.settings.site_name
     feed = Feed(_tag_uri(request, "latest"), f"{name}: Latest", "/feeds/latest.atom", "/")
     return _answer(request, feed, _post_entries(request, window.items), headers, changed_at)
 
 
 @router.get("/feeds/top.atom")
-def top_atom(request: Request, session: SessionDep) -> Response:
+async def top_atom(request: Request) -> Response:
     # Top's week moves on by itself: the feed is ranked as of the hour's start, and the hour
     # is part of its validator, so a post leaving the week changes the ETag too.
     hour = utcnow().replace(minute=0, second=0, microsecond=0)
     key = f"{conditional.listing_key(request)}@{hour.isoformat()}"
-    headers, changed_at = _validate(request, session, changes.SITE, key=key)
-    engine = engine_of(session)
+    headers, changed_at = await _site_validators(request, key=key)
+    return await run_in_threadpool(_top_atom, request, hour, headers, changed_at)
+
+
+def _top_atom(
+    request: Request, hour: datetime, headers: dict[str, str], changed_at: datetime | None
+) -> Response:
+    engine = request.app.state.engine
     ranked = feeds.top(engine=engine, now=hour).items[: syndication.ENTRIES]
     rows = syndication.posts_by_ids(engine, [row.id for row in ranked])
     name = request.app.state.settings.site_name

