@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 from sqlmodel import Session, create_engine
 
-from app.config import Settings
+from app.config import PROJECT_DIR, Settings
 from app.services import users
+from tests.e2e.audit import Recorder, axe_violations, vnu_errors
 from tests.e2e.flows import log_in, new_person
 from tests.e2e.harness import Site, run_site
 
@@ -22,17 +23,32 @@ def invite_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture
-def contexts(browser: Browser, invite_site: Site) -> Iterator[list[BrowserContext]]:
+def site_recorder(invite_site: Site) -> Recorder:
+    """This site's pages, for an audit of their own (the session's audit sees its own site)."""
+    return Recorder(origin=invite_site.url)
+
+
+@pytest.fixture
+def contexts(
+    browser: Browser, invite_site: Site, site_recorder: Recorder
+) -> Iterator[list[BrowserContext]]:
     """The member's browser and the invited person's (the site is its own, not the session's)."""
     made = [browser.new_context(base_url=invite_site.url) for _ in range(2)]
     for context in made:
         context.set_default_timeout(10_000)
+        site_recorder.attach(context)
     yield made
     for context in made:
         context.close()
 
 
-def test_journey_invite_someone(contexts: list[BrowserContext], invite_site: Site) -> None:
+def test_journey_invite_someone(
+    contexts: list[BrowserContext],
+    invite_site: Site,
+    browser: Browser,
+    site_recorder: Recorder,
+    tmp_path: Path,
+) -> None:
     member, guest = new_person("inviter"), new_person("invited")
     # Nobody signs up without an invite here: the first member comes from the console.
     engine = create_engine(invite_site.database_url)
@@ -77,3 +93,12 @@ def test_journey_invite_someone(contexts: list[BrowserContext], invite_site: Sit
     other.context.clear_cookies()
     other.goto(link)
     expect(other.get_by_role("alert")).to_contain_text("invite link does not work")
+
+    # The pages met on the way (the invite section, the invited form, the refusals) pass axe
+    # and vnu, as the session's audit asks of its own.
+    pages = site_recorder.distinct_pages()
+    assert any("/account" in p.url for p in pages) and any("/register" in p.url for p in pages)
+    assert axe_violations(browser, pages) == {}
+    css = [PROJECT_DIR / "static" / "css" / "agora.css"]
+    assert vnu_errors(list(site_recorder.pages.values()), tmp_path, css=css) == []
+    assert site_recorder.foreign_requests() == []
