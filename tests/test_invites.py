@@ -2,6 +2,7 @@
 tree admins see, and the sign-up form's honeypot."""
 
 import re
+import threading
 
 import pytest
 from sqlmodel import func, select
@@ -246,3 +247,38 @@ def test_the_honeypot_is_hidden_from_people_and_refuses_bots(make_browser, db):
         page="/register",
     )
     assert person.status_code == 303 and count_users(db) == 1
+
+
+def test_two_sign_ups_racing_for_one_invite_make_one_account(invite_only, alice, app, db):
+    from sqlmodel import Session
+
+    from app.services import accounts, invites
+
+    token = make_invite(alice)
+    results: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def sign_up(n: int) -> None:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            barrier.wait()
+            try:
+                accounts.sign_up(
+                    session=session,
+                    settings=invite_only,
+                    username=f"racer{n}",
+                    email=f"racer{n}@example.com",
+                    password=PASSWORD,
+                    ip=f"10.0.0.{n}",
+                    invite=token,
+                )
+                results.append("ok")
+            except invites.InvalidInvite:
+                results.append("used")
+
+    workers = [threading.Thread(target=sign_up, args=(n,)) for n in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(results) == ["ok", "used", "used", "used"]
+    assert count_users(db) == 2  # alice and the one who won

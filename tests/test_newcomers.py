@@ -2,9 +2,11 @@
 a 429 that says when they can post again, on pages and in the API; older accounts are free."""
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from app.services import newcomers
 from tests.conftest import get_user, post_id_from
@@ -123,3 +125,37 @@ def test_the_defaults_are_five_posts_and_twenty_comments():
     assert (defaults.new_account_posts_per_hour, defaults.new_account_comments_per_hour) == (5, 20)
     assert defaults.new_account_hours == 24 and defaults.invites_per_member == 5
     assert defaults.registration == "open"
+
+
+def test_a_burst_of_posts_at_once_never_passes_the_limit(tight, app, alice, db):
+    from sqlmodel import Session
+
+    from app.models import Post, User
+    from app.services import Throttled, posts
+
+    author_id = get_user(db, "alice").id
+    results: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def publish(n: int) -> None:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            session.info[newcomers.SESSION_KEY] = newcomers.Limits.of(tight)
+            author = session.get(User, author_id)
+            assert author is not None
+            barrier.wait()
+            try:
+                posts.create(
+                    session=session, owner=author, title=f"Burst {n}", content="x", published=True
+                )
+                results.append("ok")
+            except Throttled:
+                results.append("throttled")
+
+    workers = [threading.Thread(target=publish, args=(n,)) for n in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(results) == ["ok"] * 2 + ["throttled"] * 4
+    db.expire_all()
+    assert len(db.exec(select(Post).where(Post.owner_id == author_id)).all()) == 2
