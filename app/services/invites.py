@@ -115,7 +115,7 @@ def find_open(*, session: Session, token: str) -> tuple[Invite, User]:
 def use(*, session: Session, invite: Invite, user: User) -> None:
     """Mark `invite` used by the new `user`, in the sign-up's transaction; InvalidInvite (after a
     rollback) if another sign-up used it first."""
-    taken = session.exec(  # type: ignore[call-overload]
+    taken = session.exec(
         update(Invite)
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
         .values(used_by_id=user.id, used_at=utcnow())

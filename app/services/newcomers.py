@@ -68,7 +68,7 @@ def check(session: Session, user: User, kind: Kind, limits: Limits | None) -> No
     else:
         when = col(Comment.created_at)
         query = select(when).where(Comment.author_id == user.id, when > now - HOUR)
-    times = session.exec(query.order_by(when)).all()
+    times = [at for at in session.exec(query.order_by(when)).all() if at is not None]
     limit = limits.posts if kind == "posts" else limits.comments
     if len(times) <= limit:
         return

@@ -146,7 +146,7 @@ def register(
         )
     if settings.email_verification == "required" or user is None:
         # One answer whether or not the address had an account (accounts.sign_up).
-        response = render(request, "auth/check_email.html", {"email": email.strip()})
+        response: Response = render(request, "auth/check_email.html", {"email": email.strip()})
     else:
         response = RedirectResponse("/", status_code=303)
         log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)

@@ -46,7 +46,7 @@ def create_invite(
     try:
         token = invites.create(session=session, settings=settings, inviter=user)
     except DomainError as exc:
-        response = RedirectResponse(SECTION, status_code=303)
+        response: Response = RedirectResponse(SECTION, status_code=303)
         flash(response, request, exc.message, "error")
         return response
     response = stash(request, MADE_COOKIE, token, SECTION)
