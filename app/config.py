@@ -115,6 +115,14 @@ class Settings(BaseSettings):
     reports_per_hour: int = Field(default=10, ge=1, le=1_000_000)
     reports_to_pend: int = Field(default=5, ge=1, le=1_000_000)
     new_account_hours: float = Field(default=24.0, ge=0, le=24 * 365)
+    # What an account younger than NEW_ACCOUNT_HOURS may publish in any hour (app/services/
+    # newcomers.py). Consoles (`seed-demo`, `create-admin`) act as trusted and have no limits.
+    new_account_posts_per_hour: int = Field(default=5, ge=1, le=1_000_000)
+    new_account_comments_per_hour: int = Field(default=20, ge=1, le=1_000_000)
+    # Who may sign up: anyone, only people with a member's invite link, or no one.
+    registration: Literal["open", "invite", "closed"] = "open"
+    # Invite links one member may create, used or not (revoking an unused one gives it back).
+    invites_per_member: int = Field(default=5, ge=0, le=1_000_000)
     # Set by `agora run` / `agora serve`: their processes deliver mail (app/services/outbox.py).
     mail_worker: bool = False
 

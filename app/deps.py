@@ -32,7 +32,7 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import Forbidden, comments, inbox, posts, sessions, throttle
+from app.services import Forbidden, comments, inbox, newcomers, posts, sessions, throttle
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
@@ -50,9 +50,11 @@ async def get_session(request: Request) -> Session:
     indexed query, on every page. The middleware's `finally` gives the same guarantee.
     """
     session = Session(request.app.state.engine, expire_on_commit=False)
-    # The one site-wide rule a service reads from its session (users.may_act); consoles and
-    # scripts open theirs without it, and act as trusted.
-    session.info["email_verification"] = request.app.state.settings.email_verification
+    # The site-wide rules services read from their session (users.may_act, newcomers.hold);
+    # consoles and scripts open theirs without them, and act as trusted.
+    settings = request.app.state.settings
+    session.info["email_verification"] = settings.email_verification
+    session.info[newcomers.SESSION_KEY] = newcomers.Limits.of(settings)
     request.scope[OPEN_SESSIONS].append(session)
     return session
 
@@ -64,6 +66,7 @@ CommentId = Annotated[int, Path(ge=1, le=MAX_ID, description="The comment's id."
 NotificationId = Annotated[int, Path(ge=1, le=MAX_ID, description="The notification's id.")]
 UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="The report's id.")]
+InviteId = Annotated[int, Path(ge=1, le=MAX_ID, description="The invite's id.")]
 Username = Annotated[str, Path(max_length=USERNAME_MAX, description="Any case.")]
 PageNo = Annotated[int, Query(ge=1, le=MAX_PAGE, description="The page, from 1.")]
 FormStr = Annotated[str, Form(max_length=100_000)]  # a form field; each has its own rules past this

@@ -48,6 +48,7 @@ from app.web import bookmarks as web_bookmarks
 from app.web import comments as web_comments
 from app.web import errors, health, shared, trailing_slash_redirect
 from app.web import feeds as web_feeds
+from app.web import invites as web_invites
 from app.web import notifications as web_notifications
 from app.web import posts as web_posts
 from app.web import recovery as web_recovery
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_seo.router)
     app.include_router(web_auth.router, include_in_schema=False)
     app.include_router(web_recovery.router, include_in_schema=False)
+    app.include_router(web_invites.router, include_in_schema=False)
     app.include_router(web_posts.router, include_in_schema=False)
     app.include_router(web_comments.router, include_in_schema=False)
     app.include_router(web_users.router, include_in_schema=False)

@@ -186,6 +186,11 @@ class Post(SQLModel, table=True):
     pending_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # When its author last published it (a draft published later gets the time then): what
+    # the new-account limits count (app.services.newcomers). Moderators' restores leave it.
+    published_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     vote_count: int = Field(default=0)
     # Comments that still show their words (not deleted or removed), moved in the same
     # transaction as each comment write (app.services.comments).
@@ -782,3 +787,28 @@ class Block(SQLModel, table=True):
     )
     kind: str = Field(sa_column=Column(String(8), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Invite(SQLModel, table=True):
+    """A member's invite link (REGISTRATION=invite): single use, only a hash of its token kept.
+
+    `used_by_id` is the account that signed up with it: the invitation tree is these rows.
+    Revoking an unused invite deletes it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    inviter_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # One invite per account; an invitee who deletes their account leaves the invite used.
+    used_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True, unique=True
+        ),
+    )
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

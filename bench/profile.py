@@ -84,6 +84,9 @@ def make_agora(db: str) -> tuple[App, Headers, int]:
         SECRET_KEY=SECRET,
         ENV="production",
         SITE_URL="http://127.0.0.1",
+        # The write scenarios post and comment from accounts made minutes before.
+        NEW_ACCOUNT_POSTS_PER_HOUR="1000000",
+        NEW_ACCOUNT_COMMENTS_PER_HOUR="1000000",
     )
     from app.config import load_settings
     from app.logs import log_config

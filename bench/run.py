@@ -115,6 +115,9 @@ def agora_env(db: Path, **extra: str) -> dict[str, str]:
         "SECRET_KEY": SECRET,
         "ENV": "production",
         "SITE_URL": "http://127.0.0.1",  # production refuses to start without one
+        # The write scenarios post and comment from accounts made minutes before.
+        "NEW_ACCOUNT_POSTS_PER_HOUR": "1000000",
+        "NEW_ACCOUNT_COMMENTS_PER_HOUR": "1000000",
         "BCRYPT_ROUNDS": "12",
         **extra,
     }

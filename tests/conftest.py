@@ -96,6 +96,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         bcrypt_rounds=4,
         # Tests sign up many accounts from one address; the sign-up limit has its own tests.
         registrations_per_ip_hour=10_000,
+        # ...and write many posts and comments from fresh accounts; tests/test_newcomers.py
+        # sets the new-account limits it tests.
+        new_account_posts_per_hour=100_000,
+        new_account_comments_per_hour=100_000,
     )
 
 

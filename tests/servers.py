@@ -140,6 +140,9 @@ if __name__ == "__main__":
     options = parser.parse_args()
     os.environ["ENV"] = "production"
     os.environ.setdefault("SITE_URL", "http://127.0.0.1")  # production requires one
+    # Tests write from accounts made a moment before; the limits have their own tests.
+    os.environ.setdefault("NEW_ACCOUNT_POSTS_PER_HOUR", "100000")
+    os.environ.setdefault("NEW_ACCOUNT_COMMENTS_PER_HOUR", "100000")
     settings = Settings()
     uvicorn.run(
         "tests.servers:create_test_app",

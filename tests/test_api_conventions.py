@@ -56,6 +56,7 @@ def world(alice_api: Api, bob_api: Api, db: Session) -> dict[str, str]:
         "token": "not-a-token",
         "notification_id": "1",
         "report_id": "1",
+        "invite_id": "1",
         "kind": "posts",  # a child sitemap (app/web/seo.py)
         "page": "1",
     }

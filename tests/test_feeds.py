@@ -13,8 +13,8 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.models import Tag, User, utcnow
+from app.security import token_hash
 from app.services import admin, comments, posts, profile, tags
-from app.services.accounts import token_hash
 from app.web import feeds as web_feeds
 from tests.conftest import PASSWORD, Api, csrf_from, get_user, set_role
 from tests.test_query_count import count_statements

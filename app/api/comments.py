@@ -166,7 +166,10 @@ def api_search_comments(
             404,
             409,
             413,
+            429,
             e409="The post takes no comments (a draft or hidden), or you just sent this one.",
+            e429="A new account (younger than NEW_ACCOUNT_HOURS) wrote its share of comments "
+            "for the hour; the message and Retry-After say when it can comment again.",
         ),
     },
 )

@@ -129,13 +129,20 @@ def _tag_id(session: SessionDep, name: str | None) -> int | None:
     return tags.id_of(session=session, name=name) or 0
 
 
+# A new account's limits (app.services.newcomers), for writing a post and publishing a draft.
+NEW_ACCOUNT_POSTS = (
+    "A new account (younger than NEW_ACCOUNT_HOURS) published its share of posts for the hour; "
+    "the message and Retry-After say when it can post again."
+)
+
+
 @router.post(
     "",
     status_code=201,
     summary="Write a post",
     responses={
         201: {"description": "The new post.", "headers": LOCATION},
-        **error_responses(400, 401, 413),
+        **error_responses(400, 401, 413, 429, e429=NEW_ACCOUNT_POSTS),
     },
 )
 def api_create_post(
@@ -183,7 +190,15 @@ def api_get_post(
 
 
 _EDIT_ERRORS = error_responses(
-    400, 401, 403, 404, 412, 413, e403="Only the author can change a post."
+    400,
+    401,
+    403,
+    404,
+    412,
+    413,
+    429,
+    e403="Only the author can change a post.",
+    e429=NEW_ACCOUNT_POSTS,
 )
 
 

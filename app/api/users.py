@@ -32,9 +32,12 @@ router = APIRouter(prefix="/api/users", tags=["users"], generate_unique_id_funct
         },
         **error_responses(
             400,
+            403,
             409,
             413,
             429,
+            e403="Sign-ups are closed (REGISTRATION=closed) or by invitation "
+            "(REGISTRATION=invite): invites are used in a browser, at the link itself.",
             e409="The username is taken (with `optional`, or the email is).",
         ),
     },
@@ -50,7 +53,8 @@ def api_create_user(
     """Sign up. The answer includes the email, since you just sent it; others never see it.
 
     With EMAIL_VERIFICATION=required the answer is 202 and the account logs in once its
-    address is confirmed (POST /api/email/verify with the token from the mail).
+    address is confirmed (POST /api/email/verify with the token from the mail). Only a site
+    open to sign-ups (REGISTRATION=open) takes them here; otherwise the answer is 403.
     """
     user = accounts.sign_up(
         session=session,

@@ -15,9 +15,19 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.models import AccountToken, User, utcnow
-from app.security import hash_password
-from app.services import AlreadyExists, Throttled, ValidationFailed, mail, sessions, throttle, users
+from app.models import AccountToken, Invite, User, utcnow
+from app.security import hash_password, token_hash
+from app.services import (
+    AlreadyExists,
+    Forbidden,
+    Throttled,
+    ValidationFailed,
+    invites,
+    mail,
+    sessions,
+    throttle,
+    users,
+)
 from app.services.validation import check_password
 
 RESET, VERIFY, EMAIL = "reset", "verify", "email"
@@ -36,10 +46,6 @@ class InvalidLink(ValidationFailed):
 
     def api_detail(self) -> None:
         return None  # one message
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _stamp(user: User, purpose: str) -> str:
@@ -273,21 +279,57 @@ def registration_policy(settings: Settings) -> throttle.Policy:
     )
 
 
+SIGN_UPS_CLOSED = "Sign-ups are closed on this site for now."
+BY_INVITATION = (
+    "Sign-ups on this site are by invitation: ask a member for an invite link, and open it "
+    "in your browser."
+)
+
+
+def _admission(session: Session, settings: Settings, invite: str | None) -> Invite | None:
+    """The invite a sign-up comes with under REGISTRATION=invite (None when sign-ups are
+    open); Forbidden when sign-ups are closed, or by invitation and no link was opened."""
+    if settings.registration == "closed":
+        raise Forbidden(SIGN_UPS_CLOSED)
+    if settings.registration == "open":
+        return None
+    if not invite:
+        raise Forbidden(BY_INVITATION)
+    return invites.find_open(session=session, token=invite)[0]
+
+
 def sign_up(
-    *, session: Session, settings: Settings, username: str, email: str, password: str, ip: str
+    *,
+    session: Session,
+    settings: Settings,
+    username: str,
+    email: str,
+    password: str,
+    ip: str,
+    invite: str | None = None,
 ) -> User | None:
     """Register a new account (users.register) and mail it a confirmation link, in one
     transaction. Counted per IP, REGISTRATIONS_PER_IP_HOUR an hour (raises Throttled).
+
+    REGISTRATION decides who may: anyone, only someone with an `invite` token (the invite is
+    used up in the same transaction: InvalidInvite if it does not work), or no one (Forbidden).
 
     With EMAIL_VERIFICATION=required the answer never tells whether the address has an
     account: if it has, nothing is made, its owner is mailed a reset link instead, and this
     returns None after the same work (a bcrypt hash) a new account costs. With `optional` the
     new account is logged in at once, so the difference cannot be hidden: AlreadyExists says so.
     """
+    admitted = _admission(session, settings, invite)
     keys = throttle.keys(identifier=None, account_id=None, ip=ip, scope="register")
     reservation = throttle.reserve(
         session=session, settings=settings, keys=keys, policy=registration_policy(settings)
     )
+
+    def welcome(user: User) -> None:
+        if admitted is not None:
+            invites.use(session=session, invite=admitted, user=user)
+        send_verification(session=session, settings=settings, user=user)
+
     try:
         return users.register(
             session=session,
@@ -295,7 +337,7 @@ def sign_up(
             username=username,
             email=email,
             password=password,
-            welcome=lambda user: send_verification(session=session, settings=settings, user=user),
+            welcome=welcome,
         )
     except AlreadyExists as exc:
         if settings.email_verification != "required" or "email" not in exc.errors:

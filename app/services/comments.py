@@ -20,6 +20,7 @@ from app.services import (
     changes,
     mentions,
     modlog,
+    newcomers,
     notifications,
     posts,
     users,
@@ -142,6 +143,7 @@ def write(
     if not posts.is_public(post):
         raise Conflict("Comments open once the post is published.")
     users.may_act(session, author)
+    limits = newcomers.hold(session, author)
     try:
         content = clean_comment(content)
     except ValueError as exc:
@@ -188,6 +190,7 @@ def write(
     )
     session.add(comment)
     session.flush()
+    newcomers.check(session, author, "comments", limits)
     if comment.root_id is None:
         comment.root_id = comment.id
         session.flush()

@@ -97,7 +97,9 @@ def seed(*, session: Session, settings: Settings, password: str | None = None) -
         # Spread over the last week, so the feed reads like a site in use.
         when = now - timedelta(hours=hours_ago)
         session.exec(
-            update(Post).where(col(Post.id) == post.id).values(created_at=when, updated_at=when)
+            update(Post)
+            .where(col(Post.id) == post.id)
+            .values(created_at=when, updated_at=when, published_at=when if published else None)
         )
         session.commit()
         session.refresh(post)

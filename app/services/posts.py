@@ -25,6 +25,7 @@ from app.services import (
     filters,
     mentions,
     modlog,
+    newcomers,
     tag_counts,
     users,
 )
@@ -222,18 +223,25 @@ def create(
 ) -> Post:
     title, content, names = _clean(title, content, tags)
     _tags_allowed(session, names, owner, tag_creation)
+    limits = None
     if published:
         users.may_act(session, owner)
+        limits = newcomers.hold(session, owner)
     assert owner.id is not None
+    now = datetime.now(UTC)
     post = Post(
         title=title,
         content=content,
         excerpt=rendering.excerpt(content),
         published=published,
+        created_at=now,
+        updated_at=now,
+        published_at=now if published else None,
         owner_id=owner.id,
     )
     session.add(post)
     session.flush()
+    newcomers.check(session, owner, "posts", limits)
     _tags.apply(session=session, post=post, names=names)
     if is_public(post):  # its author is acting, so available
         tag_counts.count_public(session, _only(post), 1)
@@ -280,13 +288,21 @@ def edit(
     assert owner is not None
     if tags is not None:
         _tags_allowed(session, names, owner, tag_creation)
-    if published and not post.published:
+    limits = None
+    publishing = published and not post.published
+    if publishing:
         users.may_act(session, owner)
+        limits = newcomers.hold(session, owner)
     counted = _counted(session, post)
     post.title, post.content, post.published = title, content, published
     post.excerpt = rendering.excerpt(content)
     post.updated_at = datetime.now(UTC)
+    if publishing:
+        post.published_at = post.updated_at
     session.add(post)
+    if publishing:
+        session.flush()
+        newcomers.check(session, owner, "posts", limits)
     if counted:  # its old tags lose it, then the tags it carries now gain it if it is public
         tag_counts.count_public(session, _only(post), -1)
     if tags is not None:

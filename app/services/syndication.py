@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from app.db import HotQuery
 from app.models import Comment, Post, User
+from app.security import token_hash
 from app.services import NotFound, changes, comments
-from app.services.accounts import token_hash
 from app.services.feeds import LISTING
 from app.services.users import AVAILABLE
 

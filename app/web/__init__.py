@@ -2,23 +2,51 @@
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, params
+from fastapi import APIRouter, Depends, Path, params
 from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from app.deps import CsrfProtected, get_auth
 from app.middleware import SAFE_METHODS
 from app.models import User, Viewer
+from app.security import read_cookie, set_cookie, sign_value, unsign_value
 from app.services import votes
 from app.templating import csrf_token
 
 Visitor = Depends(get_auth)  # csrf_protect depends on it too
+
+# A token in a link (a reset, a confirmation, an invite): the first GET moves it into a signed
+# cookie and redirects to a token-free URL (app.web.recovery says why); only a POST uses it.
+LINK_COOKIE_SECONDS = 15 * 60
+LinkToken = Annotated[str, Path(max_length=100)]
+
+
+def stash(
+    request: Request, cookie: str, token: str, to: str, max_age: int = LINK_COOKIE_SECONDS
+) -> Response:
+    """Move `token` from the URL into a signed cookie, and go to the page without it."""
+    response = RedirectResponse(to, status_code=303)
+    signed = sign_value(token, key=request.app.state.settings.signing_key, salt=cookie)
+    set_cookie(response, request, cookie, signed, max_age=max_age)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def stashed(request: Request, cookie: str, max_age: int = LINK_COOKIE_SECONDS) -> str:
+    """The token `stash` put in `cookie`, or "" (none, tampered with, or too old)."""
+    value = unsign_value(
+        read_cookie(request, cookie),
+        key=request.app.state.settings.signing_key,
+        salt=cookie,
+        max_age=max_age,
+    )
+    return value if isinstance(value, str) else ""
 
 
 class PageRouter(APIRouter):

@@ -1,4 +1,4 @@
-"""The signed-in user's own account: password and active sessions."""
+"""The signed-in user's own account: password, active sessions and invites."""
 
 import re
 from dataclasses import dataclass
@@ -16,6 +16,7 @@ from app.services import NotFound, Throttled, ValidationFailed, sessions, users
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 from app.web import PageRouter
+from app.web.invites import forget_new_link, invite_section
 
 router = PageRouter(prefix="/account")
 
@@ -97,6 +98,7 @@ def _render_page(
         "sessions": _session_rows(rows, current_jti),
         "password_errors": password_errors or {},
         "password_rules": PASSWORD_RULES,
+        "invites": invite_section(request, session, request.app.state.settings, user),
     }
     return render(request, "account/index.html", context, status_code=status_code, headers=headers)
 
@@ -105,7 +107,9 @@ def _render_page(
 def account_page(
     request: Request, session: SessionDep, user: CurrentUser, auth: AuthDep
 ) -> Response:
-    return _render_page(request, session, auth, user)
+    response = _render_page(request, session, auth, user)
+    forget_new_link(request, response)
+    return response
 
 
 @router.post("/password")

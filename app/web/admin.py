@@ -22,7 +22,16 @@ from app.deps import (
     get_moderator,
 )
 from app.models import MAX_ID, ROLES
-from app.services import ValidationFailed, admin, admin_lists, audit, outbox, reports, users
+from app.services import (
+    ValidationFailed,
+    admin,
+    admin_lists,
+    audit,
+    invites,
+    outbox,
+    reports,
+    users,
+)
 from app.services.admin_lists import AuditFilter, PostFilter, UserFilter
 from app.templating import flash, render
 from app.web import PageRouter
@@ -139,6 +148,7 @@ def admin_user(request: Request, session: SessionDep, user: AdminUser, user_id: 
         ),
         "roles": ROLES,
         "actions": audit.ACTIONS,
+        "tree": invites.tree(session=session, user=target),
     }
     return render(request, "admin/user.html", context)
 

@@ -1,19 +1,29 @@
 """Register, log in, log out."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.auth import PRESESSION_COOKIE, SESSION_COOKIE
 from app.deps import AuthDep, ClientIP, FormStr, SessionDep, SettingsDep
 from app.models import User
-from app.security import clear_cookie, set_cookie
-from app.services import LoginFailed, Throttled, ValidationFailed, accounts, sessions, users
+from app.security import clear_cookie, read_cookie, set_cookie
+from app.services import (
+    Forbidden,
+    LoginFailed,
+    Throttled,
+    ValidationFailed,
+    accounts,
+    invites,
+    sessions,
+    users,
+)
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
+from app.web.invites import INVITE_COOKIE, opened_invite
 
 router = PageRouter()
 
@@ -47,13 +57,52 @@ def log_in_browser(
     clear_cookie(response, request, PRESESSION_COOKIE)
 
 
+# The sign-up form's honeypot: hidden from people (and from screen readers), filled in by bots
+# that fill in every field. Named like a field a bot expects to fill.
+HONEYPOT = "website"
+REFUSED = "We could not create an account from that form. Please try again."
+
+
+def _register_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """The sign-up page as REGISTRATION has it: a closed notice, an ask for an invite, or the
+    form (with who invited this visitor, if anyone did)."""
+    page: dict[str, Any] = {
+        "form": {},
+        "errors": {},
+        "password_rules": PASSWORD_RULES,
+        "honeypot": HONEYPOT,
+        "mode": settings.registration,
+        "inviter": None,
+        **context,
+    }
+    if settings.registration == "invite" and "notice" not in page:
+        token = opened_invite(request)
+        if not token:
+            page["notice"] = accounts.BY_INVITATION
+        else:
+            try:
+                page["inviter"] = invites.find_open(session=session, token=token)[1]
+            except invites.InvalidInvite:
+                page["notice"] = invites.INVALID_INVITE
+                status_code = 404
+    elif settings.registration == "closed":
+        page["notice"] = accounts.SIGN_UPS_CLOSED
+    return render(request, "auth/register.html", page, status_code=status_code)
+
+
 @router.get("/register")
-def register_form(request: Request, auth: AuthDep) -> Response:
+def register_form(
+    request: Request, session: SessionDep, settings: SettingsDep, auth: AuthDep
+) -> Response:
     if auth.user:
         return RedirectResponse("/", status_code=303)
-    return render(
-        request, "auth/register.html", {"form": {}, "errors": {}, "password_rules": PASSWORD_RULES}
-    )
+    return _register_page(request, session, settings)
 
 
 @router.post("/register")
@@ -66,7 +115,11 @@ def register(
     username: FormStr = "",
     email: FormStr = "",
     password: FormStr = "",
+    website: Annotated[str, Form(alias=HONEYPOT, max_length=100_000)] = "",
 ) -> Response:
+    kept = {"username": username, "email": email}
+    if website:
+        return _register_page(request, session, settings, 400, form=kept, form_error=REFUSED)
     try:
         user = accounts.sign_up(
             session=session,
@@ -75,25 +128,31 @@ def register(
             email=email,
             password=password,
             ip=ip,
+            invite=opened_invite(request),
         )
+    except Forbidden as exc:  # closed, or by invitation and no invite opened
+        return _register_page(request, session, settings, 403, notice=exc.message)
+    except invites.InvalidInvite as exc:
+        return _register_page(request, session, settings, 400, notice=exc.message)
     except ValidationFailed as exc:
-        return render(
+        return _register_page(
             request,
-            "auth/register.html",
-            {
-                "form": {"username": username, "email": email},
-                "errors": exc.errors,
-                "email_taken": exc.errors.get("email") == users.EMAIL_TAKEN,
-                "password_rules": PASSWORD_RULES,
-            },
-            status_code=422,
+            session,
+            settings,
+            422,
+            form=kept,
+            errors=exc.errors,
+            email_taken=exc.errors.get("email") == users.EMAIL_TAKEN,
         )
     if settings.email_verification == "required" or user is None:
         # One answer whether or not the address had an account (accounts.sign_up).
-        return render(request, "auth/check_email.html", {"email": email.strip()})
-    response = RedirectResponse("/", status_code=303)
-    log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
-    flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")
+        response: Response = render(request, "auth/check_email.html", {"email": email.strip()})
+    else:
+        response = RedirectResponse("/", status_code=303)
+        log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
+        flash(response, request, f"Welcome to Agora, {user.username}! You are logged in.")
+    if read_cookie(request, INVITE_COOKIE) is not None:
+        clear_cookie(response, request, INVITE_COOKIE)
     return response
 
 

@@ -6,48 +6,26 @@ the token out of the URL into a short-lived signed cookie and redirects to a tok
 form POSTs, and only the POST uses the token.
 """
 
-from typing import Annotated
-
-from fastapi import Path, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app.deps import AuthDep, ClientIP, CurrentUser, FormStr, SessionDep, SettingsDep
-from app.security import clear_cookie, read_cookie, set_cookie, sign_value, unsign_value
+from app.security import clear_cookie
 from app.services import Throttled, ValidationFailed, accounts, users
 from app.services.accounts import InvalidLink
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
-from app.web import PageRouter
+from app.web import LinkToken as Token
+from app.web import PageRouter, stash, stashed
 from app.web.auth import log_in_browser
 
 router = PageRouter()
 
-LINK_COOKIE_SECONDS = 15 * 60
-Token = Annotated[str, Path(max_length=100)]
 SENT = (
     "If an account uses that address, we've sent a link to it. It works for {minutes} minutes. "
     "Nothing arrived? Check your spam folder, or ask again in a minute."
 )
-
-
-def _stash(request: Request, cookie: str, token: str, to: str) -> Response:
-    """Move `token` from the URL into a signed cookie, and go to the page without it."""
-    response = RedirectResponse(to, status_code=303)
-    signed = sign_value(token, key=request.app.state.settings.signing_key, salt=cookie)
-    set_cookie(response, request, cookie, signed, max_age=LINK_COOKIE_SECONDS)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-def _stashed(request: Request, cookie: str) -> str:
-    value = unsign_value(
-        read_cookie(request, cookie),
-        key=request.app.state.settings.signing_key,
-        salt=cookie,
-        max_age=LINK_COOKIE_SECONDS,
-    )
-    return value if isinstance(value, str) else ""
 
 
 RESET_COOKIE, VERIFY_COOKIE = "agora_reset", "agora_verify"
@@ -91,13 +69,13 @@ def forgot(
 
 @router.get("/password/reset/{token}")
 def reset_link(request: Request, token: Token) -> Response:
-    return _stash(request, RESET_COOKIE, token, "/password/reset")
+    return stash(request, RESET_COOKIE, token, "/password/reset")
 
 
 @router.get("/password/reset")
 def reset_form(request: Request, session: SessionDep) -> Response:
     try:
-        user = accounts.check_reset(session=session, token=_stashed(request, RESET_COOKIE))
+        user = accounts.check_reset(session=session, token=stashed(request, RESET_COOKIE))
     except InvalidLink:
         return _invalid(request, "This reset link does not work")
     return render(
@@ -115,7 +93,7 @@ def reset(
     auth: AuthDep,
     password: FormStr = "",
 ) -> Response:
-    token = _stashed(request, RESET_COOKIE)
+    token = stashed(request, RESET_COOKIE)
     try:
         user = accounts.reset_password(
             session=session, settings=settings, token=token, password=password
@@ -143,7 +121,7 @@ def reset(
 
 @router.get("/email/verify/{token}")
 def verify_link(request: Request, token: Token) -> Response:
-    return _stash(request, VERIFY_COOKIE, token, "/email/verify")
+    return stash(request, VERIFY_COOKIE, token, "/email/verify")
 
 
 @router.get("/email/verify")
@@ -151,7 +129,7 @@ def verify_form(request: Request, session: SessionDep) -> Response:
     try:
         row, user = accounts.find(
             session=session,
-            token=_stashed(request, VERIFY_COOKIE),
+            token=stashed(request, VERIFY_COOKIE),
             purposes=(accounts.VERIFY, accounts.EMAIL),
         )
     except InvalidLink:
@@ -163,7 +141,7 @@ def verify_form(request: Request, session: SessionDep) -> Response:
 def verify(request: Request, session: SessionDep) -> Response:
     try:
         user, purpose = accounts.confirm_email(
-            session=session, token=_stashed(request, VERIFY_COOKIE)
+            session=session, token=stashed(request, VERIFY_COOKIE)
         )
     except ValidationFailed:
         return _invalid(request, "This confirmation link does not work")

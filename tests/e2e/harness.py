@@ -55,6 +55,9 @@ def run_site(workdir: Path, **env_overrides: str) -> Iterator[Site]:
         "BCRYPT_ROUNDS": "4",
         # The journeys sign up many people from this one address.
         "REGISTRATIONS_PER_IP_HOUR": "10000",
+        # ...and post and comment from fresh accounts.
+        "NEW_ACCOUNT_POSTS_PER_HOUR": "100000",
+        "NEW_ACCOUNT_COMMENTS_PER_HOUR": "100000",
         **env_overrides,
     }
     config = ServerConfig(env=env, log=workdir / "server.log", args=("run",))
