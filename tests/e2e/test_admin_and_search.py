@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
-from tests.e2e.flows import NewContext, new_person, register, write_post
+from tests.e2e.flows import NewContext, new_person, open_user_menu, register, write_post
 from tests.e2e.harness import Site
 
 
