@@ -51,9 +51,7 @@ def failures(result: dict, category: str) -> list[str]:  # type: ignore[type-arg
     weighed = [
         audits[ref["id"]] for ref in result["categories"][category]["auditRefs"] if ref["weight"]
     ]
-    return [
-        audit["title"] for audit in weighed if audit["score"] is not None and audit["score"] < 1
-    ]
+    return [item["title"] for item in weighed if item["score"] is not None and item["score"] < 1]
 
 
 def main() -> int:
