@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Re-install whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml 2>/dev/null | cut -d' ' -f1)
-# The browser tests' checkers (axe-core, vnu) live in node_modules/, re-installed when the lock changes.
+# The browser tests' checkers (axe-core, vnu) and Lighthouse live in node_modules/, re-installed when the lock changes.
 NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json 2>/dev/null | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 IS_ROOT := $(filter 0,$(shell id -u))
@@ -17,7 +17,7 @@ apt_install = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/n
 # SCHEMATHESIS_MAX_EXAMPLES=25 make test-unit
 SCHEMATHESIS_MAX_EXAMPLES ?= 300
 
-.PHONY: help install browser-tools run serve migrate test test-unit screenshots lint clean bench bench-quick \
+.PHONY: help install browser-tools run serve migrate test test-unit screenshots lighthouse lint clean bench bench-quick \
 	bench-tools
 
 help:  ## list the targets
@@ -46,7 +46,7 @@ $(NODE_STAMP): package.json package-lock.json
 	@npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@rm -f node_modules/.installed-*; touch $@
 
-browser-tools: install $(NODE_STAMP)  ## Chromium, Java, axe-core and vnu for the browser tests
+browser-tools: install $(NODE_STAMP)  ## Chromium, Java, axe-core, vnu and Lighthouse for the browser tests
 	@if [ -x "$(CHROMIUM)" ]; then :; \
 	 elif [ -n "$(IS_ROOT)" ]; then echo "installing Chromium"; $(call apt_install,chromium); \
 	 else $(BIN)/python -m playwright install chromium; fi
@@ -74,6 +74,9 @@ test-unit: install  ## every test but the browser ones (tests/e2e): needs no Chr
 
 screenshots: install browser-tools  ## write docs/screenshots/*.png from a server with demo content
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots
+
+lighthouse: install browser-tools  ## Lighthouse's scores for the feed, a post and the login page, on demo content (~1 min)
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.lighthouse
 
 BENCH_STAMP := $(VENV)/.bench-$(shell cksum pyproject.toml 2>/dev/null | cut -d' ' -f1)
 $(BENCH_STAMP): $(STAMP)

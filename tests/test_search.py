@@ -258,3 +258,24 @@ def test_a_word_cut_at_the_length_limit_is_dropped_not_searched(alice):
     alice.create_post("Kohlrabi", "kohlrabi")
     query = "kohlrabi " * 3_000  # cut at 500 characters, in the middle of a word
     assert result_titles(alice.client.get("/search", params={"q": query})) == ["Kohlrabi"]
+
+
+def test_search_results_carry_the_feeds_vote_box(alice, bob, make_browser):
+    post_id = post_id_from(alice.create_post("Quince jelly", "Slow cooking."))
+    visitor = make_browser().get("/search?q=quince")
+    assert "set-cookie" not in visitor.headers
+    assert f'href="/login?next=/search%3Fq%3Dquince%23post-{post_id}"' in visitor.text
+    assert "Log in to vote (0 votes)" in visitor.text
+    page = bob.get("/search?q=quince").text
+    assert f'action="/posts/{post_id}/vote"' in page
+    assert 'value="/search?q=quince#post-' + str(post_id) + '"' in page
+    assert "Vote for this post (0 votes)" in page
+    # Voting from the results comes back to them.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    back = f"/search?q=quince#post-{post_id}"
+    answer = bob.client.post(
+        f"/posts/{post_id}/vote", data={"csrf_token": token, "next": back}, follow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == back
+    assert "Withdraw your vote (1 vote)" in bob.get("/search?q=quince").text
+    assert "you cannot vote for your own post" in alice.get("/search?q=quince").text

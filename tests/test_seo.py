@@ -76,6 +76,8 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_crawlers_off_private_pages(s
     lines = response.text.splitlines()
     assert lines[0] == "User-agent: *"
     assert {"Disallow: /account", "Disallow: /admin", "Disallow: /api/"} <= set(lines)
+    # The login page may be crawled, not each of its "come back to" copies.
+    assert "Disallow: /login?" in lines and "Disallow: /login" not in lines
     assert f"Sitemap: {SITE}/sitemap.xml" in lines
 
 

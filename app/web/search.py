@@ -13,7 +13,7 @@ from app.pagination import PAGE_SIZE
 from app.services import feeds, tags
 from app.services import search as fulltext
 from app.templating import render
-from app.web import PageRouter
+from app.web import PageRouter, voting
 
 router = PageRouter()
 
@@ -91,6 +91,7 @@ def search_page(
             "words": words,
             "tag": tag,
             "results": results,
+            "voting": voting(request, user, window.items),
             "people": people,
             "comments": _comment_hits(found.items, words),
             "more_comments": found.next is not None,

@@ -11,12 +11,14 @@ from app.services import sitemap
 
 router = APIRouter()
 
-# Never worth a crawler's visit: private pages, forms, and the JSON API.
+# Never worth a crawler's visit: private pages, forms, and the JSON API. The login page itself
+# may be read (it is the way in, and says what the site is); its `?next=` copies, one per vote
+# box a visitor sees, may not (robots.txt rules are prefixes).
 PRIVATE = (
     "/account",
     "/admin",
     "/api/",
-    "/login",
+    "/login?",
     "/register",
     "/logout",
     "/notifications",

@@ -217,3 +217,22 @@ document.addEventListener("DOMContentLoaded", () => {
   show();
   system.addEventListener("change", show);
 });
+
+// The user menu is a <details>: it opens and closes without scripts. Here Escape closes it and
+// gives focus back to the name, and a click or focus elsewhere on the page closes it too.
+document.addEventListener("DOMContentLoaded", () => {
+  const menu = document.querySelector("details.user-menu");
+  if (!menu) return;
+  const summary = menu.querySelector("summary");
+  menu.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !menu.open) return;
+    menu.open = false;
+    summary.focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+  menu.addEventListener("focusout", (event) => {
+    if (menu.open && event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
+  });
+});

@@ -48,7 +48,16 @@ def log_in(page: Page, person: Person) -> None:
     expect(page.get_by_role("status")).to_contain_text(f"Welcome back, {person.username}")
 
 
+def open_user_menu(page: Page) -> None:
+    """Open the header's user menu (the viewer's name): Account, Admin and Log out live there."""
+    menu = page.locator(".site-header details.user-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    expect(menu.get_by_role("button", name="Log out")).to_be_visible()
+
+
 def log_out(page: Page) -> None:
+    open_user_menu(page)
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("status")).to_contain_text("You are logged out")
     expect(page.get_by_role("link", name="Log in", exact=True)).to_be_visible()

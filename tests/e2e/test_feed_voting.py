@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.flows import NewContext, log_in, new_person, register, write_post
+from tests.e2e.flows import NewContext, log_in, log_out, new_person, register, write_post
 
 
 def feed_card(page: Page, title: str) -> Locator:
@@ -55,7 +55,7 @@ def test_journey15_voting_from_the_feed_without_javascript(
     visitor = new_context(java_script_enabled=False).new_page()
     person = new_person("nojsfeedvoter")
     register(visitor, person)
-    visitor.get_by_role("button", name="Log out").click()
+    log_out(visitor)
     # A visitor's box is a way to log in that comes back to the same card.
     feed_card(visitor, title).get_by_role("link", name="Log in to vote (0 votes)").click()
     log_in(visitor, person)

@@ -10,6 +10,7 @@ from tests.e2e.flows import (
     Person,
     assert_no_horizontal_scroll,
     new_person,
+    open_user_menu,
     register,
     write_post,
 )
@@ -53,6 +54,7 @@ def test_journey14_the_header_is_one_row_for_any_username(new_context: NewContex
     # Cut short with an ellipsis, the whole name still there for screen readers and the tooltip.
     assert name.evaluate("el => el.scrollWidth > el.clientWidth")
     assert name.evaluate("el => getComputedStyle(el).textOverflow") == "ellipsis"
+    open_user_menu(page)
     expect(header.get_by_role("link", name=longest)).to_have_attribute("href", f"/users/{longest}")
     assert_no_horizontal_scroll(page)
 

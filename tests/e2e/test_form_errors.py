@@ -2,7 +2,7 @@
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.flows import NewContext, new_person, register, write_post
+from tests.e2e.flows import NewContext, log_out, new_person, register, write_post
 
 
 def assert_error_beside(field: Locator, message: str) -> None:
@@ -53,7 +53,7 @@ def test_journey07_duplicate_account_errors(page: Page, new_context: NewContext)
 def test_journey07_login_error_keeps_the_email(page: Page) -> None:
     person = new_person("forgetful")
     register(page, person)
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
     page.get_by_role("link", name="Log in", exact=True).click()
     page.get_by_label("Email or username").fill(person.email)
     page.get_by_label("Password").fill("not my password at all")

@@ -10,8 +10,11 @@ FOCUSED = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return {name: "", outline: false};
   const style = getComputedStyle(el);
+  // What a screen reader reads: the label, else the text without its aria-hidden parts.
+  const text = el.cloneNode(true);
+  for (const hidden of text.querySelectorAll("[aria-hidden=true]")) hidden.remove();
   const name = el.labels && el.labels.length ? el.labels[0].textContent
-    : (el.getAttribute("aria-label") || el.textContent || el.value || "");
+    : (el.getAttribute("aria-label") || text.textContent || el.value || "");
   return {
     name: name.replace(/\\s+/g, " ").trim(),
     outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
@@ -57,6 +60,8 @@ def test_journey08_keyboard_only(page: Page) -> None:
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text(f"Welcome to Agora, {person.username}")
 
+    tab_to(page, f"{person.username} menu")
+    page.keyboard.press("Enter")  # opens the user menu
     tab_to(page, "Log out")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("You are logged out")

@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.flows import (
     NewContext,
     log_in,
+    log_out,
     new_person,
     register,
     vote_button,
@@ -60,7 +61,7 @@ def test_journey02_anonymous_vote_button_leads_to_login_and_back(
     visitor_page = new_context().new_page()
     visitor = new_person("reader")
     register(visitor_page, visitor)
-    visitor_page.get_by_role("button", name="Log out").click()
+    log_out(visitor_page)
     visitor_page.goto(f"/posts/{post_id}")
     visitor_page.get_by_role("link", name="Log in to vote (0 votes)").click()
     log_in(visitor_page, visitor)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import SmtpServer, link_in
-from tests.e2e.flows import Person, log_in, new_person, register
+from tests.e2e.flows import Person, log_in, new_person, open_user_menu, register
 from tests.e2e.harness import Site, run_site
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -83,6 +83,7 @@ def test_journey_recover_an_account(
     expect(page.get_by_label("New password")).to_have_attribute("type", "text")
     page.get_by_role("button", name="Save the new password").click()
     expect(page.get_by_role("status")).to_contain_text("Your password is changed")
+    open_user_menu(page)
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
     # The session from before the reset is over.
