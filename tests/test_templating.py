@@ -123,3 +123,59 @@ def test_a_kept_vote_box_is_exactly_what_the_macro_draws_for_that_viewer():
                 post, viewer, post.id in voted, token, f"{here}#post-{post.id}", " vote-card"
             )
             assert str(drawn) in html, (viewer, post)
+
+
+def test_a_kept_comment_is_exactly_what_the_macro_draws_for_that_viewer(monkeypatch):
+    from types import SimpleNamespace
+
+    from markupsafe import Markup
+
+    from app import templating
+
+    macros = env.get_template("comments/_comment.html").module
+    when = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+
+    def entry(n: int, **changes: object) -> SimpleNamespace:
+        row = {
+            "id": n,
+            "author": "bob<&>",
+            "author_id": 2,
+            "created_at": when,
+            "updated_at": when,
+            "vote_count": n,
+            "voted": False,
+            "pending_at": None,
+            "removed_reason": None,
+        }
+        fields = {"indent": n % 7, "reply_to": None, "shown": True, "cut": False, "folded": False}
+        for name, value in changes.items():
+            (row if name in row else fields)[name] = value
+        return SimpleNamespace(row=SimpleNamespace(**row), **fields)
+
+    entries = [
+        entry(1),
+        entry(2, updated_at=when + timedelta(minutes=5), voted=True, reply_to="carol"),
+        entry(3, author_id=1, cut=True),
+        entry(4, shown=False),
+        entry(5, shown=False, removed_reason="Spam & <links>", author_id=1),
+        entry(6, shown=False, pending_at=when),
+        entry(7, folded=True),
+    ]
+    html = {e.row.id: Markup(f"<p>comment {e.row.id} &amp; more</p>") for e in entries}  # noqa: S704
+    post = SimpleNamespace(id=40)
+
+    # The page's one form token, as csrf_token gives it for the request being drawn.
+    monkeypatch.setattr(templating, "csrf_token", lambda request: "ab12cd")
+    viewers = [
+        None,
+        SimpleNamespace(id=1, is_moderator=False),
+        SimpleNamespace(id=3, is_moderator=False),
+        SimpleNamespace(id=3, is_moderator=True),
+    ]
+    kept = env.from_string("{{ comment_list(entries, html, viewer, post) }}")
+    for viewer in viewers:
+        token = "ab12cd" if viewer is not None else ""
+        drawn = kept.render(entries=entries, html=html, viewer=viewer, post=post, request=None)
+        for one in entries:
+            expected = macros.comment(one, html, viewer, post, token)  # type: ignore[attr-defined]
+            assert str(expected) in drawn, (viewer, one.row.id)
