@@ -1,4 +1,4 @@
-"""What admins do to accounts: detail page, role, deactivation, deletion, and the guard rails."""
+"""What admins do to accounts: detail page, role, suspension, deletion, and the guard rails."""
 
 import json
 import threading
@@ -32,7 +32,7 @@ def test_user_detail_shows_account_and_posts_but_no_draft_titles(admin, alice, d
     page = admin.get(f"/admin/users/{get_user(db, 'alice').id}").text
     assert "alice@example.com" in page
     assert "Out in the open" in page and "Kept private" not in page
-    assert "Change role" in page and "Deactivate and log out" in page
+    assert "Change role" in page and "Suspend and log out" in page
     assert admin.get("/admin/users/999").status_code == 404
     assert admin.get(f"/admin/users/{2**63}").status_code == 400
 
@@ -78,10 +78,12 @@ def test_admin_cannot_demote_themselves(admin, make_browser, db):
     assert "This is your own account" in page and "Change role" not in page
 
 
-def test_admin_cannot_deactivate_themselves(admin, db):
+def test_admin_cannot_suspend_themselves(admin, db):
     root_id = get_user(db, "root").id
-    response = admin.submit(f"/admin/users/{root_id}/deactivate", page="/admin")
-    assert response.status_code == 403 and "cannot deactivate your own account" in response.text
+    response = admin.submit(
+        f"/admin/users/{root_id}/suspend", {"duration": "forever"}, page="/admin"
+    )
+    assert response.status_code == 403 and "cannot suspend your own account" in response.text
     assert get_user(db, "root").is_active
     assert admin.get("/admin").status_code == 200
 
@@ -100,26 +102,26 @@ def test_another_admin_can_be_demoted_while_one_remains(admin, make_browser, db)
     assert response.status_code == 303 and get_user(db, "other").role == "user"
 
 
-@pytest.mark.parametrize("change", ["demote", "deactivate", "delete"])
+@pytest.mark.parametrize("change", ["demote", "suspend", "delete"])
 def test_the_last_active_admin_can_never_be_removed(admin, make_browser, db, change):
     """Whoever asks (here the command line, which has no "yourself"), the last admin stays."""
     root = get_user(db, "root")
     # An inactive admin does not count: they cannot log in to run the site.
     make_browser().register("dormant")
     dormant = set_role(db, "dormant", "admin")
-    admin.submit(f"/admin/users/{dormant.id}/deactivate", page="/admin")
+    admin.submit(f"/admin/users/{dormant.id}/suspend", {"duration": "forever"}, page="/admin")
     with pytest.raises(Forbidden, match="only active administrator"):
         if change == "demote":
             admin_service.set_role(session=db, actor=None, user=root, role="moderator")
-        elif change == "deactivate":
-            admin_service.set_active(session=db, actor=None, user=root, active=False)
+        elif change == "suspend":
+            admin_service.suspend(session=db, actor=None, user=root)
         else:
             users.remove(session=db, user=root)
     db.rollback()
     root = get_user(db, "root")
     assert root.role == "admin" and root.is_active
     # With a second active admin the same change is allowed.
-    admin_service.set_active(session=db, actor=None, user=get_user(db, "dormant"), active=True)
+    admin_service.lift(session=db, actor=None, user=get_user(db, "dormant"))
     admin_service.set_role(session=db, actor=None, user=get_user(db, "root"), role="moderator")
     assert get_user(db, "root").role == "moderator"
 
@@ -166,16 +168,18 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(app, make_browse
         assert get_user(db, "ben").role == "admin"
 
 
-def test_sec07_deactivation_logs_the_user_out_at_once(admin, alice, make_browser, db):
+def test_sec07_suspension_logs_the_user_out_at_once(admin, alice, make_browser, db):
     elsewhere = make_browser()  # alice on a second device
     elsewhere.login()
     stolen = dict(alice.cookies)  # and a copy of the first device's cookie
     alice_id = get_user(db, "alice").id
     assert count(db, AuthSession) == 3
 
-    response = admin.submit(f"/admin/users/{alice_id}/deactivate", page="/admin")
+    response = admin.submit(
+        f"/admin/users/{alice_id}/suspend", {"duration": "forever"}, page="/admin"
+    )
     assert response.status_code == 303
-    assert "alice is deactivated and logged out everywhere." in admin.get("/admin/users").text
+    assert "alice is suspended and logged out everywhere." in admin.get("/admin/users").text
 
     for device in (alice, elsewhere):
         response = device.get("/posts/new")
@@ -185,15 +189,19 @@ def test_sec07_deactivation_logs_the_user_out_at_once(admin, alice, make_browser
     assert replay.get("/posts/new").status_code == 303
     db.expire_all()
     assert db.exec(select(AuthSession).where(AuthSession.user_id == alice_id)).all() == []
-    # Logging in again fails with the usual message, so deactivation is not disclosed.
-    assert make_browser().login().status_code == 400
-    [entry] = audit_entries(db, "user.deactivate")
+    # Only the right password learns of the suspension; a wrong one gets the usual failure.
+    response = make_browser().login()
+    assert response.status_code == 403
+    assert "Your account is suspended indefinitely." in response.text
+    wrong = make_browser().login(password="not-" + PASSWORD)
+    assert wrong.status_code == 400 and "suspended" not in wrong.text
+    [entry] = audit_entries(db, "user.suspend")
     assert json.loads(entry.before) == {"is_active": True}
 
-    admin.submit(f"/admin/users/{alice_id}/reactivate", page="/admin")
+    admin.submit(f"/admin/users/{alice_id}/unsuspend", page="/admin")
     assert get_user(db, "alice").is_active
     assert make_browser().login().status_code == 303
-    assert [e.action for e in audit_entries(db)] == ["user.deactivate", "user.reactivate"]
+    assert [e.action for e in audit_entries(db)] == ["user.suspend", "user.unsuspend"]
 
 
 def test_delete_confirmation_says_what_will_go(admin, alice, bob, db):
@@ -247,7 +255,7 @@ def test_user_actions_need_a_csrf_token(admin, alice, db):
     alice_id = get_user(db, "alice").id
     for url, data in [
         (f"/admin/users/{alice_id}/role", {"role": "admin"}),
-        (f"/admin/users/{alice_id}/deactivate", {}),
+        (f"/admin/users/{alice_id}/suspend", {"duration": "forever"}),
         (f"/admin/users/{alice_id}/delete", {}),
     ]:
         assert admin.client.post(url, data=data).status_code == 403
@@ -258,7 +266,7 @@ def test_user_actions_need_a_csrf_token(admin, alice, db):
 
 def test_get_on_admin_actions_changes_nothing(admin, alice, db):
     alice_id = get_user(db, "alice").id
-    for action in ("role", "deactivate", "reactivate"):
+    for action in ("role", "suspend", "unsuspend"):
         assert admin.get(f"/admin/users/{alice_id}/{action}").status_code == 405
     assert get_user(db, "alice").is_active and audit_entries(db) == []
 

@@ -10,7 +10,15 @@ from app.auth import PRESESSION_COOKIE, SESSION_COOKIE
 from app.deps import AuthDep, ClientIP, FormStr, SessionDep, SettingsDep
 from app.models import User
 from app.security import clear_cookie, set_cookie
-from app.services import LoginFailed, Throttled, ValidationFailed, accounts, sessions, users
+from app.services import (
+    LoginFailed,
+    Suspended,
+    Throttled,
+    ValidationFailed,
+    accounts,
+    sessions,
+    users,
+)
 from app.services.validation import PASSWORD_RULES
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
@@ -135,6 +143,10 @@ def login(
     except LoginFailed:
         return render(
             request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
+        )
+    except Suspended as exc:  # the right password: only the owner reads why
+        return render(
+            request, "auth/login.html", {**context, "error": exc.message}, status_code=403
         )
     response = RedirectResponse(safe_next(next), status_code=303)
     log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)
