@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from app.config import Settings
@@ -20,7 +21,9 @@ from app.services import (
     audit,
     changes,
     modlog,
+    notifications,
     posts,
+    report_outcomes,
     users,
 )
 
@@ -138,8 +141,9 @@ def suspend(
     if actor is not None and actor.id == user.id:
         raise Forbidden("You cannot suspend your own account.")
     until = datetime.now(UTC) + timedelta(days=days) if days is not None else None
-    # The log line joins the suspension's own commit (set_available commits).
+    # The log line and the profile's answered reports join the suspension's own commit.
     modlog.record(session=session, action="suspended", item_type="user", author=user, reason=reason)
+    report_outcomes.settle(session=session, item_type="user", item_id=user.id, outcome="suspended")
     users.set_available(
         session=session,
         actor=actor,
@@ -150,6 +154,19 @@ def suspend(
         reason=reason,
     )
     return True
+
+
+def warn(*, session: Session, actor: User, user: User, reason: str, report_id: int) -> None:
+    """Warn `user` with `reason`, which reaches them as a notification they cannot turn off;
+    audited, in the caller's transaction. `report_id` names the report it answers."""
+    reason = posts.clean_reason(reason)
+    assert user.id is not None
+    notifications.add(
+        session=session, recipient_id=user.id, kind="warning", report_id=report_id, note=reason
+    )
+    audit.record(
+        session=session, actor=actor, action="user.warn", target=user, after={"reason": reason}
+    )
 
 
 def lift(*, session: Session, actor: User | None, user: User) -> bool:
@@ -180,6 +197,12 @@ def duration_days(value: str) -> int | None:
     if value.isdigit() and int(value) in SUSPENSION_DAYS:
         return int(value)
     raise ValidationFailed({"duration": "Choose one of the durations offered."})
+
+
+def lift_ended_in(engine: Engine) -> int:
+    """`lift_ended` in a session of its own: the server worker's chore (outbox.Worker)."""
+    with Session(engine) as session:
+        return lift_ended(session=session)
 
 
 def clean_suspension_reason(reason: str) -> str:

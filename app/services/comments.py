@@ -22,6 +22,7 @@ from app.services import (
     modlog,
     notifications,
     posts,
+    report_outcomes,
     users,
 )
 from app.services.validation import clean_comment
@@ -318,6 +319,9 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
     modlog.record(
         session=session, action="removed", item_type="comment", author=author, reason=reason
     )
+    report_outcomes.settle(
+        session=session, item_type="comment", item_id=comment.id, outcome="hidden"
+    )
     session.add(comment)
     _bump(session, comment)
     session.commit()
@@ -326,8 +330,18 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
 def set_aside(*, session: Session, comment: Comment, at: datetime) -> None:
     """Members' reports take a standing comment out of view until a moderator decides
     (app.services.reports): it stops standing (`deleted`, its words kept) and leaves the
-    count, in the caller's transaction."""
+    count, in the caller's transaction. Audited as the site's own doing; not a decision, so
+    not in the public log."""
     if not comment.deleted:
+        audit.record(
+            session=session,
+            actor=None,
+            action="comment.pend",
+            target=comment,
+            before={"status": "standing"},
+            after={"status": "pending review"},
+            system=True,
+        )
         _move_count(session, comment.post_id, -1)
         comment.deleted, comment.pending_at = True, at
         session.add(comment)
