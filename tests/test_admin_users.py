@@ -3,6 +3,7 @@
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, func, select
@@ -307,3 +308,128 @@ def test_only_admins_send_reset_links(alice, bob, db, mailbox):
     refused = bob.submit(f"/admin/users/{target.id}/reset-link")
     assert refused.status_code == 403
     assert [m for m in mailbox.deliver() if "Reset" in m["Subject"]] == []
+
+
+# --- suspension ---------------------------------------------------------------------------
+
+
+def suspend(admin, user_id: int, duration: str = "7", reason: str = ""):  # type: ignore[no-untyped-def]
+    return admin.submit(
+        f"/admin/users/{user_id}/suspend",
+        {"duration": duration, "reason": reason},
+        page=f"/admin/users/{user_id}",
+    )
+
+
+def test_a_timed_suspension_shows_on_the_admin_page_and_its_reason_at_login(
+    admin, alice, make_browser, db
+):
+    alice_id = get_user(db, "alice").id
+    assert suspend(admin, alice_id, "7", "  Spamming   links ").status_code == 303
+    user = get_user(db, "alice")
+    assert not user.is_active and user.suspension_reason == "Spamming links"
+    assert user.suspended_until is not None
+    left = user.suspended_until - datetime.now(UTC)
+    assert timedelta(days=6, hours=23) < left <= timedelta(days=7)
+    page = admin.get(f"/admin/users/{alice_id}").text
+    assert "Suspended until" in page and "Spamming links" in page
+    assert "Lift the suspension" in page and "Suspend and log out" not in page
+    assert "Suspended" in admin.get("/admin/users?active=no").text
+    # The right password reads until when and why; a wrong one the generic failure.
+    response = make_browser().login()
+    assert response.status_code == 403
+    until = f"{user.suspended_until:%Y-%m-%d %H:%M} UTC"
+    assert f"Your account is suspended until {until}: Spamming links" in response.text
+    wrong = make_browser().login(password="not-" + PASSWORD)
+    assert wrong.status_code == 400
+    assert "suspended" not in wrong.text and "Spamming" not in wrong.text
+    [entry] = audit_entries(db, "user.suspend")
+    assert json.loads(entry.after)["reason"] == "Spamming links"
+    # The public log says so, with the reason; the lift is the admins' business.
+    public = make_browser().get("/moderation").text
+    assert "Suspended" in public and "Spamming links" in public and "alice" in public
+    assert admin.submit(f"/admin/users/{alice_id}/unsuspend", page="/admin").status_code == 303
+    user = get_user(db, "alice")
+    assert user.is_active and user.suspended_until is None and user.suspension_reason == ""
+    assert make_browser().login().status_code == 303
+    assert make_browser().get("/moderation").text.count("Spamming links") == 1
+
+
+def test_a_suspension_without_a_reason_has_no_colon_and_bad_durations_are_refused(
+    admin, alice, make_browser, db
+):
+    alice_id = get_user(db, "alice").id
+    refused = suspend(admin, alice_id, "3650")
+    assert refused.status_code == 422 and "Choose one of the durations" in refused.text
+    assert suspend(admin, alice_id, "forever", "x" * 501).status_code == 422
+    assert get_user(db, "alice").is_active
+    assert suspend(admin, alice_id, "forever").status_code == 303
+    assert "Suspended for good" in admin.get(f"/admin/users/{alice_id}").text
+    response = make_browser().login()
+    assert response.status_code == 403
+    assert "Your account is suspended indefinitely." in response.text
+    assert "indefinitely:" not in response.text
+
+
+def test_a_suspension_that_ran_out_is_lifted_at_the_next_login_and_counts_come_back(
+    admin, alice, bob, make_browser, db
+):
+    post_id = post_id_from(alice.create_post("Tomato soup", "ripe tomatoes"))
+    alice_id = get_user(db, "alice").id
+    assert suspend(admin, alice_id, "1", "Cool off").status_code == 303
+    assert "Tomato soup" not in bob.get("/").text
+    assert bob.get(f"/posts/{post_id}").status_code == 404
+    # A day later: the end has passed, but nobody lifted it yet.
+    user = get_user(db, "alice")
+    user.suspended_until = datetime.now(UTC) - timedelta(minutes=1)
+    db.add(user)
+    db.commit()
+    assert make_browser().login(password="not-" + PASSWORD).status_code == 400
+    assert not get_user(db, "alice").is_active  # a wrong password lifts nothing
+    assert make_browser().login().status_code == 303
+    assert get_user(db, "alice").is_active
+    assert "Tomato soup" in bob.get("/").text
+    assert bob.get(f"/posts/{post_id}").status_code == 200
+    [lifted] = audit_entries(db, "user.unsuspend")
+    assert lifted.actor_name == "system" and lifted.actor_id is None
+
+
+def test_the_sweep_lifts_only_suspensions_that_ran_out(admin, alice, bob, make_browser, db, app):
+    carol = make_browser()
+    carol.register("carol")
+    ids = {name: get_user(db, name).id for name in ("alice", "bob", "carol")}
+    suspend(admin, ids["alice"], "1")
+    suspend(admin, ids["bob"], "30")
+    suspend(admin, ids["carol"], "forever")
+    alice_user = get_user(db, "alice")
+    alice_user.suspended_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.add(alice_user)
+    db.commit()
+    # The server's worker runs it on each beat, in a session of its own.
+    assert admin_service.lift_ended_in(app.state.engine) == 1
+    db.expire_all()
+    assert get_user(db, "alice").is_active
+    assert not get_user(db, "bob").is_active and not get_user(db, "carol").is_active
+    assert admin_service.lift_ended(session=db) == 0
+
+
+def test_the_worker_runs_its_chores_on_each_beat(app):
+    from app.services import outbox
+
+    ran = threading.Event()
+    worker = outbox.Worker(app.state.engine, app.state.settings, chores=[lambda e: ran.set()])
+    worker.start()
+    try:
+        assert ran.wait(10)
+    finally:
+        worker.stop()
+
+
+def test_a_password_reset_does_not_get_round_a_suspension(admin, alice, make_browser, db):
+    alice_id = get_user(db, "alice").id
+    suspend(admin, alice_id, "forever", "Harassment")
+    refused = admin.submit(f"/admin/users/{alice_id}/reset-link", page=f"/admin/users/{alice_id}")
+    assert refused.status_code == 409 and "alice is suspended" in refused.text
+    page = admin.get(f"/admin/users/{alice_id}").text
+    assert "Mail a password reset link" not in page
+    assert audit_entries(db, "user.reset_link") == []
