@@ -133,7 +133,7 @@ def test_matching_people_are_listed(alice, bob, make_browser):
     assert "bob" not in people
 
 
-def test_hole_17_people_search_leaves_out_deactivated_accounts(alice, admin, make_browser, db):
+def test_hole_17_people_search_leaves_out_suspended_accounts(alice, admin, make_browser, db):
     from tests.conftest import get_user
 
     make_browser().register("alicia")

@@ -110,7 +110,7 @@ def _move_count(session: Session, post_id: int, by: int, *, public_only: bool = 
 
 def _still_available(session: Session, author_id: int) -> bool:
     """Whether the author's account is available, holding it so for this transaction: a
-    deactivation waits for this comment (and then takes it out of the count) or has already
+    suspension waits for this comment (and then takes it out of the count) or has already
     committed, and the comment is refused (PostgreSQL; SQLite has one writer at a time)."""
     found = session.exec(
         select(User.id).where(User.id == author_id, users.AVAILABLE).with_for_update(read=True)
