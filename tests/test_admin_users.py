@@ -433,3 +433,24 @@ def test_a_password_reset_does_not_get_round_a_suspension(admin, alice, make_bro
     page = admin.get(f"/admin/users/{alice_id}").text
     assert "Mail a password reset link" not in page
     assert audit_entries(db, "user.reset_link") == []
+
+
+def test_two_lifts_at_once_move_the_counts_once(admin, alice, bob, db, app):
+    from app.services import comments
+
+    post_id = post_id_from(bob.create_post("Bread", "sourdough"))
+    alice.submit(f"/posts/{post_id}/comments", {"content": "Lovely"}, page=f"/posts/{post_id}")
+    suspend(admin, get_user(db, "alice").id, "1")
+    assert comments.count(session=db, post_id=post_id) == 0
+    user = get_user(db, "alice")
+    user.suspended_until = datetime.now(UTC) - timedelta(seconds=1)
+    db.add(user)
+    db.commit()
+    # Two workers' sweeps read the account before either lifts it.
+    with Session(app.state.engine) as one, Session(app.state.engine) as other:
+        first, second = get_user(one, "alice"), get_user(other, "alice")
+        assert users.lift_if_over(one, first)
+        assert not users.lift_if_over(other, second)
+    db.expire_all()
+    assert comments.count(session=db, post_id=post_id) == 1
+    assert len(audit_entries(db, "user.unsuspend")) == 1

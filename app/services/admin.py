@@ -144,7 +144,7 @@ def suspend(
     # The log line and the profile's answered reports join the suspension's own commit.
     modlog.record(session=session, action="suspended", item_type="user", author=user, reason=reason)
     report_outcomes.settle(session=session, item_type="user", item_id=user.id, outcome="suspended")
-    users.set_available(
+    return users.set_available(
         session=session,
         actor=actor,
         user=user,
@@ -153,7 +153,6 @@ def suspend(
         until=until,
         reason=reason,
     )
-    return True
 
 
 def warn(*, session: Session, actor: User, user: User, reason: str, report_id: int) -> None:
@@ -173,10 +172,9 @@ def lift(*, session: Session, actor: User | None, user: User) -> bool:
     """Lift `user`'s suspension, as its end does by itself; False if they were not suspended."""
     if user.is_active:
         return False
-    users.set_available(
+    return users.set_available(
         session=session, actor=actor, user=user, available=True, action="user.unsuspend"
     )
-    return True
 
 
 def lift_ended(*, session: Session, now: datetime | None = None) -> int:

@@ -138,24 +138,35 @@ def set_available(
     until: datetime | None = None,
     reason: str = "",
     system: bool = False,
-) -> None:
-    """Suspend `user` (until `until`, None for good) or lift it, audited as `action`, and commit.
+) -> bool:
+    """Suspend `user` (until `until`, None for good) or lift it, audited as `action`, and commit;
+    False, changing nothing, if it already was so.
 
     The one way an account becomes unavailable or available again: its posts, tags and comments
     leave (or rejoin) every count here, and a suspension ends every session at once.
     """
     was_admin = user.is_admin and user.is_active
     assert user.id is not None
-    before = {"is_active": user.is_active}
-    if available != user.is_active:
-        tag_counts.count_author(session, user.id, 1 if available else -1)  # their posts' tags
-    user.is_active = available
-    user.suspended_until, user.suspension_reason = (None, "") if available else (until, reason)
-    session.add(user)
-    # The account row first: a comment being written meanwhile waits for it (comments.write).
-    session.flush()
-    if available != before["is_active"]:
-        comment_authors.set_counted(session=session, user_id=user.id, counted=available)
+    # One conditional UPDATE, the account row first: of two lifts at once (the sweep in each
+    # worker, a login) one changes it and moves the counts; and a comment being written
+    # meanwhile waits for it (comments.write).
+    flipped = session.exec(
+        update(User)
+        .where(col(User.id) == user.id, col(User.is_active).is_(not available))
+        .values(
+            is_active=available,
+            suspended_until=None if available else until,
+            suspension_reason="" if available else reason,
+        )
+    )
+    if flipped.rowcount != 1:
+        session.rollback()
+        session.refresh(user)
+        return False
+    session.refresh(user)
+    tag_counts.count_author(session, user.id, 1 if available else -1)  # their posts' tags
+    comment_authors.set_counted(session=session, user_id=user.id, counted=available)
+    before = {"is_active": not available}
     after: dict[str, Any] = {"is_active": available}
     if not available:
         after.update(until=until.isoformat() if until else "never", reason=reason)
@@ -180,6 +191,7 @@ def set_available(
     if not available:
         # The session check refuses suspended users already; ending the rows makes it final.
         sessions.end_all_for_user(session=session, user_id=user.id)
+    return True
 
 
 def lift_if_over(session: Session, user: User, now: datetime | None = None) -> bool:
@@ -187,7 +199,7 @@ def lift_if_over(session: Session, user: User, now: datetime | None = None) -> b
     now = now or utcnow()
     if user.is_active or user.suspended_until is None or user.suspended_until > now:
         return False
-    set_available(
+    return set_available(
         session=session,
         actor=None,
         user=user,
@@ -195,7 +207,6 @@ def lift_if_over(session: Session, user: User, now: datetime | None = None) -> b
         action="user.unsuspend",
         system=True,
     )
-    return True
 
 
 NOT_VERIFIED = (
@@ -307,7 +318,9 @@ def log_in(*, session: Session, settings: Settings, login: str, password: str, i
     ):
         raise LoginFailed("Incorrect login or password.")
     assert user is not None
-    if not may_log_in(user) and not lift_if_over(session, user):
+    if not may_log_in(user):
+        lift_if_over(session, user)  # reloads `user`, also when another process lifted it
+    if not may_log_in(user):
         raise Suspended(suspension_message(user))
     return user
 
