@@ -130,7 +130,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
                 session.add(existing)
                 session.commit()
             promoted = admin.set_role(session=session, actor=None, user=existing, role="admin")
-            revived = admin.set_active(session=session, actor=None, user=existing, active=True)
+            revived = admin.lift(session=session, actor=None, user=existing)
             if not (promoted or revived):
                 print(f"{existing.username} <{email}> already is an active administrator.")
             else:

@@ -38,7 +38,7 @@ from app.middleware import (
     SecurityHeadersMiddleware,
     UnhandledErrorMiddleware,
 )
-from app.services import outbox
+from app.services import admin, outbox
 from app.web import account as web_account
 from app.web import account_self as web_account_self
 from app.web import admin as web_admin
@@ -75,7 +75,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker = None
     settings: Settings = app.state.settings
     if settings.mail_worker:
-        worker = outbox.Worker(app.state.engine, settings)
+        worker = outbox.Worker(app.state.engine, settings, chores=[admin.lift_ended_in])
         worker.start()
         if outbox.mode(settings) == "held":
             log.warning("SMTP_HOST is not set: mail stays queued until it is")

@@ -137,7 +137,17 @@ class User(Roles, SQLModel, table=True):
     email: str = Field(max_length=EMAIL_MAX, unique=True, index=True)
     password_hash: str = Field(max_length=100)
     role: str = Field(default="user", max_length=16)
+    # Whether others may see the account and it may log in: False while it is suspended. Kept as
+    # a flag, not derived from the end date, so every listing's rule stays one cheap column.
     is_active: bool = Field(default=True)
+    # A suspension's end (None while not suspended, or suspended for good) and the reason its
+    # owner reads when they try to log in (app.services.users.suspension_message).
+    suspended_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True, index=True)
+    )
+    suspension_reason: str = Field(
+        default="", max_length=REASON_MAX, sa_column_kwargs={"server_default": ""}
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     bio: str = Field(default="", max_length=BIO_MAX, sa_column_kwargs={"server_default": ""})
     # When the owner proved the address is theirs (app.services.accounts); None until then.
@@ -316,6 +326,7 @@ NOTIFICATION_KINDS = (
     "follow",
     "milestone",
     "report_resolved",
+    "warning",
 )
 
 
@@ -405,6 +416,8 @@ class Notification(SQLModel, table=True):
             Integer, ForeignKey("report.id", ondelete="CASCADE"), nullable=True, index=True
         ),
     )
+    # A moderator's words to the recipient, for "warning".
+    note: str | None = Field(default=None, max_length=REASON_MAX, nullable=True)
     dedupe_key: str = Field(max_length=80)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -696,7 +709,7 @@ REPORT_REASONS = {
     "illegal": "Illegal",
     "other": "Something else",
 }
-REPORT_OUTCOMES = ("dismissed", "hidden", "deleted")
+REPORT_OUTCOMES = ("dismissed", "hidden", "deleted", "warned", "suspended")
 REPORT_NOTE_MAX = 500
 
 
@@ -745,7 +758,12 @@ class Report(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)  # one of REPORT_OUTCOMES
 
 
-MODERATION_ACTIONS = {"hidden": "Hidden", "deleted": "Deleted", "removed": "Removed"}
+MODERATION_ACTIONS = {
+    "hidden": "Hidden",
+    "deleted": "Deleted",
+    "removed": "Removed",
+    "suspended": "Suspended",
+}
 
 
 class ModerationEntry(SQLModel, table=True):
@@ -760,7 +778,7 @@ class ModerationEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
     action: str = Field(max_length=16)  # a key of MODERATION_ACTIONS
-    item_type: str = Field(max_length=8)  # "post", "comment" (later "user")
+    item_type: str = Field(max_length=8)  # "post", "comment" or "user" (a suspension)
     author_name: str = Field(default="", max_length=USERNAME_MAX)  # copied: renames leave it
     reason: str = Field(default="", max_length=REASON_MAX)
 

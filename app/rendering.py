@@ -347,7 +347,7 @@ _html_cache: RevisionCache[Markup] = RevisionCache()
 _text_cache: RevisionCache[str] = RevisionCache(max_chars=2_000_000)
 
 
-# The names a revision's mentions link under are part of its key: a renamed (or deactivated)
+# The names a revision's mentions link under are part of its key: a renamed (or suspended)
 # person is a new key, so a page never keeps showing a name that is not theirs any more, and
 # content without mentions keeps one entry per revision.
 

@@ -483,7 +483,7 @@ class Message(BaseModel):
 
 
 NotificationKind = Literal[
-    "reply_post", "reply_comment", "mention", "follow", "milestone", "report_resolved"
+    "reply_post", "reply_comment", "mention", "follow", "milestone", "report_resolved", "warning"
 ]
 
 
@@ -501,9 +501,12 @@ class NotificationOut(BaseModel):
     report_item: Literal["post", "comment", "user"] | None = Field(
         default=None, description="For `report_resolved`: what you reported."
     )
-    report_outcome: Literal["dismissed", "hidden", "deleted"] | None = Field(
+    report_outcome: Literal["dismissed", "hidden", "deleted", "warned", "suspended"] | None = Field(
         default=None,
         description="For `report_resolved`: what a moderator decided (never who).",
+    )
+    note: str | None = Field(
+        default=None, description="For `warning`: what the moderator wrote to you."
     )
     url: str = Field(
         description="The page it leads to: the comment's permalink, the post or the profile.",
@@ -578,7 +581,7 @@ class ReportOut(BaseModel):
     note: str
     created_at: datetime
     resolved_at: datetime | None
-    outcome: Literal["dismissed", "hidden", "deleted"] | None
+    outcome: Literal["dismissed", "hidden", "deleted", "warned", "suspended"] | None
 
 
 class ReportGroupOut(BaseModel):

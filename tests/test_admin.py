@@ -70,7 +70,7 @@ def test_sec23_plain_user_cannot_post_admin_actions(alice, bob, db):
     token = alice.token()
     for url, data in [
         (f"/admin/users/{bob_id}/role", {"role": "admin"}),
-        (f"/admin/users/{bob_id}/deactivate", {}),
+        (f"/admin/users/{bob_id}/suspend", {"duration": "forever"}),
         (f"/admin/users/{bob_id}/delete", {}),
         ("/admin/posts/apply", {"action": "delete", "ids": str(post_id)}),
     ]:
@@ -295,14 +295,14 @@ def test_users_csv_holds_exactly_the_filtered_rows(admin, alice, db):
 def test_audit_log_lists_filters_and_is_read_only(admin, alice, bob, db):
     alice_id, bob_id = get_user(db, "alice").id, get_user(db, "bob").id
     admin.submit(f"/admin/users/{alice_id}/role", {"role": "moderator"}, page="/admin")
-    admin.submit(f"/admin/users/{bob_id}/deactivate", page="/admin")
+    admin.submit(f"/admin/users/{bob_id}/suspend", {"duration": "forever"}, page="/admin")
     page = admin.get("/admin/audit").text
-    assert "changed role" in page and "deactivated user" in page
+    assert "changed role" in page and "suspended user" in page
     assert re.search(r'kv-key">role</span> user</li>.*kv-key">role</span> moderator', page, re.S)
     only_roles = admin.get("/admin/audit?action=user.role").text
-    assert "changed role" in only_roles and "deactivated user</td>" not in only_roles
+    assert "changed role" in only_roles and "suspended user</td>" not in only_roles
     by_target = admin.get(f"/admin/audit?target_type=user&target_id={bob_id}").text
-    assert "deactivated user</td>" in by_target and "changed role</td>" not in by_target
+    assert "suspended user</td>" in by_target and "changed role</td>" not in by_target
     assert "No entries match" in admin.get("/admin/audit?actor=nobody").text
     assert "changed role" in admin.get("/admin/audit?actor=ROOT&target_id=").text
     assert admin.get("/admin/audit?action=user.drop").status_code == 422

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.auth import SESSION_COOKIE
 from app.models import AuthSession, Post
-from app.services import sessions
+from app.services import admin, sessions
 from tests.conftest import PASSWORD, get_user
 
 
@@ -250,13 +250,33 @@ def test_tokens_are_revoked_with_the_users_other_sessions(alice_api, db):
     assert alice_api.get("/api/users/me").status_code == 401
 
 
-def test_deactivated_users_token_stops_working(alice_api, db):
+def test_suspended_users_token_stops_working(alice_api, db):
     user = get_user(db, "alice")
     user.is_active = False
     db.add(user)
     db.commit()
     assert alice_api.get("/api/users/me").status_code == 401
-    assert alice_api.get_token().status_code == 401
+    # The wrong password learns nothing; the right one is told why, with a 403.
+    wrong = alice_api.get_token(password="not-" + PASSWORD)
+    assert wrong.status_code == 401 and "suspended" not in wrong.text
+    right = alice_api.get_token()
+    assert right.status_code == 403
+    assert right.json() == {"detail": "Your account is suspended indefinitely."}
+    assert "access_token" not in right.text
+
+
+def test_suspension_ends_api_tokens_and_the_token_login_says_until_when(alice_api, db):
+    admin.suspend(session=db, actor=None, user=get_user(db, "alice"), days=7, reason="Spam.")
+    assert alice_api.get("/api/users/me").status_code == 401
+    db.expire_all()
+    assert db.exec(select(AuthSession).where(AuthSession.kind == "api")).all() == []
+    until = get_user(db, "alice").suspended_until
+    assert until is not None
+    response = alice_api.get_token()
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        f"Your account is suspended until {until:%Y-%m-%d %H:%M} UTC: Spam."
+    )
 
 
 def test_api_sessions_record_when_they_were_last_used(alice_api, db):

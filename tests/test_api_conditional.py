@@ -161,27 +161,19 @@ WRITES: list[tuple[str, Callable[[World], object], Callable[[World], object], se
     (
         "deactivate the author",
         nothing,
-        lambda w: admin.set_active(
-            session=w.db, actor=w.user("carol"), user=w.user("alice"), active=False
-        ),
+        lambda w: admin.suspend(session=w.db, actor=w.user("carol"), user=w.user("alice")),
         {"latest", "post", "feed", "alice"},
     ),
     (
         "reactivate the author",
-        lambda w: admin.set_active(
-            session=w.db, actor=w.user("carol"), user=w.user("alice"), active=False
-        ),
-        lambda w: admin.set_active(
-            session=w.db, actor=w.user("carol"), user=w.user("alice"), active=True
-        ),
+        lambda w: admin.suspend(session=w.db, actor=w.user("carol"), user=w.user("alice")),
+        lambda w: admin.lift(session=w.db, actor=w.user("carol"), user=w.user("alice")),
         {"latest", "post", "feed", "alice"},
     ),
     (
         "deactivate a commenter",
         nothing,
-        lambda w: admin.set_active(
-            session=w.db, actor=w.user("carol"), user=w.user("bob"), active=False
-        ),
+        lambda w: admin.suspend(session=w.db, actor=w.user("carol"), user=w.user("bob")),
         {"thread"},
     ),
     (

@@ -64,11 +64,11 @@ def _user_action(path: str, data: dict[str, str] | None = None) -> Callable[[dic
     return run
 
 
-def _reactivate(ctx: dict[str, Any]) -> int:
+def _lift(ctx: dict[str, Any]) -> int:
     user_id = ctx["alice_id"]
-    ctx["admin"].submit(f"/admin/users/{user_id}/deactivate", page="/admin")
+    ctx["admin"].submit(f"/admin/users/{user_id}/suspend", {"duration": "forever"}, page="/admin")
     ctx["before"] = len(audit_rows(ctx["db"]))
-    return _user_action("reactivate")(ctx)
+    return _user_action("unsuspend")(ctx)
 
 
 def _comment(ctx: dict[str, Any]) -> int:
@@ -105,8 +105,8 @@ ACTIONS = {
     "page: hide": ("post.hide", _bulk("hide")),
     "page: restore": ("post.restore", _restore),
     "page: change a role": ("user.role", _user_action("role", {"role": "moderator"})),
-    "page: deactivate": ("user.deactivate", _user_action("deactivate")),
-    "page: reactivate": ("user.reactivate", _reactivate),
+    "page: suspend": ("user.suspend", _user_action("suspend", {"duration": "7"})),
+    "page: lift a suspension": ("user.unsuspend", _lift),
     "page: delete an account": ("user.delete", _user_action("delete")),
     "page: remove a comment": ("comment.remove", _page_remove_comment),
     "api: DELETE /api/comments/{id}?reason=": ("comment.remove", _api_remove_comment),

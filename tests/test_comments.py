@@ -446,16 +446,20 @@ def test_deactivation_takes_comments_out_of_the_shown_count_and_back(
     assert "3 comments" in alice.get(f"/posts/{post_id}").text
     assert "3 comments<" in alice.get("/").text  # the cached card too
     bob_id = get_user(db, "bob").id
-    assert admin.submit(f"/admin/users/{bob_id}/deactivate").status_code == 303
+    assert (
+        admin.submit(f"/admin/users/{bob_id}/suspend", {"duration": "forever"}).status_code == 303
+    )
     page = alice.get(f"/posts/{post_id}").text
     assert "1 comment<" in page and "bob again" not in page
     assert "1 comment<" in alice.get("/").text
     assert counter(db, post_id) == 1
-    assert admin.submit(f"/admin/users/{bob_id}/reactivate").status_code == 303
+    assert admin.submit(f"/admin/users/{bob_id}/unsuspend").status_code == 303
     assert "3 comments" in alice.get(f"/posts/{post_id}").text
     assert counter(db, post_id) == 3 and counter(db, bobs_post) == 1
     # Deleting a deactivated account does not take its comments out a second time.
-    assert admin.submit(f"/admin/users/{bob_id}/deactivate").status_code == 303
+    assert (
+        admin.submit(f"/admin/users/{bob_id}/suspend", {"duration": "forever"}).status_code == 303
+    )
     assert admin.submit(f"/admin/users/{bob_id}/delete").status_code == 303
     assert counter(db, post_id) == comments.standing(session=db, post_id=post_id) == 1
     assert "1 comment<" in alice.get(f"/posts/{post_id}").text

@@ -194,17 +194,13 @@ WRITES: list[tuple[str, Callable[[World], object], Callable[[World], object], se
     (
         "deactivate the author",
         nothing,
-        lambda w: admin.set_active(
-            session=w.db, actor=w.user("carol"), user=w.user("alice"), active=False
-        ),
+        lambda w: admin.suspend(session=w.db, actor=w.user("carol"), user=w.user("alice")),
         {"latest", "top", "alice", "python", "comments"},
     ),
     (
         "deactivate a commenter",
         nothing,
-        lambda w: admin.set_active(
-            session=w.db, actor=w.user("carol"), user=w.user("bob"), active=False
-        ),
+        lambda w: admin.suspend(session=w.db, actor=w.user("carol"), user=w.user("bob")),
         {"comments", "bob"},
     ),
     ("rename the author", nothing, rename_alice, {"latest", "top", "alice", "python"}),
@@ -344,9 +340,7 @@ def test_drafts_hidden_posts_and_removed_comments_are_not_in_any_feed(world: Wor
         session=world.db, comment=world.fresh_comment(), actor=world.user("carol"), reason="x"
     )
     assert entry_titles(world.visitor.get(f"/feeds/posts/{world.post}/comments.atom")) == []
-    admin.set_active(
-        session=world.db, actor=world.user("carol"), user=world.user("alice"), active=False
-    )
+    admin.suspend(session=world.db, actor=world.user("carol"), user=world.user("alice"))
     assert "Snakes" not in entry_titles(world.visitor.get("/feeds/latest.atom"))
     assert world.visitor.get("/feeds/users/alice.atom").status_code == 404
 
@@ -443,7 +437,7 @@ def test_sec08_notifications_feed_is_private_no_cache_and_its_secret_stored_hash
         world.visitor.get(path, headers={"If-None-Match": feed.headers["etag"]}).status_code == 200
     )
     # Another member's hidden or removed things never show: the inbox's own visibility rule.
-    admin.set_active(session=db, actor=world.user("carol"), user=world.user("bob"), active=False)
+    admin.suspend(session=db, actor=world.user("carol"), user=world.user("bob"))
     assert entry_titles(world.visitor.get(path)) == ["carol started following you"]
     assert world.visitor.get("/feeds/notifications/not-a-token.atom").status_code == 404
 
@@ -472,9 +466,7 @@ def test_the_notifications_feed_address_is_regenerated_and_revoked(world: World)
 
 def test_a_deactivated_members_notifications_feed_is_gone(world: World) -> None:
     path = turn_on_notifications_feed(world.alice, "alice")
-    admin.set_active(
-        session=world.db, actor=world.user("carol"), user=world.user("alice"), active=False
-    )
+    admin.suspend(session=world.db, actor=world.user("carol"), user=world.user("alice"))
     assert world.visitor.get(path).status_code == 404
 
 

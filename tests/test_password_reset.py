@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import accounts
+from app.services import accounts, admin
 from tests.conftest import PASSWORD, get_user
 
 NEW = "a brand new passphrase"
@@ -151,13 +151,10 @@ def test_the_new_password_follows_the_registration_rules(alice, browser, mailbox
     assert reset(browser).status_code == 303  # the link survived the refusal
 
 
-def test_a_deactivated_account_is_not_let_in_by_a_reset(alice, browser, mailbox, db):
+def test_a_suspended_account_is_not_let_in_by_a_reset(alice, browser, mailbox, db):
     forgot(browser)
     link = mailbox.link("alice@example.com", "/password/reset/")
-    user = get_user(db, "alice")
-    user.is_active = False
-    db.add(user)
-    db.commit()
+    admin.suspend(session=db, actor=None, user=get_user(db, "alice"), days=7, reason="Spam")
     assert open_link(browser, link).status_code == 404
     assert reset(browser).status_code == 404
     before = len(mailbox.deliver())

@@ -260,18 +260,104 @@ def test_a_reported_comment_is_removed_with_its_reason(make_browser, db, alice, 
     assert "it is now hidden" in _told(bob)
 
 
-def test_warning_and_suspending_are_not_queue_actions_yet(make_browser, db, alice, spam, moderator):
+def test_warning_and_suspending_are_for_administrators_only(
+    make_browser, db, alice, spam, moderator
+):
     bob = member(make_browser, db, "bob")
     report(bob, "user", get_user(db, "alice").id, "spam")
     page = moderator.get("/admin/reports").text
     assert "A profile by alice" in page and "Dismiss the reports" in page
     assert "Suspend" not in page and "Warn" not in page
-    assert (
-        resolve(
-            moderator, open_report_id(db, "user", get_user(db, "alice").id), "delete"
-        ).status_code
-        == 422
+    report_id = open_report_id(db, "user", get_user(db, "alice").id)
+    assert resolve(moderator, report_id, "delete").status_code == 422
+    refused = resolve(moderator, report_id, "warn", "Be nice")
+    assert refused.status_code == 403 and "Only administrators" in refused.text
+    assert get_user(db, "alice").is_active
+    assert db.exec(select(Notification).where(Notification.kind == "warning")).all() == []
+
+
+def test_an_admin_warns_the_author_from_the_queue(make_browser, db, alice, spam, admin):
+    bob, carol = _two_reports(make_browser, db, spam)
+    page = admin.get("/admin/reports").text
+    assert "Warn the author" in page and "Suspend the author" in page
+    report_id = open_report_id(db, "post", spam)
+    assert resolve(admin, report_id, "warn", "").status_code == 422  # a warning says why
+    assert resolve(admin, report_id, "warn", "No more shop links, please").status_code == 303
+    db.expire_all()
+    assert {r.outcome for r in db.exec(select(Report))} == {"warned"}
+    assert get_post(db, spam).published  # type: ignore[union-attr]
+    told = alice.get("/notifications").text
+    assert "A moderator warned you about something you wrote: No more shop links, please" in told
+    assert "root" not in told
+    # A warning cannot be turned off: the settings page does not offer it.
+    assert 'value="warning"' not in alice.get("/account/notifications").text
+    for reporter in (bob, carol):
+        told = _told(reporter)
+        assert "A moderator looked at the post you reported: they warned its author" in told
+        assert "root" not in told
+    actions = [e.action for e in db.exec(select(AuditLog).order_by(AuditLog.id))]
+    assert "report.resolve" in actions and "user.warn" in actions
+    assert "No open reports" in admin.get("/admin/reports").text
+    assert "alice" not in make_browser().get("/moderation").text  # a warning is not logged
+
+
+def test_an_admin_suspends_the_author_from_the_queue(make_browser, db, alice, spam, admin):
+    bob, carol = _two_reports(make_browser, db, spam)
+    # A report on her profile is answered by the same decision.
+    report(bob, "user", get_user(db, "alice").id, "spam")
+    response = admin.submit(
+        f"/admin/reports/{open_report_id(db, 'post', spam)}/resolve",
+        {"action": "suspend", "reason": "Spam, again", "duration": "30"},
+        page="/admin/reports",
     )
+    assert response.status_code == 303
+    user = get_user(db, "alice")
+    assert not user.is_active and user.suspension_reason == "Spam, again"
+    assert user.suspended_until is not None
+    db.expire_all()
+    assert {r.outcome for r in db.exec(select(Report))} == {"suspended"}
+    assert alice.get("/posts/new").status_code == 303  # logged out at once
+    login = make_browser().login()
+    assert login.status_code == 403 and "Spam, again" in login.text
+    for reporter in (bob, carol):
+        assert "they suspended its author" in _told(reporter)
+    actions = {e.action for e in db.exec(select(AuditLog))}
+    assert {"report.resolve", "user.suspend"} <= actions
+    public = make_browser().get("/moderation").text
+    assert "Suspended" in public and "Spam, again" in public and "account" in public
+    assert "No open reports" in admin.get("/admin/reports").text
+
+
+def test_hiding_outside_the_queue_answers_the_items_reports(
+    make_browser, db, alice, spam, moderator
+):
+    bob, carol = _two_reports(make_browser, db, spam)
+    moderator.submit(
+        "/admin/posts/apply",
+        {"action": "hide", "ids": str(spam), "reason": "Advertising"},
+        page="/admin/posts",
+    )
+    db.expire_all()
+    assert {r.outcome for r in db.exec(select(Report))} == {"hidden"}
+    for reporter in (bob, carol):
+        assert "A moderator looked at the post you reported: it is now hidden" in _told(reporter)
+    assert "No open reports" in moderator.get("/admin/reports").text
+
+
+def test_removing_a_comment_outside_the_queue_answers_its_reports(
+    make_browser, db, alice, spam, moderator
+):
+    bob = member(make_browser, db, "bob")
+    alice.submit(f"/posts/{spam}/comments", {"content": "nasty words"}, page=f"/posts/{spam}")
+    comment_id = db.exec(select(Comment.id)).one()
+    report(bob, "comment", comment_id, "harassment")
+    response = moderator.submit(
+        f"/comments/{comment_id}/remove", {"reason": "Insults"}, page=f"/posts/{spam}"
+    )
+    assert response.status_code == 303
+    db.expire_all()
+    assert db.exec(select(Report.outcome)).one() == "hidden"
+    assert "it is now hidden" in _told(bob)
 
 
 # --- set aside for review -----------------------------------------------------------------
@@ -294,6 +380,9 @@ def test_enough_trusted_reporters_set_a_post_aside_until_a_moderator_dismisses(
     assert report(third, "post", spam).status_code == 303
     post = get_post(db, spam)
     assert post is not None and not post.published and post.pending_at is not None
+    # Audited as the site's own doing, with no moderator named.
+    [pended] = db.exec(select(AuditLog).where(AuditLog.action == "post.pend")).all()
+    assert (pended.actor_id, pended.actor_name, pended.target_id) == (None, "system", spam)
     # Gone for everyone else: the post page, the feed, search.
     assert reader.get(f"/posts/{spam}").status_code == 404
     assert "Tomato gardening" not in reader.get("/").text

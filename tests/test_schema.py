@@ -501,3 +501,49 @@ def test_hole_07_seeding_does_not_reuse_ids(app, db):
         session=db, settings=settings, username="dora", email="d@x.io", password=PASSWORD
     )
     assert dora.id > max(seeded)
+
+
+def test_the_suspensions_migration_makes_deactivated_accounts_suspended_for_good(
+    empty_database_url, tmp_path
+):
+    from app.security import hash_password
+
+    schema.upgrade(empty_database_url, "5e8a1c3f9b27")  # the revision before suspensions
+    engine = engine_for(empty_database_url)
+    with engine.begin() as conn:
+        for name, active in (("gone", False), ("here", True)):
+            conn.execute(
+                text(
+                    'INSERT INTO "user" (username, username_key, email, password_hash, role, '
+                    "is_active, created_at) VALUES (:name, :name, :email, :hash, 'user', "
+                    ":active, :now)"
+                ),
+                {
+                    "name": name,
+                    "email": f"{name}@example.com",
+                    "hash": hash_password(PASSWORD, 4),
+                    "active": active,
+                    "now": datetime(2026, 1, 2, tzinfo=UTC),
+                },
+            )
+    engine.dispose()
+    schema.upgrade(empty_database_url)
+    settings = Settings(
+        env="test",
+        database_url=empty_database_url,
+        secret_key="k" * 40,
+        instance_dir=tmp_path / "instance",
+        bcrypt_rounds=4,
+    )
+    app = create_app(settings)
+    with Session(app.state.engine) as session:
+        gone, here = get_user(session, "gone"), get_user(session, "here")
+        assert (gone.is_active, gone.suspended_until, gone.suspension_reason) == (False, None, "")
+        assert (here.is_active, here.suspended_until) == (True, None)
+    with TestClient(app, follow_redirects=False) as client:
+        # Today's message told a deactivated owner their password was wrong; now it says why.
+        response = Browser(client).login("gone@example.com")
+        assert response.status_code == 403
+        assert "Your account is suspended indefinitely." in response.text
+        assert Browser(client).login("here@example.com").status_code == 303
+    app.state.engine.dispose()

@@ -133,12 +133,14 @@ def test_matching_people_are_listed(alice, bob, make_browser):
     assert "bob" not in people
 
 
-def test_hole_17_people_search_leaves_out_deactivated_accounts(alice, admin, make_browser, db):
+def test_hole_17_people_search_leaves_out_suspended_accounts(alice, admin, make_browser, db):
     from tests.conftest import get_user
 
     make_browser().register("alicia")
     alicia = get_user(db, "alicia")
-    response = admin.submit(f"/admin/users/{alicia.id}/deactivate", page="/admin")
+    response = admin.submit(
+        f"/admin/users/{alicia.id}/suspend", {"duration": "forever"}, page="/admin"
+    )
     assert response.status_code == 303
     assert not get_user(db, "alicia").is_active
     page = make_browser().get("/search?q=ali").text

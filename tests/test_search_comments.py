@@ -112,12 +112,12 @@ def test_unavailable_authors_leave_comment_search_and_come_back(
     on_carols = comment_on(bob, carols_post, "fennel on carol's post")
     ids = {"bob": get_user(db, "bob").id, "carol": get_user(db, "carol").id}
     assert sorted(found_ids(alice.get("/search?q=fennel"))) == sorted([bobs, on_carols])
-    admin.submit(f"/admin/users/{ids['carol']}/deactivate")
+    admin.submit(f"/admin/users/{ids['carol']}/suspend", {"duration": "forever"})
     assert found_ids(alice.get("/search?q=fennel")) == [bobs]  # the post's author is gone
-    admin.submit(f"/admin/users/{ids['bob']}/deactivate")
+    admin.submit(f"/admin/users/{ids['bob']}/suspend", {"duration": "forever"})
     assert found_ids(alice.get("/search?q=fennel")) == []  # and now the comment's
     for name in ("bob", "carol"):
-        admin.submit(f"/admin/users/{ids[name]}/reactivate")
+        admin.submit(f"/admin/users/{ids[name]}/unsuspend")
     assert sorted(found_ids(alice.get("/search?q=fennel"))) == sorted([bobs, on_carols])
     set_role(db, "bob", "user")
     admin.submit(f"/admin/users/{ids['bob']}/delete")

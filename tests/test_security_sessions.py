@@ -173,7 +173,7 @@ def test_sec06_password_change_ends_every_other_session(alice, make_browser, app
     assert make_browser().login(password="a brand new passphrase").status_code == 303
 
 
-def test_sec07_deactivated_user_is_logged_out_at_once(alice, app, db):
+def test_sec07_suspended_user_is_logged_out_at_once(alice, app, db):
     token = session_token(alice)
     user = get_user(db, "alice")
     user.is_active = False
@@ -181,8 +181,9 @@ def test_sec07_deactivated_user_is_logged_out_at_once(alice, app, db):
     db.commit()
     assert logged_in_as(app, token) is None
     assert "Log in" in alice.get("/").text
-    response = alice.login()
-    assert response.status_code == 400 and "do not match" in response.text
+    response = alice.login()  # the right password: told why, and still not let in
+    assert response.status_code == 403
+    assert "Your account is suspended indefinitely." in response.text
 
 
 def test_sec07_deleted_user_is_logged_out_at_once(alice, app, db):

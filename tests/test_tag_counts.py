@@ -63,7 +63,8 @@ def hide(s: Site, post_id: int) -> None:
 
 
 def deactivate(s: Site, name: str, active: bool = False) -> None:
-    admin.set_active(session=s.db, actor=None, user=s.user(name), active=active)
+    change = admin.lift if active else admin.suspend
+    change(session=s.db, actor=None, user=s.user(name))
 
 
 STEPS: list[tuple[str, Callable[[Site], object]]] = [

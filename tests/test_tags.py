@@ -142,7 +142,7 @@ def test_tags_list_by_use_and_count_public_posts_only(alice, bob, db):
 
 def test_an_unavailable_authors_tags_leave_the_lists(alice, bob, db):
     write(alice, "By alice", "lonely")
-    admin.set_active(session=db, actor=None, user=get_user(db, "alice"), active=False)
+    admin.suspend(session=db, actor=None, user=get_user(db, "alice"))
     assert "lonely" not in bob.get("/tags").text
     assert bob.get("/t/lonely").status_code == 404
 

@@ -16,7 +16,13 @@ router = APIRouter(prefix="/api", tags=["auth"], generate_unique_id_function=ope
     "/token",
     summary="Get a bearer token",
     responses=error_responses(
-        400, 401, 429, e401="The login and password do not match an active account."
+        400,
+        401,
+        403,
+        429,
+        e401="The login and password do not match an account.",
+        e403="The password is right but the account is suspended: the message says until when "
+        "and why.",
     ),
 )
 def api_token(

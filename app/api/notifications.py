@@ -33,6 +33,7 @@ def _out(row: Any) -> NotificationOut:
         milestone=row.milestone,
         report_item=row.report_item,
         report_outcome=row.report_outcome,
+        note=row.note,
         url=inbox.target(row),
         created_at=row.created_at,
         read_at=row.read_at,

@@ -84,7 +84,7 @@ def api_list_posts(
     # Searches are ranked and continue by offset; plain listings continue from a position.
     if isinstance(after, int) != bool(text) and after is not None:
         raise invalid_query("cursor", "That cursor belongs to another listing.")
-    # Any write can change a listing (a deactivated author's posts leave every one), and a
+    # Any write can change a listing (a suspended author's posts leave every one), and a
     # viewer's own filters and dismissals change theirs (their scope).
     scopes = [changes.SITE] + ([changes.user(viewer.id)] if viewer else [])
     etag = conditional.etag(

@@ -73,6 +73,15 @@ class LoginFailed(DomainError):
         return {"WWW-Authenticate": "Bearer"}
 
 
+class Suspended(DomainError):
+    """The right password for a suspended account: its owner is told until when, and why.
+
+    Only ever raised after the password matched, so it discloses nothing to anyone else.
+    """
+
+    status_code = 403
+
+
 class Throttled(DomainError):
     status_code = 429
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from app.config import Settings
-from app.models import ROLES, Post, User, Vote
+from app.models import REASON_MAX, ROLES, Post, User, Vote
 from app.services import (
     Conflict,
     Forbidden,
@@ -19,16 +20,23 @@ from app.services import (
     accounts,
     audit,
     changes,
-    comment_authors,
+    modlog,
+    notifications,
     posts,
-    sessions,
-    tag_counts,
+    report_outcomes,
     users,
 )
 
 DASHBOARD_DAYS = 30
 # What moderators may do to posts from the admin pages, with the words the pages use.
 POST_ACTIONS = {"hide": "Hide", "delete": "Delete"}
+# How long an administrator may suspend an account for, in days, with the words the forms use;
+# None is for good.
+SUSPENSION_DAYS = {1: "1 day", 7: "7 days", 30: "30 days"}
+# The suspension forms' choices: a form value and its words.
+DURATIONS = [(str(days), words) for days, words in SUSPENSION_DAYS.items()] + [
+    ("forever", "For good")
+]
 
 
 @dataclass(frozen=True)
@@ -111,51 +119,103 @@ def set_role(*, session: Session, actor: User | None, user: User, role: str) -> 
     return True
 
 
-def set_active(*, session: Session, actor: User | None, user: User, active: bool) -> bool:
-    """Deactivate (every session ends at once) or reactivate; False if nothing changed."""
-    if active == user.is_active:
+def suspend(
+    *,
+    session: Session,
+    actor: User | None,
+    user: User,
+    days: int | None = None,
+    reason: str = "",
+) -> bool:
+    """Suspend `user` for `days` (None: for good) with a reason they read when they try to log
+    in; every session ends at once. The public moderation log says so, with the reason.
+    False if they were suspended already (lift it first to change it).
+
+    `actor` None is the command line.
+    """
+    if days is not None and days not in SUSPENSION_DAYS:
+        raise ValidationFailed({"duration": "Choose one of the durations offered."})
+    reason = clean_suspension_reason(reason)
+    if not user.is_active:
         return False
-    if not active and actor is not None and actor.id == user.id:
-        raise Forbidden("You cannot deactivate your own account.")
-    was_admin = user.is_admin and user.is_active
-    assert user.id is not None
-    tag_counts.count_author(session, user.id, 1 if active else -1)  # their posts' tags
-    user.is_active = active
-    session.add(user)
-    # The account row first: a comment being written meanwhile waits for it (comments.write).
-    session.flush()
-    assert user.id is not None
-    comment_authors.set_counted(session=session, user_id=user.id, counted=active)
-    audit.record(
+    if actor is not None and actor.id == user.id:
+        raise Forbidden("You cannot suspend your own account.")
+    until = datetime.now(UTC) + timedelta(days=days) if days is not None else None
+    # The log line and the profile's answered reports join the suspension's own commit.
+    modlog.record(session=session, action="suspended", item_type="user", author=user, reason=reason)
+    report_outcomes.settle(session=session, item_type="user", item_id=user.id, outcome="suspended")
+    return users.set_available(
         session=session,
         actor=actor,
-        action="user.reactivate" if active else "user.deactivate",
-        target=user,
-        before={"is_active": not active},
-        after={"is_active": active},
+        user=user,
+        available=False,
+        action="user.suspend",
+        until=until,
+        reason=reason,
     )
-    session.add(user)
-    if was_admin and not active:
-        session.flush()
-        users.ensure_admin_left(session, user, actor)
-    # Their posts leave (or come back to) every listing; their comments lose their author, so
-    # the posts they commented on (and their comments feeds) change too.
-    changes.bump(
-        session, changes.SITE, changes.user(user.id), *changes.touched_by(session, user.id)
+
+
+def warn(*, session: Session, actor: User, user: User, reason: str, report_id: int) -> None:
+    """Warn `user` with `reason`, which reaches them as a notification they cannot turn off;
+    audited, in the caller's transaction. `report_id` names the report it answers."""
+    reason = posts.clean_reason(reason)
+    assert user.id is not None
+    notifications.add(
+        session=session, recipient_id=user.id, kind="warning", report_id=report_id, note=reason
     )
-    session.commit()
-    if not active:
-        # The session check refuses inactive users already; ending the rows makes it final.
-        assert user.id is not None
-        sessions.end_all_for_user(session=session, user_id=user.id)
-    return True
+    audit.record(
+        session=session, actor=actor, action="user.warn", target=user, after={"reason": reason}
+    )
+
+
+def lift(*, session: Session, actor: User | None, user: User) -> bool:
+    """Lift `user`'s suspension, as its end does by itself; False if they were not suspended."""
+    if user.is_active:
+        return False
+    return users.set_available(
+        session=session, actor=actor, user=user, available=True, action="user.unsuspend"
+    )
+
+
+def lift_ended(*, session: Session, now: datetime | None = None) -> int:
+    """Lift every timed suspension that has run out (the worker's sweep); how many."""
+    now = now or datetime.now(UTC)
+    due = session.exec(
+        select(User)
+        .where(col(User.is_active).is_(False), col(User.suspended_until) <= now)
+        .order_by(col(User.id))
+    ).all()
+    return sum(users.lift_if_over(session, user, now) for user in due)
+
+
+def duration_days(value: str) -> int | None:
+    """A suspension form's duration as days (None: for good); ValidationFailed otherwise."""
+    if value == "forever":
+        return None
+    if value.isdigit() and int(value) in SUSPENSION_DAYS:
+        return int(value)
+    raise ValidationFailed({"duration": "Choose one of the durations offered."})
+
+
+def lift_ended_in(engine: Engine) -> int:
+    """`lift_ended` in a session of its own: the server worker's chore (outbox.Worker)."""
+    with Session(engine) as session:
+        return lift_ended(session=session)
+
+
+def clean_suspension_reason(reason: str) -> str:
+    """The reason as its owner will read it; empty is allowed (the message then has none)."""
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed({"reason": f"Keep the reason under {REASON_MAX} characters."})
+    return reason
 
 
 def send_reset_link(*, session: Session, settings: Settings, actor: User, user: User) -> None:
     """Mail `user` a password reset link (audited). The administrator never sees the link,
     nor sets or sees a password: only the owner of the address can use it."""
     if not users.may_log_in(user):
-        raise Conflict(f"{user.username} is deactivated: a reset link could not log them in.")
+        raise Conflict(f"{user.username} is suspended: a reset link could not log them in.")
     accounts.send_reset(session=session, settings=settings, user=user)
     audit.record(
         session=session,

@@ -11,6 +11,10 @@ from app.models import AuditLog, Comment, Post, Tag, User
 ACTIONS = {
     "user.create": "created user",
     "user.role": "changed role",
+    "user.suspend": "suspended user",
+    "user.unsuspend": "lifted suspension",
+    "user.warn": "warned user",
+    # Kept for entries written before suspension replaced deactivation.
     "user.deactivate": "deactivated user",
     "user.reactivate": "reactivated user",
     "user.delete": "deleted user",
@@ -20,13 +24,16 @@ ACTIONS = {
     "post.hide": "hid post",
     "post.restore": "restored post",
     "post.delete": "deleted post",
+    "post.pend": "set aside post for review",
     "comment.remove": "removed comment",
+    "comment.pend": "set aside comment for review",
     "report.resolve": "resolved reports",
     "tag.describe": "described tag",
     "tag.rename": "renamed tag",
     "tag.merge": "merged tag",
 }
 CONSOLE = "console"  # the actor name for changes made with the `agora` command
+SYSTEM = "system"  # the actor name for what the site does by itself (a suspension running out)
 
 
 def user_values(user: User) -> dict[str, Any]:
@@ -79,16 +86,18 @@ def record(
     target: User | Post | Comment | Tag,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    system: bool = False,
 ) -> AuditLog:
     """Add an entry to `session`; the caller's commit stores it together with the change.
 
-    `actor` None means the change came from the command line.
+    `actor` None means the change came from the command line, or with `system` from the site
+    itself (members' reports, a suspension's end).
     """
     assert action in ACTIONS, action
     target_type, label = _label(target)
     entry = AuditLog(
         actor_id=actor.id if actor else None,
-        actor_name=actor.username if actor else CONSOLE,
+        actor_name=actor.username if actor else SYSTEM if system else CONSOLE,
         action=action,
         target_type=target_type,
         target_id=target.id,

@@ -1,11 +1,11 @@
-"""What an account's deletion or deactivation does to comments: a leaf module, so
+"""What an account's deletion or suspension does to comments: a leaf module, so
 app.services.users and app.services.admin can call it.
 
 Deleting an account never deletes other people's words: the account's comments that have
 replies become "[deleted]" (author gone, text erased), the others go, and every counter their
 rows fed (posts' comment counts, comments' vote counts) is corrected in the caller's transaction.
-Deactivating one takes its comments out of the posts' comment counts (they are gone from view,
-`users.available`), and reactivating puts them back, in the caller's transaction too.
+Suspending one takes its comments out of the posts' comment counts (they are gone from view,
+`users.available`), and lifting the suspension puts them back, in the caller's transaction too.
 """
 
 from typing import Any
@@ -34,14 +34,14 @@ def _lower_counts(session: Session, *where: Any, by: int = -1) -> None:
 
 def set_counted(*, session: Session, user_id: int, counted: bool) -> None:
     """Take the account's standing comments out of the posts' counts (`counted` False, on
-    deactivation) or put them back (on reactivation)."""
+    suspension) or put them back (when it is lifted)."""
     _lower_counts(session, col(Comment.author_id) == user_id, by=1 if counted else -1)
 
 
 def forget(*, session: Session, user_id: int, counted: bool = True) -> None:
     """Detach `user_id` from every comment and vote on comments, before the account row goes.
 
-    `counted` False: the account is deactivated, so its comments already left the counts."""
+    `counted` False: the account is suspended, so its comments already left the counts."""
     voted = select(CommentVote.comment_id).where(CommentVote.user_id == user_id)
     session.exec(
         update(Comment).where(col(Comment.id).in_(voted)).values(vote_count=Comment.vote_count - 1)

@@ -23,6 +23,7 @@ from app.services import (
     newcomers,
     notifications,
     posts,
+    report_outcomes,
     users,
 )
 from app.services.validation import clean_comment
@@ -110,7 +111,7 @@ def _move_count(session: Session, post_id: int, by: int, *, public_only: bool = 
 
 def _still_available(session: Session, author_id: int) -> bool:
     """Whether the author's account is available, holding it so for this transaction: a
-    deactivation waits for this comment (and then takes it out of the count) or has already
+    suspension waits for this comment (and then takes it out of the count) or has already
     committed, and the comment is refused (PostgreSQL; SQLite has one writer at a time)."""
     found = session.exec(
         select(User.id).where(User.id == author_id, users.AVAILABLE).with_for_update(read=True)
@@ -321,6 +322,9 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
     modlog.record(
         session=session, action="removed", item_type="comment", author=author, reason=reason
     )
+    report_outcomes.settle(
+        session=session, item_type="comment", item_id=comment.id, outcome="hidden"
+    )
     session.add(comment)
     _bump(session, comment)
     session.commit()
@@ -329,8 +333,18 @@ def remove(*, session: Session, comment: Comment, actor: User, reason: str) -> N
 def set_aside(*, session: Session, comment: Comment, at: datetime) -> None:
     """Members' reports take a standing comment out of view until a moderator decides
     (app.services.reports): it stops standing (`deleted`, its words kept) and leaves the
-    count, in the caller's transaction."""
+    count, in the caller's transaction. Audited as the site's own doing; not a decision, so
+    not in the public log."""
     if not comment.deleted:
+        audit.record(
+            session=session,
+            actor=None,
+            action="comment.pend",
+            target=comment,
+            before={"status": "standing"},
+            after={"status": "pending review"},
+            system=True,
+        )
         _move_count(session, comment.post_id, -1)
         comment.deleted, comment.pending_at = True, at
         session.add(comment)

@@ -52,6 +52,7 @@ _LIST = _shown(
         Notification.post_id,
         Notification.comment_id,
         Notification.milestone,
+        Notification.note,
         col(_actor.username).label("actor"),
         col(Post.title).label("post_title"),
         col(Report.item_type).label("report_item"),
@@ -123,6 +124,8 @@ def get(*, session: Session, user_id: int, notification_id: int) -> Any:
 def target(row: Any) -> str:
     """Where opening a listed notification takes its recipient: a report's outcome, to the
     public log when the item was taken down (the item itself is gone from view)."""
+    if row.kind == "warning":
+        return "/notifications"
     if row.report_outcome is not None:
         return "/notifications" if row.report_outcome == "dismissed" else "/moderation"
     if row.comment_id is not None:

@@ -15,6 +15,8 @@ from app.db import dialect_insert, engine_of
 from app.models import NOTIFICATION_KINDS, Block, Notification, NotificationMute, PostMilestone
 
 KINDS = NOTIFICATION_KINDS
+# The kinds a member may turn off: a moderator's warning always reaches them.
+MUTABLE = tuple(kind for kind in KINDS if kind != "warning")
 # What the account page calls each kind.
 LABELS = {
     "reply_post": "Comments on my posts",
@@ -49,6 +51,7 @@ def add(
     comment_id: int | None = None,
     milestone: int | None = None,
     report_id: int | None = None,
+    note: str | None = None,
 ) -> bool:
     """Tell `recipient_id` of something, in the caller's transaction; False if not written.
 
@@ -64,6 +67,7 @@ def add(
         comment_id=comment_id,
         milestone=milestone,
         report_id=report_id,
+        note=note,
     )
     return told == 1
 
@@ -78,6 +82,7 @@ def add_many(
     comment_id: int | None = None,
     milestone: int | None = None,
     report_id: int | None = None,
+    note: str | None = None,
 ) -> int:
     """`add` for several people told of one thing, in two statements; how many were told."""
     assert kind in KINDS, kind
@@ -118,6 +123,7 @@ def add_many(
                     "comment_id": comment_id,
                     "milestone": milestone,
                     "report_id": report_id,
+                    "note": note,
                     "dedupe_key": key,
                     "created_at": now,
                 }
@@ -168,7 +174,7 @@ def vote_reached(*, session: Session, post_id: int, owner_id: int, votes: int) -
 
 def set_muted(*, session: Session, user_id: int, kinds: set[str]) -> None:
     """Turn off exactly `kinds` for `user_id` (every other kind on) and commit."""
-    unknown = kinds - set(KINDS)
+    unknown = kinds - set(MUTABLE)
     assert not unknown, unknown
     session.exec(delete(NotificationMute).where(col(NotificationMute.user_id) == user_id))
     if kinds:
@@ -181,4 +187,4 @@ def set_muted(*, session: Session, user_id: int, kinds: set[str]) -> None:
 def settings(*, session: Session, user_id: int) -> dict[str, bool]:
     """Each kind and whether `user_id` gets it, in the order the account page lists them."""
     off = muted(session=session, user_id=user_id)
-    return {kind: kind not in off for kind in KINDS}
+    return {kind: kind not in off for kind in MUTABLE}

@@ -13,6 +13,7 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -199,10 +200,19 @@ def failures(session: Session, limit: int = 20) -> list[MailOutbox]:
 
 
 class Worker:
-    """A thread that delivers the outbox every few seconds, for the life of one server process."""
+    """A thread that delivers the outbox every few seconds, for the life of one server process.
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine, self.settings = engine, settings
+    `chores` run on the same beat after each delivery round: the server's other periodic work
+    (lifting suspensions that have run out), without a second thread to start and stop.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        chores: Sequence[Callable[[Engine], object]] = (),
+    ) -> None:
+        self.engine, self.settings, self.chores = engine, settings, tuple(chores)
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="mail-outbox", daemon=True)
 
@@ -219,4 +229,9 @@ class Worker:
                 deliver_due(self.engine, self.settings)
             except Exception:  # a database hiccup must not end delivery for the process's life
                 log.exception("the mail worker could not read the outbox; trying again soon")
+            for chore in self.chores:
+                try:
+                    chore(self.engine)
+                except Exception:  # nor end the chores
+                    log.exception("the worker's chore %s failed; trying again soon", chore)
             self.stopping.wait(POLL_SECONDS)

@@ -26,6 +26,7 @@ from app.services import (
     mentions,
     modlog,
     newcomers,
+    report_outcomes,
     tag_counts,
     users,
 )
@@ -329,6 +330,9 @@ def remove(*, session: Session, post: Post, actor: User, reason: str = "") -> No
             author=session.get(User, post.owner_id),
             reason=reason,
         )
+        report_outcomes.settle(
+            session=session, item_type="post", item_id=post.id, outcome="deleted"
+        )
     if _counted(session, post):
         tag_counts.count_public(session, _only(post), -1)
     _bump(session, post)
@@ -387,6 +391,7 @@ def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
         author=session.get(User, post.owner_id),
         reason=reason,
     )
+    report_outcomes.settle(session=session, item_type="post", item_id=post.id, outcome="hidden")
     session.add(post)
     _bump(session, post)
     session.commit()
@@ -395,11 +400,20 @@ def hide(*, session: Session, post: Post, actor: User, reason: str) -> bool:
 
 def set_aside(*, session: Session, post: Post, at: datetime) -> None:
     """Members' reports take a public post out of every list until a moderator decides
-    (app.services.reports); in the caller's transaction. Not a decision: neither audited nor
-    in the public log."""
+    (app.services.reports); in the caller's transaction. Audited as the site's own doing; not
+    a decision, so not in the public log."""
     if is_public(post):
         if _counted(session, post):
             tag_counts.count_public(session, _only(post), -1)
+        audit.record(
+            session=session,
+            actor=None,
+            action="post.pend",
+            target=post,
+            before={"status": "published"},
+            after={"status": "pending review"},
+            system=True,
+        )
         post.published, post.pending_at = False, at
         session.add(post)
         _bump(session, post)

@@ -102,7 +102,7 @@ def export(*, session: Session, user: User) -> dict[str, Any]:
         .where(Comment.author_id == user.id)
         .order_by(col(Comment.created_at), col(Comment.id))
     ).all()
-    # As the public lists show them: an account that is gone or deactivated is in neither.
+    # As the public lists show them: an account that is gone or suspended is in neither.
     following = session.exec(
         select(Follow, User)
         .join(User, col(User.id) == Follow.followed_id)

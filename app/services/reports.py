@@ -31,24 +31,33 @@ from app.services import (
     NotFound,
     Throttled,
     ValidationFailed,
+    admin,
     audit,
     comments,
-    notifications,
     posts,
+    report_outcomes,
     users,
 )
 
 HOUR = timedelta(hours=1)
 NOT_OPEN = "There is no open report on that item."
 DUPLICATE = "You have already reported this; a moderator will look at it."
-# What a moderator may do with each kind of item. Warning or suspending an author is not here:
-# it comes with suspension.
+# What a moderator may do with each kind of item.
 ACTIONS = {
     "post": ("dismiss", "hide", "delete"),
     "comment": ("dismiss", "remove"),
     "user": ("dismiss",),
 }
-OUTCOMES = {"dismiss": "dismissed", "hide": "hidden", "remove": "hidden", "delete": "deleted"}
+# What administrators may also do with any item: to its author (pages only).
+AUTHOR_ACTIONS = ("warn", "suspend")
+OUTCOMES = {
+    "dismiss": "dismissed",
+    "hide": "hidden",
+    "remove": "hidden",
+    "delete": "deleted",
+    "warn": "warned",
+    "suspend": "suspended",
+}
 Item = Post | Comment | User
 
 
@@ -212,34 +221,47 @@ def _item(session: Session, item_type: str, item_id: int) -> Item | None:
     return session.get(User, item_id)
 
 
-def resolve(*, session: Session, actor: User, report_id: int, action: str, reason: str = "") -> str:
+def resolve(
+    *,
+    session: Session,
+    actor: User,
+    report_id: int,
+    action: str,
+    reason: str = "",
+    days: int | None = None,
+) -> str:
     """A moderator decides on the item of `report_id`: every open report on it is resolved,
-    audited, and its reporter told the outcome; the outcome ("dismissed", "hidden", "deleted")."""
+    audited, and its reporter told the outcome; the outcome ("dismissed", "hidden", ...).
+
+    Administrators may also warn the item's author (`reason` is what they read) or suspend
+    them for `days` (None: for good), through the same services as the user admin page.
+    """
     if not posts.may_moderate(actor):
         raise Forbidden("Only moderators and administrators handle reports.")
     report = session.get(Report, report_id)
     if report is None or report.resolved_at is not None:
         raise NotFound(NOT_OPEN)
     item_type, item_id = report.item_type, report.item_id
-    if action not in ACTIONS[item_type]:
+    if action in AUTHOR_ACTIONS:
+        if not actor.is_admin:
+            raise Forbidden("Only administrators warn or suspend authors.")
+    elif action not in ACTIONS[item_type]:
         raise ValidationFailed(
             {"action": f"For a {item_type}: " + ", ".join(ACTIONS[item_type]) + "."}
         )
-    if action in ("hide", "remove") or (action == "delete" and reason.strip()):
+    if action in ("hide", "remove", "warn") or (action == "delete" and reason.strip()):
         reason = posts.clean_reason(reason)
+    elif action == "suspend":
+        reason = admin.clean_suspension_reason(reason)
     item = _item(session, item_type, item_id)
-    open_reports = session.exec(select(Report).where(*_open(item_type, item_id))).all()
+    author = _author(session, item)
+    if action in AUTHOR_ACTIONS and (author is None or not users.available(author)):
+        raise ValidationFailed({"action": "Its author's account is gone or suspended already."})
     outcome = OUTCOMES[action]
-    now = utcnow()
-    for each in open_reports:
-        each.resolved_at, each.outcome = now, outcome
-        session.add(each)
-        notifications.add(
-            session=session,
-            recipient_id=each.reporter_id,
-            kind="report_resolved",
-            report_id=each.id,
-        )
+    # Answered first: the deed below (hide, remove, ...) finds none left open, and commits them.
+    answered = report_outcomes.settle(
+        session=session, item_type=item_type, item_id=item_id, outcome=outcome, at=utcnow()
+    )
     if item is None:  # gone meanwhile (its author deleted it): nothing is left to decide
         session.commit()
         return outcome
@@ -248,11 +270,18 @@ def resolve(*, session: Session, actor: User, report_id: int, action: str, reaso
         actor=actor,
         action="report.resolve",
         target=item,
-        after={"outcome": outcome, "reports": len(open_reports)},
+        after={"outcome": outcome, "reports": len(answered)},
     )
     if action == "dismiss":
         _unpend(session, item)
         session.commit()
+    elif action == "warn":
+        assert author is not None
+        admin.warn(session=session, actor=actor, user=author, reason=reason, report_id=report_id)
+        session.commit()
+    elif action == "suspend":
+        assert author is not None
+        admin.suspend(session=session, actor=actor, user=author, days=days, reason=reason)
     elif isinstance(item, Post) and action == "hide":
         if not posts.hide(session=session, post=item, actor=actor, reason=reason):
             session.commit()  # already hidden: the reports are answered all the same
@@ -264,6 +293,14 @@ def resolve(*, session: Session, actor: User, report_id: int, action: str, reaso
         else:
             comments.remove(session=session, comment=item, actor=actor, reason=reason)
     return outcome
+
+
+def _author(session: Session, item: Item | None) -> User | None:
+    if isinstance(item, Post):
+        return session.get(User, item.owner_id)
+    if isinstance(item, Comment):
+        return session.get(User, item.author_id) if item.author_id is not None else None
+    return item
 
 
 def open_count(*, session: Session) -> int:
@@ -321,15 +358,8 @@ def _group(session: Session, row: Any) -> Group:
     for each in reports:
         reasons[each.reason] = reasons.get(each.reason, 0) + 1
     item = _item(session, row.item_type, row.item_id)
-    author: User | None = None
-    post: Post | None = None
-    if isinstance(item, Post):
-        author = session.get(User, item.owner_id)
-    elif isinstance(item, Comment):
-        author = session.get(User, item.author_id) if item.author_id is not None else None
-        post = session.get(Post, item.post_id)
-    elif isinstance(item, User):
-        author = item
+    author = _author(session, item)
+    post = session.get(Post, item.post_id) if isinstance(item, Comment) else None
     return Group(
         item_type=row.item_type,
         item_id=row.item_id,

@@ -146,7 +146,7 @@ def end(*, session: Session, jti: str) -> None:
 
 
 def end_all_for_user(*, session: Session, user_id: int, keep_jti: str | None = None) -> int:
-    """End every session of a user (but `keep_jti`); used on password change and deactivation."""
+    """End every session of a user (but `keep_jti`); used on password change and suspension."""
     stmt = delete(AuthSession).where(col(AuthSession.user_id) == user_id)
     if keep_jti:
         stmt = stmt.where(col(AuthSession.jti) != keep_jti)

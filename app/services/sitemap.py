@@ -1,7 +1,7 @@
 """What the sitemap lists: published posts by available authors, and available people's profiles.
 
 The same rules as every public list (`posts.PUBLIC`, `users.AVAILABLE`): a draft, a hidden post
-or a deactivated account is in no sitemap. Past `LIMIT` addresses the sitemap becomes an index
+or a suspended account is in no sitemap. Past `LIMIT` addresses the sitemap becomes an index
 of child sitemaps of at most `LIMIT` each, the most a sitemap may hold (sitemaps.org).
 """
 

@@ -1,6 +1,7 @@
 """Accounts: registration, lookup, credentials."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -15,7 +16,9 @@ from app.services import (
     Forbidden,
     LoginFailed,
     NotFound,
+    Suspended,
     ValidationFailed,
+    audit,
     changes,
     comment_authors,
     sessions,
@@ -40,7 +43,7 @@ def get_by_username(session: Session, username: str) -> User | None:
 
 
 def available(user: User | None) -> bool:
-    """The one rule for an account others may see: one that is not deactivated.
+    """The one rule for an account others may see: one that is not suspended.
 
     An unavailable account is gone from view everywhere: its profile and follower lists answer
     404, its posts 404 and leave every feed, search and count, and it is in no list of people.
@@ -108,8 +111,102 @@ def clean_identity(username: str, email: str) -> tuple[dict[str, str], dict[str,
 
 
 def may_log_in(user: User | None) -> bool:
-    """The one rule for whether an account may start a session: by password or by a reset."""
+    """The one rule for whether an account may start a session: by password or by a reset.
+
+    A suspension that has run out still refuses until it is lifted (`lift_if_over`, at the
+    next login or by the sweep), so the counts its lifting restores come back first.
+    """
     return user is not None and user.is_active
+
+
+def suspension_message(user: User) -> str:
+    """What a suspended account's owner reads when they log in with the right password."""
+    if user.suspended_until is None:
+        message = "Your account is suspended indefinitely"
+    else:
+        message = f"Your account is suspended until {user.suspended_until:%Y-%m-%d %H:%M} UTC"
+    return f"{message}: {user.suspension_reason}" if user.suspension_reason else f"{message}."
+
+
+def set_available(
+    *,
+    session: Session,
+    actor: User | None,
+    user: User,
+    available: bool,
+    action: str,
+    until: datetime | None = None,
+    reason: str = "",
+    system: bool = False,
+) -> bool:
+    """Suspend `user` (until `until`, None for good) or lift it, audited as `action`, and commit;
+    False, changing nothing, if it already was so.
+
+    The one way an account becomes unavailable or available again: its posts, tags and comments
+    leave (or rejoin) every count here, and a suspension ends every session at once.
+    """
+    was_admin = user.is_admin and user.is_active
+    assert user.id is not None
+    # One conditional UPDATE, the account row first: of two lifts at once (the sweep in each
+    # worker, a login) one changes it and moves the counts; and a comment being written
+    # meanwhile waits for it (comments.write).
+    flipped = session.exec(
+        update(User)
+        .where(col(User.id) == user.id, col(User.is_active).is_(not available))
+        .values(
+            is_active=available,
+            suspended_until=None if available else until,
+            suspension_reason="" if available else reason,
+        )
+    )
+    if flipped.rowcount != 1:
+        session.rollback()
+        session.refresh(user)
+        return False
+    session.refresh(user)
+    tag_counts.count_author(session, user.id, 1 if available else -1)  # their posts' tags
+    comment_authors.set_counted(session=session, user_id=user.id, counted=available)
+    before = {"is_active": not available}
+    after: dict[str, Any] = {"is_active": available}
+    if not available:
+        after.update(until=until.isoformat() if until else "never", reason=reason)
+    audit.record(
+        session=session,
+        actor=actor,
+        action=action,
+        target=user,
+        before=before,
+        after=after,
+        system=system,
+    )
+    if was_admin and not available:
+        session.flush()
+        ensure_admin_left(session, user, actor)
+    # Their posts leave (or come back to) every listing; their comments lose their author, so
+    # the posts they commented on (and their comments feeds) change too.
+    changes.bump(
+        session, changes.SITE, changes.user(user.id), *changes.touched_by(session, user.id)
+    )
+    session.commit()
+    if not available:
+        # The session check refuses suspended users already; ending the rows makes it final.
+        sessions.end_all_for_user(session=session, user_id=user.id)
+    return True
+
+
+def lift_if_over(session: Session, user: User, now: datetime | None = None) -> bool:
+    """Lift `user`'s timed suspension if it has run out (audited as the system's doing)."""
+    now = now or utcnow()
+    if user.is_active or user.suspended_until is None or user.suspended_until > now:
+        return False
+    return set_available(
+        session=session,
+        actor=None,
+        user=user,
+        available=True,
+        action="user.unsuspend",
+        system=True,
+    )
 
 
 NOT_VERIFIED = (
@@ -180,7 +277,7 @@ def register(
     return user
 
 
-def password_matches(
+def password_right(
     *,
     session: Session,
     settings: Settings,
@@ -189,8 +286,8 @@ def password_matches(
     ip: str,
     login: str | None = None,
 ) -> bool:
-    """Whether `password` is active `user`'s, checked behind the login throttle: the one way
-    every form that asks for a password (login, token, confirmations) checks it.
+    """Whether `password` is `user`'s, checked behind the login throttle, whatever the
+    account's state: the one way every form that asks for a password checks it.
 
     `login` is what was typed to name the account, if anything. The attempt is counted before
     the hash is checked; raises Throttled when it may not be made. Every attempt costs one hash
@@ -203,8 +300,6 @@ def password_matches(
         return False
     if not verify_password(password, user.password_hash, settings.bcrypt_rounds):
         return False
-    if not may_log_in(user):
-        return False
     throttle.release(session=session, reservation=reservation)
     return True
 
@@ -213,14 +308,20 @@ def log_in(*, session: Session, settings: Settings, login: str, password: str, i
     """The active user these credentials name (pages and API alike).
 
     Raises Throttled while the login typed or the IP is locked, and LoginFailed, one answer
-    for every reason, when the credentials match no active account.
+    for every reason, when the credentials match no account. With the right password for a
+    suspended account, lifts a suspension that has run out, or raises Suspended with the end
+    date and reason: only the account's owner learns it is suspended.
     """
     user = get_by_login(session, login)
-    if not password_matches(
+    if not password_right(
         session=session, settings=settings, user=user, password=password, ip=ip, login=login
     ):
         raise LoginFailed("Incorrect login or password.")
     assert user is not None
+    if not may_log_in(user):
+        lift_if_over(session, user)  # reloads `user`, also when another process lifted it
+    if not may_log_in(user):
+        raise Suspended(suspension_message(user))
     return user
 
 
@@ -231,9 +332,8 @@ def confirm_password(
 
     Throttled like a login: without it, a stolen session could try passwords here without limit.
     """
-    if not password_matches(
-        session=session, settings=settings, user=user, password=password, ip=ip
-    ):
+    right = password_right(session=session, settings=settings, user=user, password=password, ip=ip)
+    if not (right and may_log_in(user)):
         raise ValidationFailed({"current_password": NOT_CURRENT_MESSAGE})
 
 

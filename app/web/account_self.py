@@ -167,11 +167,11 @@ def save_notification_settings(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    kinds: Annotated[list[str], Form(max_length=len(notifications.KINDS))] = [],  # noqa: B006
+    kinds: Annotated[list[str], Form(max_length=len(notifications.MUTABLE))] = [],  # noqa: B006
 ) -> Response:
     assert user.id is not None
     # The boxes ticked are the kinds wanted; an unknown value turns nothing on or off.
-    off = set(notifications.KINDS) - set(kinds)
+    off = set(notifications.MUTABLE) - set(kinds)
     notifications.set_muted(session=session, user_id=user.id, kinds=off)
     response = RedirectResponse("/account/notifications", status_code=303)
     flash(response, request, "Saved: you get the notifications you ticked.")

@@ -21,7 +21,7 @@ from app.deps import (
     UserId,
     get_moderator,
 )
-from app.models import MAX_ID, ROLES
+from app.models import MAX_ID, REASON_MAX, ROLES
 from app.services import (
     ValidationFailed,
     admin,
@@ -149,6 +149,7 @@ def admin_user(request: Request, session: SessionDep, user: AdminUser, user_id: 
         "roles": ROLES,
         "actions": audit.ACTIONS,
         "tree": invites.tree(session=session, user=target),
+        "durations": admin.DURATIONS,
     }
     return render(request, "admin/user.html", context)
 
@@ -175,34 +176,42 @@ def admin_set_role(
     return response
 
 
-def _set_active(
-    request: Request, session: SessionDep, user: AdminUser, user_id: int, active: bool
+@router.post("/users/{user_id}/suspend")
+def admin_suspend(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    user_id: UserId,
+    duration: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=REASON_MAX * 2)] = "",
 ) -> Response:
     target = admin.get_user(session=session, user_id=user_id)
-    changed = admin.set_active(session=session, actor=user, user=target, active=active)
+    days = admin.duration_days(duration)
+    changed = admin.suspend(session=session, actor=user, user=target, days=days, reason=reason)
     response = RedirectResponse(f"/admin/users/{user_id}", status_code=303)
-    if not changed:
-        message = f"{target.username} already was {'active' if active else 'deactivated'}."
-    elif active:
-        message = f"{target.username} is active again and can log in."
+    if changed:
+        message = f"{target.username} is suspended and logged out everywhere."
     else:
-        message = f"{target.username} is deactivated and logged out everywhere."
+        message = f"{target.username} already was suspended; lift it first to change it."
     flash(response, request, message)
     return response
 
 
-@router.post("/users/{user_id}/deactivate")
-def admin_deactivate(
+@router.post("/users/{user_id}/unsuspend")
+def admin_unsuspend(
     request: Request, session: SessionDep, user: AdminUser, user_id: UserId
 ) -> Response:
-    return _set_active(request, session, user, user_id, active=False)
-
-
-@router.post("/users/{user_id}/reactivate")
-def admin_reactivate(
-    request: Request, session: SessionDep, user: AdminUser, user_id: UserId
-) -> Response:
-    return _set_active(request, session, user, user_id, active=True)
+    target = admin.get_user(session=session, user_id=user_id)
+    changed = admin.lift(session=session, actor=user, user=target)
+    response = RedirectResponse(f"/admin/users/{user_id}", status_code=303)
+    flash(
+        response,
+        request,
+        f"{target.username} is active again and can log in."
+        if changed
+        else f"{target.username} was not suspended; nothing changed.",
+    )
+    return response
 
 
 @router.post("/users/{user_id}/reset-link")

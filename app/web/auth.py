@@ -13,6 +13,7 @@ from app.security import clear_cookie, read_cookie, set_cookie
 from app.services import (
     Forbidden,
     LoginFailed,
+    Suspended,
     Throttled,
     ValidationFailed,
     accounts,
@@ -194,6 +195,10 @@ def login(
     except LoginFailed:
         return render(
             request, "auth/login.html", {**context, "error": LOGIN_FAILED}, status_code=400
+        )
+    except Suspended as exc:  # the right password: only the owner reads why
+        return render(
+            request, "auth/login.html", {**context, "error": exc.message}, status_code=403
         )
     response = RedirectResponse(safe_next(next), status_code=303)
     log_in_browser(request, response, session=session, settings=settings, auth=auth, user=user)

@@ -277,6 +277,8 @@ def _notice(row: Any) -> str:
     if row.kind == "milestone":
         votes = "vote" if row.milestone == 1 else "votes"
         return f"Your post “{title}” reached {row.milestone} {votes}"
+    if row.kind == "warning":
+        return f"A moderator warned you about something you wrote: {row.note}"
     return "Something happened"
 
 

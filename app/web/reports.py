@@ -11,7 +11,7 @@ from starlette.responses import Response
 from app import pagination
 from app.deps import CurrentUser, ModeratorUser, PageNo, ReportId, SessionDep, get_moderator
 from app.models import MAX_ID, MODERATION_ACTIONS, REASON_MAX, REPORT_NOTE_MAX, REPORT_REASONS
-from app.services import NotFound, ValidationFailed, modlog, reports
+from app.services import NotFound, ValidationFailed, admin, modlog, reports
 from app.templating import flash, render
 from app.web import PageRouter, safe_next
 
@@ -124,6 +124,7 @@ def _queue(
         "reasons": REPORT_REASONS,
         "errors": errors or {},
         "reason": reason,
+        "durations": admin.DURATIONS,
     }
     return render(request, "admin/reports.html", context, status_code=status_code)
 
@@ -134,16 +135,25 @@ def admin_report_resolve(
     session: SessionDep,
     user: ModeratorUser,
     report_id: ReportId,
-    action: Annotated[Literal["dismiss", "hide", "remove", "delete"], Form()],
+    action: Annotated[Literal["dismiss", "hide", "remove", "delete", "warn", "suspend"], Form()],
     reason: Annotated[str, Form(max_length=REASON_MAX * 2)] = "",
+    duration: Annotated[str, Form(max_length=20)] = "forever",
 ) -> Response:
     try:
+        days = admin.duration_days(duration) if action == "suspend" else None
         outcome = reports.resolve(
-            session=session, actor=user, report_id=report_id, action=action, reason=reason
+            session=session,
+            actor=user,
+            report_id=report_id,
+            action=action,
+            reason=reason,
+            days=days,
         )
     except ValidationFailed as exc:
         message = " ".join(exc.errors.values())
         return _queue(request, session, 1, {report_id: message}, reason, status_code=422)
     response = RedirectResponse("/admin/reports", status_code=303)
-    flash(response, request, f"Done: the item is {outcome}, and its reporters are told.")
+    done = {"warned": "its author is warned", "suspended": "its author is suspended"}
+    told = done.get(outcome, f"the item is {outcome}")
+    flash(response, request, f"Done: {told}, and its reporters are told.")
     return response
