@@ -38,7 +38,13 @@ def sqlite_site(tmp_path, name: str):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{path}"
     schema.upgrade(url)
     settings = Settings(
-        env="test", database_url=url, secret_key="k" * 40, bcrypt_rounds=4, instance_dir=tmp_path
+        env="test",
+        database_url=url,
+        secret_key="k" * 40,
+        bcrypt_rounds=4,
+        instance_dir=tmp_path,
+        # Its writers are new accounts posting as fast as they can.
+        new_account_posts_per_hour=100_000,
     )
     return path, create_app(settings)
 
@@ -64,6 +70,7 @@ def test_backup_while_the_site_writes_then_restore_finds_every_row(tmp_path, mon
         thread.start()
     try:
         while len(created) < 20:
+            assert any(thread.is_alive() for thread in threads), "the writers stopped"
             time.sleep(0.01)
         committed = set(created)  # every one of these answered 303 before the backup began
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{live}")
