@@ -240,6 +240,11 @@ def test_seed_demo_fills_an_empty_database_and_prints_logins(cli_env, make_brows
     assert "Focaccia for people who are scared of bread" in feed and "Notes for next" not in feed
     assert "Community gardener" in browser.get("/users/tomas").text
     assert 'class="card person-card"' in browser.get("/users/tomas/followers").text
+    # Tagged, newest first on a tag's page; a draft's tag counts for nothing.
+    baking = browser.get("/t/baking").text
+    assert baking.index("Focaccia for people") < baking.index("Sunday bread report")
+    assert 'href="/t/astronomy"' in browser.get("/tags").text
+    assert browser.get("/t/hiking").text.count('class="post-title"') == 2
     # Real Markdown: a table, code and a quote render as such.
     rye = browser.get("/search?q=rye").text
     post_url = re.search(r'href="(/posts/\d+)">Sunday bread report', rye).group(1)

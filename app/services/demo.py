@@ -13,9 +13,17 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, func, or_, select, update
 
 from app.config import Settings
-from app.models import Comment, Post, User
+from app.models import Comment, Post, PostTag, User
 from app.services import Conflict, admin, comments, follows, posts, profile, users, votes
-from app.services.demo_content import COMMENTS, FEATURED, FOLLOWS_EACH, PEOPLE, POSTS, THREAD
+from app.services.demo_content import (
+    COMMENTS,
+    FEATURED,
+    FOLLOWS_EACH,
+    PEOPLE,
+    POSTS,
+    TAGS,
+    THREAD,
+)
 
 __all__ = ["FEATURED", "DemoLogin", "DemoResult", "seed"]
 
@@ -92,7 +100,12 @@ def seed(*, session: Session, settings: Settings, password: str | None = None) -
     cast = 0
     for author, title, content, hours_ago, vote_count, published in POSTS:
         post = posts.create(
-            session=session, owner=people[author], title=title, content=content, published=published
+            session=session,
+            owner=people[author],
+            title=title,
+            content=content,
+            published=published,
+            tags=TAGS.get(title, ""),
         )
         # Spread over the last week, so the feed reads like a site in use.
         when = now - timedelta(hours=hours_ago)
@@ -101,6 +114,8 @@ def seed(*, session: Session, settings: Settings, password: str | None = None) -
             .where(col(Post.id) == post.id)
             .values(created_at=when, updated_at=when, published_at=when if published else None)
         )
+        # Its tags' listings read the post's time from their own copy of it.
+        session.exec(update(PostTag).where(col(PostTag.post_id) == post.id).values(created_at=when))
         session.commit()
         session.refresh(post)
         written[title] = post

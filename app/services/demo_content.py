@@ -337,3 +337,35 @@ COMMENTS = [
 ]
 # Who follows whom: each person follows the next few in PEOPLE order.
 FOLLOWS_EACH = 4
+
+# The tags each post carries (by title), so the demo's tag pages, /tags and the side column have
+# something to show: a few tags many posts share, and some only one has.
+TAGS = {
+    "Looking for a beginner-friendly hike near the lakes": "hiking outdoors",
+    "Sunday bread report: the rye worked": "baking",
+    "Name your branches after the question, not the answer": "programming git",
+    "We built a tiny weather station with my daughter": "electronics kids",
+    "Five things in my saddle bag": "cycling",
+    "Averages lie, medians mumble": "maths statistics",
+    "A Finnish word a day: week one": "languages",
+    "Saturn through a borrowed telescope": "astronomy",
+    "Our community garden finally has a tool library": "gardening community",
+    "What small habit made your week better?": "habits",
+    "Welcome, and a word on kindness": "community meta",
+    "Small pull requests, explained with a table": "programming",
+    "Starter maintenance for busy people": "baking",
+    "Report: the lake loop was perfect": "hiking outdoors",
+    "Why is the sky dark at night? (asked at bedtime)": "astronomy kids",
+    "A one-line way to check your rounding": "maths programming",
+    "Winter commuting: what actually helped": "cycling outdoors",
+    "Knitting pattern maths": "knitting maths",
+    "The Moon is not the same size every month": "astronomy",
+    "Books I finished this month": "books",
+    "Slugs: a truce": "gardening",
+    "The most useful shell alias I have": "programming",
+    "How moderation works here": "meta",
+    "Puzzle: the birthday paradox": "maths",
+    "Focaccia for people who are scared of bread": "baking",
+    "Meteor shower this weekend": "astronomy outdoors",
+    "Notes for next summer's trip": "hiking",
+}
