@@ -6,8 +6,8 @@ Past ~300 lines: each layer is small, and keeping them in one file keeps their o
 
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
@@ -447,7 +447,7 @@ class RequestLogMiddleware(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = incoming if REQUEST_ID_RE.fullmatch(incoming) else secrets.token_hex(16)
         # Not reset afterwards: each request has its own task, so the id cannot leak to another.
         request_id_var.set(request_id)
         status = 500  # what the client gets if the app raises before it answers
