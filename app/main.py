@@ -117,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # before the page).
     app.add_middleware(HeadMiddleware)  # innermost: the routes see GET, the log sees HEAD
     app.add_middleware(DbSessionMiddleware)  # sessions close before the log line
+    # Kept pages for anonymous visitors, before routing (app.web.shared says why it is here).
+    app.add_middleware(shared.SharedPagesMiddleware)
     app.add_middleware(FormEncodingMiddleware, render_error=errors.error_page)
     app.add_middleware(NulByteMiddleware, render_error=errors.error_page)
     app.add_middleware(

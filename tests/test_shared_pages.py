@@ -1,10 +1,12 @@
 """Pages anonymous visitors share: rendered once per change of what they show, 304 for a
 browser that has the page, and never a page with someone's session, message or cookie in it."""
 
+from app.web import shared
 from tests.conftest import post_id_from
 from tests.test_admin_posts import hide
 from tests.test_comments import comment_on
 from tests.test_query_count import count_statements
+from tests.test_tags import write
 
 
 def view(app, client, url: str, **headers: str):  # type: ignore[no-untyped-def]
@@ -81,3 +83,101 @@ def test_pages_are_kept_apart_by_host(app, alice, make_browser):
     one = make_browser(base_url="http://one.example").get("/")
     two = make_browser(base_url="http://two.example").get("/")
     assert one.headers["etag"] != two.headers["etag"]
+
+
+# --- the front door: kept pages answered before routing -------------------------------------
+SHARED_URLS = ("/", "/top", "/feeds/latest.atom", "/feeds/top.atom", "/t/python", "/t/python/top")
+
+
+def routed_views(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The URLs whose request reached a route's `shared.answer` from now on."""
+    reached: list[str] = []
+    real = shared.answer
+
+    async def spy(request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reached.append(request.url.path)
+        return await real(request, *args, **kwargs)
+
+    monkeypatch.setattr(shared, "answer", spy)
+    return reached
+
+
+def test_a_kept_page_is_answered_before_routing_exactly_as_the_route_answers(
+    app, alice, make_browser, monkeypatch
+):
+    post_id = post_id_from(write(alice, "Kept whole", "python"))
+    visitor = make_browser()
+    urls = (*SHARED_URLS, f"/posts/{post_id}")
+    for url in urls:
+        assert visitor.get(url).status_code == 200, url  # the route renders it, and keeps it
+    reached = routed_views(monkeypatch)
+    # A stale session cookie is no one's: the route shares the page, the long way round.
+    stale = make_browser()
+    stale.cookies.set("agora_session", "expired-or-forged")
+    for url in urls:
+        front = visitor.get(url)
+        assert url not in reached, f"{url} went through the routes"
+        routed = stale.get(url)
+        assert reached.count(url) == 1, url
+        assert front.status_code == routed.status_code == 200
+        assert front.content == routed.content, url
+        ours, theirs = dict(front.headers), dict(routed.headers)
+        ours.pop("x-request-id"), theirs.pop("x-request-id")
+        assert ours == theirs, url
+        tag = front.headers["etag"]
+        again = visitor.get(url, headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.content == b"", url
+        assert reached.count(url) == 1, f"{url}'s 304 went through the routes"
+
+
+def test_the_front_door_never_answers_a_session_a_message_or_a_new_version(
+    app, alice, bob, make_browser, monkeypatch
+):
+    post_id = post_id_from(write(alice, "Front door", "python"))
+    visitor = make_browser()
+    visitor.get("/")
+    reached = routed_views(monkeypatch)
+    assert "Log out" in bob.get("/").text  # a member's page is their own
+    flashed = make_browser()
+    flashed.cookies.set("agora_flash", "anything")
+    assert "etag" not in flashed.get("/").headers
+    assert reached == [], "a member's page, or one with a message waiting, is never shared"
+    bob.submit(f"/posts/{post_id}/vote", page="/")
+    assert "1 vote" in visitor.get("/").text  # the counter moved: rendered again
+    assert reached == ["/"]
+    head = visitor.client.head("/")
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_a_visitors_tag_page_changes_with_its_posts_description_and_name(
+    app, alice, moderator, make_browser
+):
+    post_id = post_id_from(write(alice, "First python post", "python"))
+    visitor = make_browser()
+
+    def changed(url: str, change) -> str:  # type: ignore[no-untyped-def]
+        before = visitor.get(url)
+        assert before.status_code == 200
+        change()
+        after = visitor.get(url, headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code != 304, "a change left the old page in place"
+        return after.text
+
+    assert "Second python post" in changed(
+        "/t/python", lambda: write(alice, "Second python post", "python")
+    )
+    described = changed(
+        "/t/python",
+        lambda: moderator.submit(
+            "/t/python/describe", {"description": "Snakes."}, page="/t/python"
+        ),
+    )
+    assert "Snakes." in described
+    hidden = changed("/t/python", lambda: hide(moderator, [post_id], next="/admin/posts"))
+    assert "First python post" not in hidden and "1 post" in hidden
+    renamed = visitor.get("/t/python/top")
+    assert renamed.status_code == 200
+    moderator.submit("/t/python/rename", {"new_name": "snakes"}, page="/t/python")
+    for url in ("/t/python", "/t/python/top"):
+        moved = visitor.get(url)
+        assert moved.status_code == 301 and moved.headers["location"].startswith("/t/snakes")

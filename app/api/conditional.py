@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 from fastapi import Request, Response
 from sqlmodel import Session
@@ -53,6 +54,7 @@ def validators(
     return tag_for(key, viewer_id, scopes, counters), changed_at
 
 
+@lru_cache(maxsize=4096)  # a kept page's 304 asks again for the same tag, until it changes
 def tag_for(key: object, viewer_id: int | None, scopes: object, counters: object) -> str:
     """`etag` from counters already read (pages read them without an ORM session)."""
     seed = repr((__version__, key, viewer_id, scopes, counters)).encode()
@@ -89,6 +91,12 @@ def fresh(request: Request, tag: str) -> bool:
     return "*" in names or tag in names
 
 
+def http_date(moment: datetime) -> str:
+    """`moment` as a Last-Modified says it."""
+    # PostgreSQL's +00:00 is not the UTC object format_datetime's GMT form insists on.
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
 def answer(
     request: Request, response: Response, tag: str, last_modified: datetime | None = None
 ) -> None:
@@ -101,8 +109,7 @@ def answer(
     response.headers["ETag"] = tag
     stamp = None
     if last_modified is not None:
-        # PostgreSQL's +00:00 is not the UTC object format_datetime's GMT form insists on.
-        stamp = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+        stamp = http_date(last_modified)
         response.headers["Last-Modified"] = stamp
     if fresh(request, tag):
         raise NotModified(tag, stamp)

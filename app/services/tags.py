@@ -417,7 +417,9 @@ def describe(*, session: Session, tag: Tag, actor: User, description: str) -> No
     )
     tag.description = description
     session.add(tag)
-    changes.bump(session, changes.tag(tag.id))  # its feed's subtitle
+    # Its page (a listing, so the site's scope: app.web.shared keeps it for visitors) and its
+    # feed's subtitle.
+    changes.bump(session, changes.SITE, changes.tag(tag.id))
     session.commit()
 
 

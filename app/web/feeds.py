@@ -5,11 +5,12 @@ Each feed answers a conditional GET from the change counters of what it shows
 (app.api.conditional): `If-None-Match` with the current ETag is a 304 before any listing is
 read or anything rendered. Every link is absolute, from SITE_URL, never from the request's
 Host header. The feeds render in worker threads (plain `def`s): twenty entries are not for
-the event loop; Latest and Top answer their conditional GETs on it first.
+the event loop; Latest and Top are shared pages (app.web.shared), kept whole.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from starlette.responses import Response
 
 from app import rendering
 from app.api import conditional
-from app.db import engine_of, run_db
+from app.db import engine_of
 from app.deps import PostId, SessionDep, Username
 from app.models import utcnow
 from app.services import (
@@ -34,7 +35,7 @@ from app.services import (
     tags,
     users,
 )
-from app.web import PageRouter
+from app.web import PageRouter, shared
 
 router = PageRouter()
 
@@ -98,19 +99,6 @@ def _headers(request: Request, tag: str, changed_at: datetime | None) -> dict[st
     }
 
 
-async def _site_validators(
-    request: Request, key: str | None = None
-) -> tuple[dict[str, str], datetime | None]:
-    """`_validate` for a feed of the site's scope alone, on the event loop and without an ORM
-    session: the conditional GET readers poll with is a 304 from one prebuilt read (in the
-    thread pool, through the ORM, it cost three anonymous feed pages)."""
-    engine = request.app.state.engine
-    counters, changed_at = await run_db(engine, changes.site_state, engine)
-    key = key or conditional.listing_key(request)
-    tag = conditional.tag_for(key, None, (changes.SITE,), counters)
-    return _headers(request, tag, changed_at), changed_at
-
-
 def _answer(
     request: Request,
     feed: Feed,
@@ -152,40 +140,43 @@ def _post_entries(request: Request, rows: list[Any]) -> list[Entry]:
     ]
 
 
+# Latest and Top show what every reader sees, so they are shared pages (app.web.shared):
+# rendered once per change of the site, and a reader's poll is a 304 before routing.
 @router.get("/feeds/latest.atom")
 async def latest_atom(request: Request) -> Response:
-    headers, changed_at = await _site_validators(request)
-    return await run_in_threadpool(_latest_atom, request, headers, changed_at)
+    render = partial(run_in_threadpool, _latest_atom, request)
+    return await shared.answer(request, render, dated=True)
 
 
-def _latest_atom(
-    request: Request, headers: dict[str, str], changed_at: datetime | None
-) -> Response:
-    window = feeds.search(engine=request.app.state.engine, limit=syndication.ENTRIES)
+def _latest_atom(request: Request) -> Response:
+    engine = request.app.state.engine
+    window = feeds.search(engine=engine, limit=syndication.ENTRIES)
     name = request.app.state.settings.site_name
     feed = Feed(_tag_uri(request, "latest"), f"{name}: Latest", "/feeds/latest.atom", "/")
-    return _answer(request, feed, _post_entries(request, window.items), headers, changed_at)
+    entries = _post_entries(request, window.items)
+    return _answer(request, feed, entries, {}, changes.site_state(engine)[1])
+
+
+def _top_hour(engine: object = None) -> datetime:
+    """Top's week moves on by itself: the feed is ranked as of the hour's start, and the hour
+    is part of its validator, so a post leaving the week changes the ETag too."""
+    return utcnow().replace(minute=0, second=0, microsecond=0)
 
 
 @router.get("/feeds/top.atom")
 async def top_atom(request: Request) -> Response:
-    # Top's week moves on by itself: the feed is ranked as of the hour's start, and the hour
-    # is part of its validator, so a post leaving the week changes the ETag too.
-    hour = utcnow().replace(minute=0, second=0, microsecond=0)
-    key = f"{conditional.listing_key(request)}@{hour.isoformat()}"
-    headers, changed_at = await _site_validators(request, key=key)
-    return await run_in_threadpool(_top_atom, request, hour, headers, changed_at)
+    render = partial(run_in_threadpool, _top_atom, request)
+    return await shared.answer(request, render, window=_top_hour, dated=True)
 
 
-def _top_atom(
-    request: Request, hour: datetime, headers: dict[str, str], changed_at: datetime | None
-) -> Response:
+def _top_atom(request: Request) -> Response:
     engine = request.app.state.engine
-    ranked = feeds.top(engine=engine, now=hour).items[: syndication.ENTRIES]
+    ranked = feeds.top(engine=engine, now=_top_hour()).items[: syndication.ENTRIES]
     rows = syndication.posts_by_ids(engine, [row.id for row in ranked])
     name = request.app.state.settings.site_name
     feed = Feed(_tag_uri(request, "top"), f"{name}: Top this week", "/feeds/top.atom", "/top")
-    return _answer(request, feed, _post_entries(request, rows), headers, changed_at)
+    entries = _post_entries(request, rows)
+    return _answer(request, feed, entries, {}, changes.site_state(engine)[1])
 
 
 @router.get("/feeds/users/{username}.atom")

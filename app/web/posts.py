@@ -80,10 +80,14 @@ async def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Re
         return run_in_threadpool(_top, request, user, page)
 
     if shared.shareable(request, user):
-        # Top's week slides on: shared pages start again every TOP_REFRESH_MINUTES.
-        window = int(time.time() // (TOP_REFRESH_MINUTES * 60))
-        return await shared.answer(request, top, window=window, side=True)
+        return await shared.answer(request, top, window=top_window, side=True)
     return await top()
+
+
+def top_window(engine: object) -> int:
+    """Top's week slides on: shared Top pages (the site's, a tag's) start again every
+    TOP_REFRESH_MINUTES."""
+    return int(time.time() // (TOP_REFRESH_MINUTES * 60))
 
 
 def _top(request: Request, user: Viewer | None, page: int) -> Response:

@@ -1,10 +1,12 @@
 """Tags: the list of tags, a tag's page (Latest and Top), following and filtering a tag, and
 what moderators do to one."""
 
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import Path, Query, Request
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import pagination
@@ -13,7 +15,8 @@ from app.deps import CurrentUser, FormStr, ModeratorUser, OptionalUser, PageNo, 
 from app.models import Tag, User, Viewer
 from app.services import ValidationFailed, feeds, tags
 from app.templating import flash, render
-from app.web import PageRouter
+from app.web import PageRouter, shared
+from app.web.posts import top_window
 
 router = PageRouter()
 
@@ -70,13 +73,27 @@ def _tag_page(
     )
 
 
+# A visitor's tag page is every visitor's: a shared page (app.web.shared), its posts, count
+# and description all moving the site's counter. The render reads through the ORM session:
+# in the thread pool.
 @router.get("/t/{name}")
-def tag_page(
+async def tag_page(
     request: Request,
     session: SessionDep,
     viewer: OptionalUser,
     name: TagName,
     before: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    def render() -> Awaitable[Response]:
+        return run_in_threadpool(_latest, request, session, viewer, name, before)
+
+    if shared.shareable(request, viewer):
+        return await shared.answer(request, render)
+    return await render()
+
+
+def _latest(
+    request: Request, session: SessionDep, viewer: Viewer | None, name: str, before: str | None
 ) -> Response:
     tag = _load(request, session, name)
     if isinstance(tag, Response):
@@ -94,8 +111,19 @@ def tag_page(
 
 
 @router.get("/t/{name}/top")
-def tag_top_page(
+async def tag_top_page(
     request: Request, session: SessionDep, viewer: OptionalUser, name: TagName, page: PageNo = 1
+) -> Response:
+    def render() -> Awaitable[Response]:
+        return run_in_threadpool(_top, request, session, viewer, name, page)
+
+    if shared.shareable(request, viewer):
+        return await shared.answer(request, render, window=top_window)
+    return await render()
+
+
+def _top(
+    request: Request, session: SessionDep, viewer: Viewer | None, name: str, page: int
 ) -> Response:
     tag = _load(request, session, name)
     if isinstance(tag, Response):
