@@ -9,7 +9,6 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.staticfiles import StaticFiles
 
 from app import __version__, schema, templating
 from app.api import accounts as api_accounts
@@ -57,6 +56,7 @@ from app.web import search as web_search
 from app.web import seo as web_seo
 from app.web import tags as web_tags
 from app.web import users as web_users
+from app.web.assets import Assets
 
 log = logging.getLogger("agora")
 
@@ -134,7 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)  # added last, so outermost: logs every answer
 
     errors.install(app)
-    app.mount("/static", StaticFiles(directory=PROJECT_DIR / "static"), name="static")
+    static = Assets(directory=PROJECT_DIR / "static", keep=settings.env != "development")
+    app.mount("/static", static, name="static")
 
     # Pages are not part of the API: only /api routes go in the OpenAPI document.
     app.include_router(health.router)
