@@ -530,8 +530,11 @@ async def _writer(
             length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
             await reader.readexactly(int(length.group(1)) if length else 0)
             counts["ok" if status == 303 else "error"] += 1
-    except (OSError, asyncio.IncompleteReadError, ValueError):
+            if status != 303:  # what went wrong, for the report
+                counts[f"HTTP {status}"] = counts.get(f"HTTP {status}", 0) + 1
+    except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
         counts["error"] += 1
+        counts[type(exc).__name__] = counts.get(type(exc).__name__, 0) + 1
     finally:
         writer.close()
 
@@ -561,6 +564,12 @@ def write_load(
     with sqlite3.connect(db) as conn:
         after = conn.execute("SELECT count(*) FROM post").fetchone()[0]
     return counts["ok"] / elapsed, counts, after - before
+
+
+def error_kinds(counts: dict[str, int]) -> str:
+    """'0', or '2 (HTTP 503: 1, IncompleteReadError: 1)': the errors a write run counted."""
+    kinds = ", ".join(f"{k}: {n}" for k, n in counts.items() if k not in ("ok", "error"))
+    return f"{counts['error']} ({kinds})" if kinds else str(counts["error"])
 
 
 COMMENT_CLIENTS = 16
@@ -1201,9 +1210,9 @@ def main() -> int:
                 "| SQLite settings | posts/s | successful responses | errors | rows added |",
                 "|---|---|---|---|---|",
                 f"| WAL + synchronous=NORMAL (Agora) | {t_rate:,.0f} | {t_counts['ok']} "
-                f"| {t_counts['error']} | {t_rows} |",
+                f"| {error_kinds(t_counts)} | {t_rows} |",
                 f"| default journal (DELETE, FULL) | {d_rate:,.0f} | {d_counts['ok']} "
-                f"| {d_counts['error']} | {d_rows} |",
+                f"| {error_kinds(d_counts)} | {d_rows} |",
                 "",
                 f"Ratio: {t_rate / max(d_rate, 0.001):.2f}×",
             ]
@@ -1226,7 +1235,7 @@ def main() -> int:
             s.notes = [
                 "| comments/s | successful responses | errors | rows added | posts/s (5) |",
                 "|---|---|---|---|---|",
-                f"| {c_rate:,.0f} | {c_counts['ok']} | {c_counts['error']} | {c_rows} "
+                f"| {c_rate:,.0f} | {c_counts['ok']} | {error_kinds(c_counts)} | {c_rows} "
                 f"| {posts_rate} |",
                 "",
                 "Each comment moves its post's counter in the same transaction, so comments on "

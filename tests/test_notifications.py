@@ -28,7 +28,9 @@ def listed(db: Session, username: str) -> list[tuple[str, str | None]]:
     """(kind, actor) of what `username` sees on their notifications page, newest first."""
     user = get_user(db, username)
     assert user.id is not None
-    return [(row.kind, row.actor) for row in inbox.page(session=db, user_id=user.id).items]
+    return [
+        (row.kind, row.actor) for row in inbox.page(engine=db.get_bind(), user_id=user.id).items
+    ]
 
 
 def rows(db: Session) -> int:

@@ -5,7 +5,9 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from app import pagination
-from app.deps import CurrentUser, NotificationId, PageNo, SessionDep
+from app.auth import LoginRequired
+from app.db import run_db
+from app.deps import CurrentUser, NotificationId, OptionalUser, PageNo, SessionDep
 from app.services import inbox
 from app.templating import flash, render
 from app.web import PageRouter
@@ -13,12 +15,14 @@ from app.web import PageRouter
 router = PageRouter(prefix="/notifications")
 
 
+# Read-only and viewed often (the header links here): `async def`, with the visitor as the
+# cookie resolved them and a prebuilt read, no ORM session or thread hop (docs/performance.md).
 @router.get("")
-def notifications_page(
-    request: Request, session: SessionDep, user: CurrentUser, page: PageNo = 1
-) -> Response:
-    assert user.id is not None
-    listing = inbox.page(session=session, user_id=user.id, page=page)
+async def notifications_page(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
+    if user is None:
+        raise LoginRequired()
+    engine = request.app.state.engine
+    listing = await run_db(engine, inbox.page, engine=engine, user_id=user.id, page=page)
     pager = pagination.numbered(listing, "/notifications")
     return render(request, "notifications/index.html", {"page": listing, "pager": pager})
 
