@@ -92,7 +92,7 @@ bench-tools: install $(BENCH_STAMP)
 bench: install bench-tools  ## benchmark Agora against the plain reference, write docs/performance.md (~30 min, most of it the 1M-post seed and 5 rounds per scenario)
 	$(BIN)/python -m bench.run
 
-bench-quick: install bench-tools  ## the hot pages only (feeds, a post, a thread), 3 short rounds (under 3 min on a quiet machine)
+bench-quick: install bench-tools  ## the hot pages only (feeds, a post, a thread), 3 short rounds (under 3 min on a quiet machine, its database seeded once and kept in .bench-cache/)
 	$(BIN)/python -m bench.run --quick
 
 lint: install  ## ruff on the whole tree, mypy on app/ (settings in pyproject.toml)
@@ -101,4 +101,4 @@ lint: install  ## ruff on the whole tree, mypy on app/ (settings in pyproject.to
 	$(BIN)/mypy
 
 clean:  ## remove the virtualenv and caches (keeps instance/ and its database)
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache build *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache build *.egg-info .bench-cache

@@ -16,8 +16,8 @@ Two doors lead to it. A route calls `answer` (it renders, and keeps, what is not
 In front of the routes, `SharedPagesMiddleware` answers a request with no cookie of ours for
 a page already kept: the route stored with it how to tell its current version (its
 `Recipe`), so the middleware needs only the counters' one read. That front door skips
-FastAPI's routing and dependencies, which were most of what a kept page or a 304 cost (three
-quarters of it, docs/performance.md, "The front door").
+FastAPI's routing and dependencies, which were most of what a kept page or a 304 cost
+(docs/performance.md, "The front door").
 """
 
 from collections import OrderedDict
@@ -40,8 +40,8 @@ from app.templating import FLASH_COOKIE
 MAX_BYTES = 8_000_000
 MAX_RECIPES = 4096  # pages' URLs whose recipe is known (a few hundred bytes each)
 
-# What else a page depends on besides the site's counters (Top's hour, a tag's own counter),
-# read in the same call as the counters.
+# What else a page depends on besides the site's counters (Top's window of time), found in
+# the same call as the counters.
 Window = Callable[[Engine], object]
 Key = tuple[str, str | None, str, str]
 
@@ -140,8 +140,8 @@ async def answer(
 ) -> Response:
     """The page for `request` from memory, a 304, or `render()`'s (kept when shareable).
 
-    `window` reads whatever else the page depends on (Top's hour, a tag's counter), part of
-    the key and the tag; `side`: the page shows the side column, which lags writes by up to
+    `window` finds whatever else the page depends on (Top's window of time), part of the
+    tag; `side`: the page shows the side column, which lags writes by up to
     its TTL (app.services.sidebar), so the counter it shows is part of them too; `dated`: it
     says when the site last changed (Last-Modified, for feed readers).
     """
