@@ -386,33 +386,45 @@ class Recent:
     created_at: Any
 
 
+_OWNER = aliased(User, name="owner")
+# A profile's recent comments, prebuilt: building the statement (the owner alias copies every
+# column of User) cost twenty times what SQLite takes to answer it.
+_RECENT_COLUMNS: tuple[Any, ...] = (
+    Comment.id,
+    Comment.content,
+    Comment.created_at,
+    Comment.updated_at,
+    col(Post.id).label("post_id"),
+    Post.title,
+)
+_RECENT = HotQuery(
+    select(*_RECENT_COLUMNS)
+    .join(Post, col(Post.id) == Comment.post_id)
+    .join(_OWNER, col(_OWNER.id) == Post.owner_id)
+    .where(
+        col(Comment.author_id) == bindparam("author_id"),
+        col(Comment.deleted).is_(False),
+        col(Post.published).is_(True),
+        col(_OWNER.is_active).is_(True),
+    )
+    .order_by(col(Comment.created_at).desc(), col(Comment.id).desc())
+    .limit(bindparam("limit"))
+)
+
+
 def recent_by(*, engine: Engine, author: User, limit: int = RECENT) -> list[Recent]:
     """The author's newest standing comments on public posts by available authors, each with
     the start of its text."""
-    owner = aliased(User, name="owner")
-    columns: tuple[Any, ...] = (
-        Comment.id,
-        Comment.content,
-        Comment.created_at,
-        col(Post.id).label("post_id"),
-        Post.title,
-    )
-    stmt = (
-        select(*columns)
-        .join(Post, col(Post.id) == Comment.post_id)
-        .join(owner, col(owner.id) == Post.owner_id)
-        .where(
-            col(Comment.author_id) == author.id,
-            col(Comment.deleted).is_(False),
-            col(Post.published).is_(True),
-            col(owner.is_active).is_(True),
-        )
-        .order_by(col(Comment.created_at).desc(), col(Comment.id).desc())
-        .limit(limit)
-    )
-    with engine.connect() as connection:
-        rows = list(connection.execute(stmt))
+    rows = _RECENT.rows(engine, {"author_id": author.id, "limit": limit})
+    # The plain text once per revision, as search's snippets read it, not converted from the
+    # Markdown on every view.
     return [
-        Recent(row.id, row.post_id, row.title, rendering.excerpt(row.content, 160), row.created_at)
+        Recent(
+            row.id,
+            row.post_id,
+            row.title,
+            rendering.shorten(rendering.comment_text(row.id, row.updated_at, row.content), 160),
+            row.created_at,
+        )
         for row in rows
     ]
