@@ -115,6 +115,10 @@ class Viewer(Roles):
     role: str
     is_active: bool
     verified: bool = True
+    # Whether anything is kept from this viewer's listings (a block or mute either way, a
+    # dismissal, a filtered tag): read with the session, so a member with none reads the same
+    # statements an anonymous visitor does (app.services.filters.needed).
+    screens: bool = True
 
 
 @dataclass(frozen=True, slots=True)

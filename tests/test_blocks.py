@@ -6,7 +6,9 @@ import re
 import pytest
 from sqlmodel import Session, select
 
+from app.auth import SESSION_COOKIE
 from app.models import Block, Follow, Notification
+from app.services import sessions
 from tests.conftest import PASSWORD, get_user, post_id_from
 from tests.test_comments import comment_on
 from tests.test_notifications import carol, listed, unread_badge  # noqa: F401
@@ -309,3 +311,46 @@ def test_only_their_posts_leave_and_everyone_elses_stay(alice, bob, carol, bobs_
     shown = titles(alice.get(path).text)
     assert "Carol grows tomatoes" in shown and "Alice grows tomatoes" in shown
     assert "Bob grows tomatoes" not in shown
+
+
+# --- whom listings filter at all ----------------------------------------------------------------
+
+
+def screens(app, browser) -> bool:  # type: ignore[no-untyped-def]
+    """What the viewer's session read says: whether listings must apply their filters."""
+    resolved = sessions.resolve(
+        engine=app.state.engine,
+        settings=app.state.settings,
+        token=browser.cookies.get(SESSION_COOKIE),
+        kind="web",
+    )
+    assert resolved is not None
+    return resolved[0].screens
+
+
+@pytest.mark.parametrize(
+    "screen",
+    [
+        lambda alice, bob, post: silence(alice, "bob", "mute"),
+        lambda alice, bob, post: silence(alice, "bob", "block"),
+        lambda alice, bob, post: silence(bob, "alice", "block"),
+        lambda alice, bob, post: alice.submit(f"/posts/{post}/dismiss", page=f"/posts/{post}"),
+        lambda alice, bob, post: alice.submit("/t/garden/filter", page="/t/garden"),
+    ],
+    ids=["mutes", "blocks", "is blocked", "dismisses", "filters a tag"],
+)
+def test_a_member_with_nothing_filtered_skips_the_filters_until_something_is(
+    app, alice, bob, bobs_post, screen
+):  # type: ignore[no-untyped-def]
+    # Nothing to keep from alice: her listings read what a visitor's do (filters.needed).
+    assert screens(app, alice) is False
+    assert "Bob grows tomatoes" in titles(alice.get("/").text)
+    screen(alice, bob, bobs_post)
+    assert screens(app, alice) is True
+    assert "Bob grows tomatoes" not in titles(alice.get("/").text)
+
+
+def test_being_muted_keeps_nothing_from_the_muted(app, alice, bob, bobs_post):  # type: ignore[no-untyped-def]
+    silence(alice, "bob", "mute")
+    assert screens(app, bob) is False
+    assert "Bob grows tomatoes" in titles(bob.get("/").text)

@@ -120,7 +120,7 @@ _FEED_FILTERED = HotQuery(
 
 def feed(*, engine: Engine, page: int = 1, viewer: User | Viewer | None = None) -> Page:
     """Published posts, newest first: one indexed query however large the table grows."""
-    if viewer is None:
+    if not filters.needed(viewer):
         return Page.of(_FEED.rows(engine, bounds(page)), page)
     return Page.of(_FEED_FILTERED.rows(engine, {**bounds(page), **filters.params(viewer)}), page)
 
@@ -155,7 +155,7 @@ def search(
         stmt = stmt.where(User.username_key == author.lower())
     if tag_id is not None:
         stmt = stmt.where(_has_tag(Post.id, tag_id))
-    if viewer is not None:
+    if filters.needed(viewer):
         stmt = stmt.where(filters.keeps(Post.id, Post.owner_id))
     if after is not None:
         stmt = stmt.where(tuple_(Post.created_at, Post.id) < tuple_(after.created_at, after.id))
@@ -217,7 +217,7 @@ def _ranked(
     dialect = engine.dialect.name
     params = {**fulltext.query_params(dialect, words, author), "limit": limit + 1}
     params.update(filters.params(viewer), tag_id=tag_id)
-    query = _RANKED[dialect, bool(author), viewer is not None, tag_id is not None]
+    query = _RANKED[dialect, bool(author), filters.needed(viewer), tag_id is not None]
     rows = query.rows(engine, {**params, "offset": offset})
     return Window.of(rows, limit, lambda _last: offset + limit)
 
@@ -240,7 +240,7 @@ def top(
     """
     since = (now or datetime.now(UTC)) - timedelta(days=TOP_DAYS)
     params = {"since": since, **bounds(page), **filters.params(viewer)}
-    return Page.of(_TOP[viewer is not None].rows(engine, params), page)
+    return Page.of(_TOP[filters.needed(viewer)].rows(engine, params), page)
 
 
 def _top_statement(filtered: bool) -> Any:
@@ -316,7 +316,7 @@ def tagged(
     params.update(filters.params(viewer))
     if after is not None:
         params.update(before_at=after.created_at, before_id=after.id)
-    rows = _TAGGED[viewer is not None, after is not None].rows(engine, params)
+    rows = _TAGGED[filters.needed(viewer), after is not None].rows(engine, params)
     return Window.of(rows, limit, after_post)
 
 
@@ -364,7 +364,7 @@ def tag_top(
     """The tag's published posts of the last TOP_DAYS days, most votes first."""
     since = (now or datetime.now(UTC)) - timedelta(days=TOP_DAYS)
     params = {"tag_id": tag_id, "since": since, **bounds(page), **filters.params(viewer)}
-    return Page.of(_TAG_TOP[viewer is not None].rows(engine, params), page)
+    return Page.of(_TAG_TOP[filters.needed(viewer)].rows(engine, params), page)
 
 
 def following(

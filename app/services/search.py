@@ -302,5 +302,5 @@ def comments(
     dialect = engine.dialect.name
     params = {**query_params(dialect, words), "limit": limit + 1, "offset": offset}
     params.update(filters.params(viewer))
-    rows = _COMMENTS[dialect, viewer is not None].rows(engine, params)
+    rows = _COMMENTS[dialect, filters.needed(viewer)].rows(engine, params)
     return Window.of(rows, limit, lambda _last: offset + limit)

@@ -13,6 +13,7 @@ from app.config import Settings
 from app.db import HotQuery, unavailable
 from app.models import AuthSession, SessionInfo, User, Viewer
 from app.security import decode_token, encode_token, new_nonce, session_handle
+from app.services import filters
 
 log = logging.getLogger("agora.sessions")
 
@@ -60,6 +61,7 @@ _BY_JTI = HotQuery(
         User.role,
         User.is_active,
         User.email_verified_at,
+        filters.screens(User.id).label("screens"),
     )
     .join(User, User.id == AuthSession.user_id)
     .where(AuthSession.jti == bindparam("jti"))
@@ -87,7 +89,12 @@ def resolve(
     if not row.is_active:
         return None
     viewer = Viewer(
-        row.user_id, row.username, row.role, row.is_active, row.email_verified_at is not None
+        row.user_id,
+        row.username,
+        row.role,
+        row.is_active,
+        row.email_verified_at is not None,
+        bool(row.screens),
     )
     return viewer, SessionInfo(row.jti, row.user_id, row.kind, row.last_seen_at, row.expires_at)
 
