@@ -243,3 +243,39 @@ def test_an_offset_page_links_the_one_before(alice_api: Api) -> None:
     searched = alice_api.get("/api/posts", params={"search": "post", "limit": 2})
     after = alice_api.get(searched.links["next"]["url"])
     assert after.links["prev"]["url"] == "/api/posts?limit=2&search=post"
+
+
+def test_no_two_routers_answer_the_same_request() -> None:
+    """The page routers are tried most visited first (app.main): safe only while no request
+    is one that two routers' routes both match, so that the order never changes who answers.
+    Each route's parameters are filled with every literal segment of the table (and a number),
+    the paths where a clash would show."""
+    from app.main import API_ROUTERS, PAGE_ROUTERS
+
+    routers = [*PAGE_ROUTERS, *API_ROUTERS]
+    routes = [(n, r) for n, router in enumerate(routers) for r in router.routes]
+    routes = [(n, r) for n, r in routes if isinstance(r, APIRoute)]
+    assert len(routes) > 150, "the whole table"
+    words = {part for _, r in routes for part in r.path.split("/") if part and "{" not in part}
+    clashes = set()
+    for n, route in routes:
+        for word in [*words, "1"]:
+            path = re.sub(r"\{[^}]+\}", word, route.path)
+            for m, other in routes:
+                if m != n and other.methods & route.methods and other.path_regex.match(path):
+                    clashes.add((path, route.path, other.path))
+    assert not clashes
+
+
+def test_a_clash_between_routers_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above finds a clash when there is one: a page at a path another router's
+    route also answers."""
+    from fastapi import APIRouter
+
+    from app import main
+
+    router = APIRouter()
+    router.add_api_route("/users/new", lambda: None)  # /users/{username} answers it too
+    monkeypatch.setattr(main, "PAGE_ROUTERS", (*main.PAGE_ROUTERS, router))
+    with pytest.raises(AssertionError):
+        test_no_two_routers_answer_the_same_request()
