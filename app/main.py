@@ -86,9 +86,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 # The page routers, the most visited first. A request tries the routes in turn until one
-# matches, and with FastAPI's included routers each route that does not match costs about 4 µs:
-# `/notifications` spent 0.5 ms (a fifth of the page) getting past 120 routes, `/` 0.15 ms
-# (docs/performance.md, "Routes in the order people visit them"). No two routes of different
+# matches, and with FastAPI's included routers each route that does not match costs 3–4 µs:
+# `/notifications` spent about 0.4 ms (a fifth of the page) getting past 120 routes, `/` about
+# 0.1 ms (docs/performance.md, "Routes in the order people visit them"). No two routes of different
 # routers answer the same request (tests/test_api_conventions.py), so the order changes which
 # route answers nothing, only how soon it is found. (The API's routers keep the order of its
 # OpenAPI document.)
