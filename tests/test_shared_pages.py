@@ -2,9 +2,11 @@
 browser that has the page, and never a page with someone's session, message or cookie in it."""
 
 from app.web import shared
-from tests.conftest import post_id_from
+from tests.conftest import get_user, post_id_from
 from tests.test_admin_posts import hide
+from tests.test_admin_users import suspend
 from tests.test_comments import comment_on
+from tests.test_follows import counts
 from tests.test_query_count import count_statements
 from tests.test_tags import write
 
@@ -181,3 +183,39 @@ def test_a_visitors_tag_page_changes_with_its_posts_description_and_name(
     for url in ("/t/python", "/t/python/top"):
         moved = visitor.get(url)
         assert moved.status_code == 301 and moved.headers["location"].startswith("/t/snakes")
+
+
+def test_a_visitors_profile_is_shared_and_changes_with_what_it_shows(
+    app, alice, bob, admin, db, make_browser
+):
+    post_id_from(alice.create_post("First by Alice", "x"))
+    visitor = make_browser()
+    first, _ = view(app, visitor, "/users/alice")
+    again, statements = view(app, visitor, "/users/alice")
+    assert first.status_code == again.status_code == 200 and again.text == first.text
+    assert statements == 2  # the site's counters and the account's: no render
+    assert again.headers["vary"] == "Cookie" and "set-cookie" not in again.headers
+    validator = {"If-None-Match": first.headers["etag"]}
+    kept, statements = view(app, visitor, "/users/alice", **validator)
+    assert kept.status_code == 304 and statements == 2
+
+    def changed(change) -> str:  # type: ignore[no-untyped-def]
+        before = visitor.get("/users/alice")
+        assert before.status_code == 200
+        change()
+        after = visitor.get("/users/alice", headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code != 304, "a change left the old page in place"
+        return after.text
+
+    # A follow moves only the two accounts' counters, not the site's.
+    assert counts(changed(lambda: bob.submit("/users/alice/follow", page="/users/alice"))) == (1, 0)
+    assert "Beans." in changed(
+        lambda: alice.submit("/account/bio", {"bio": "Beans."}, page="/account/profile")
+    )
+    assert "Second by Alice" in changed(lambda: alice.create_post("Second by Alice", "x"))
+    # A follower whose account is suspended leaves the count (the site's counter).
+    assert counts(changed(lambda: suspend(admin, get_user(db, "bob").id))) == (0, 0)
+    suspend(admin, get_user(db, "alice").id)
+    assert visitor.get("/users/alice").status_code == 404
+    # Someone else's profile is its own page, with its own version.
+    assert visitor.get("/users/nobody").status_code == 404

@@ -12,13 +12,14 @@ included (an update time alone misses those). Readers turn the counters into an 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, String, cast, literal, true, update
+from sqlalchemy import Engine, String, bindparam, cast, literal, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.db import HotQuery
-from app.models import ChangeCounter, Comment, CommentVote, UTCDateTime, Vote
+from app.models import ChangeCounter, Comment, CommentVote, User, UTCDateTime, Vote
+from app.services.validation import USERNAME_RE
 
 SITE = "site"
 # Set once when the table is made (migrations): ETags from before a downgrade never match again.
@@ -139,6 +140,24 @@ def site_state(engine: Engine) -> tuple[tuple[int, int], datetime | None]:
     counters = tuple(found[scope].counter if scope in found else 0 for scope in (EPOCH, SITE))
     times = [row.changed_at for row in found.values() if row.changed_at is not None]
     return (counters[0], counters[1]), max(times, default=None)
+
+
+# The account's row by its unique name key, then its counter by primary key: one read that
+# needs no id, so a page named by username can tell its version before its route runs.
+_USER_BY_NAME_READ = HotQuery(
+    select(ChangeCounter.counter)
+    .join(User, col(ChangeCounter.scope) == literal("user:") + cast(User.id, String))
+    .where(col(User.username_key) == bindparam("username_key"))
+)
+
+
+def user_by_name(engine: Engine, username: str) -> int:
+    """`read(session, user(id))` for the account called `username` (any case), without an
+    ORM session; 0 for a name nobody has or an account never bumped."""
+    if not USERNAME_RE.fullmatch(username):  # never a name (users.get_by_username): no read
+        return 0
+    rows = _USER_BY_NAME_READ.rows(engine, {"username_key": username.lower()})
+    return rows[0].counter if rows else 0
 
 
 def touched_by(session: Session, user_id: int) -> Iterable[str]:

@@ -499,6 +499,19 @@ _FOLLOWING_AFTER = (
 )
 
 
+# An author's posts, by which of them the viewer may see: built once, like the feed. Keyed
+# by `published` (None: drafts too, for the author's own list).
+_BY_AUTHOR = {
+    published: HotQuery(
+        _cards().where(
+            col(Post.owner_id) == bindparam("author_id"),
+            *(() if published is None else (col(Post.published).is_(published),)),
+        )
+    )
+    for published in (True, False, None)
+}
+
+
 def by_author(
     *,
     engine: Engine,
@@ -508,10 +521,7 @@ def by_author(
     drafts: bool | None = None,
 ) -> Page:
     """An author's posts; drafts only when the viewer is the author."""
-    stmt = _cards().where(Post.owner_id == author.id)
     own = viewer is not None and viewer.id == author.id
-    if not own or drafts is False:
-        stmt = stmt.where(col(Post.published).is_(True))
-    elif drafts is True:
-        stmt = stmt.where(col(Post.published).is_(False))
-    return Page.of(_rows(engine, stmt, bounds(page)), page)
+    published = True if not own or drafts is False else (False if drafts is True else None)
+    params = {**bounds(page), "author_id": author.id}
+    return Page.of(_BY_AUTHOR[published].rows(engine, params), page)

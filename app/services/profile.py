@@ -80,6 +80,8 @@ def change_bio(*, session: Session, user: User, bio: str) -> bool:
         return False
     user.bio = clean
     session.add(user)
+    # The profile's validator, and the site's: the line shows in lists of people too.
+    changes.bump(session, changes.SITE, changes.user(user.id))
     session.commit()
     return True
 

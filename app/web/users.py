@@ -1,28 +1,50 @@
 """Public profiles, and following, muting and blocking people from them."""
 
 import re
+from collections.abc import Awaitable
+from functools import partial
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from app import pagination
 from app.db import engine_of
 from app.deps import CurrentUser, FormStr, OptionalUser, PageNo, SessionDep, Username
-from app.services import blocks, feeds, follows, threads, users
+from app.models import Viewer
+from app.services import blocks, changes, feeds, follows, threads, users
 from app.templating import flash, render
-from app.web import PageRouter
+from app.web import PageRouter, shared
 
 router = PageRouter()
 
 
+# A visitor's profile is every visitor's: a shared page (app.web.shared), its posts and
+# comments moving the site's counter, its follower counts the account's own (a follow moves
+# only the two accounts'), read by name before the route runs. The render reads through the
+# ORM session: in the thread pool.
 @router.get("/users/{username}")
-def profile(
+async def profile(
     request: Request,
     session: SessionDep,
     viewer: OptionalUser,
     username: Username,
     page: PageNo = 1,
+) -> Response:
+    def render_page() -> Awaitable[Response]:
+        return run_in_threadpool(_profile, request, session, viewer, username, page)
+
+    if shared.shareable(request, viewer):
+        return await shared.answer(
+            request, render_page, window=partial(changes.user_by_name, username=username)
+        )
+    return await render_page()
+
+
+def _profile(
+    request: Request, session: Session, viewer: Viewer | None, username: str, page: int
 ) -> Response:
     author = users.get_available(session, username)
     listing = feeds.by_author(engine=engine_of(session), author=author, viewer=None, page=page)
