@@ -138,8 +138,9 @@ def main() -> int:
         "thread-user": (f"/posts/{thread}", cookie),
         "notifications": ("/notifications", cookie),
         "atom": ("/feeds/latest.atom", []),
-        "tag": (f"/t/{tag[0] if tag else 'none'}", []),
     }
+    if tag:  # the quick seed has no tags
+        pages["tag"] = (f"/t/{tag[0]}", [])
     loop = asyncio.new_event_loop()
     # A feed reader that has the feed: its ETag sent back, answered 304.
     _, _, answer = loop.run_until_complete(call(app, "/feeds/latest.atom"))
@@ -149,12 +150,16 @@ def main() -> int:
         print(f"count on {on:.3f} ms, off {off:.3f} ms CPU per request")
         return 0
     if args.summary:
+        if args.summary not in pages:
+            parser.error(f"this database has no page for {args.summary!r}")
         path, page_cookie = pages[args.summary]
         print(summary(loop, app, path, page_cookie, min(args.requests, 500)))
         return 0
     if args.pyinstrument:
         from pyinstrument import Profiler
 
+        if args.pyinstrument not in pages:
+            parser.error(f"this database has no page for {args.pyinstrument!r}")
         path, page_cookie = pages[args.pyinstrument]
         loop.run_until_complete(cpu_ms(app, path, 100, page_cookie))
         profiler = Profiler(interval=0.0002)

@@ -1,11 +1,12 @@
 """Pages every anonymous visitor sees alike, rendered once per change of what they show.
 
 Someone with no session and no message waiting sees the same Latest feed (or Top, or post, or
-tag page, or Latest and Top Atom feed) as every other such visitor, and it changes only when
-the counters it is built from move: every write that changes a public page bumps the site's
-in its own transaction (app.services.changes). So such a page is rendered once per counter
-value and then served from memory, with an ETag from the same counters; a browser that has
-the page gets 304, with no render and no post query.
+tag page, or profile, or Latest and Top Atom feed) as every other such visitor, and it
+changes only when the counters it is built from move: every write that changes a public page
+bumps the site's in its own transaction (app.services.changes), or for a profile's follower
+counts the account's, which that page reads as its window. So such a page is rendered once
+per counter value and then served from memory, with an ETag from the same counters; a
+browser that has the page gets 304, with no render and no post query.
 
 This is the one whole-page cache. It keeps only answers that set no cookie (a page that hands
 out a form token is never shared), keys them by host and scheme as well as the URL, and holds
