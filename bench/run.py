@@ -406,8 +406,25 @@ def median_ratio(s: Scenario, what: str, server: str = "Agora") -> float:
     return statistics.median(ratios(s, what, server))
 
 
+def _times(value: float) -> str:
+    # Two decimals, or one significant figure for a ratio too small for two (a peer's).
+    return f"{value:.2f}×" if value >= 0.01 or value == 0 else f"{value:.1g}×"
+
+
 def spread(values: list[float]) -> str:
-    return f"{min(values):.2f}× / {statistics.median(values):.2f}× / {max(values):.2f}×"
+    return " / ".join(_times(v) for v in (min(values), statistics.median(values), max(values)))
+
+
+def _cells(x: Sample) -> str:
+    if not x.rps:  # no answer came back within the round: it has no latency to show
+        return "0 | – | –"
+    return f"{x.rps:,.0f} | {x.p50_ms:.2f} | {x.p99_ms:.2f}"
+
+
+def _p99_spread(s: Scenario, server: str) -> str:
+    """The p99 ratios of the rounds in which `server` answered at all."""
+    answered = [r[server].p99_ms / r["reference"].p99_ms for r in s.rounds if r[server].rps]
+    return spread(answered) if answered else "no answer in any round"
 
 
 def ratio_table(s: Scenario) -> str:
@@ -421,9 +438,7 @@ def ratio_table(s: Scenario) -> str:
             "|---|" + "---|---|---|" * len(servers) + "---|---|---|",
         ]
         for i, r in enumerate(s.rounds, 1):
-            cells = " | ".join(
-                f"{x.rps:,.0f} | {x.p50_ms:.2f} | {x.p99_ms:.2f}" for x in r.values()
-            )
+            cells = " | ".join(_cells(x) for x in r.values())
             errors = sum(x.errors for x in r.values())
             lines.append(
                 f"| {i} | {cells} | {errors} | {r[lead].rps / r['reference'].rps:.2f}× "
@@ -434,7 +449,7 @@ def ratio_table(s: Scenario) -> str:
             "| ratio to the reference, min / median / max | req/s | p99 |",
             "|---|---|---|",
             *[
-                f"| {n} | {spread(ratios(s, 'rps', n))} | {spread(ratios(s, 'p99', n))} |"
+                f"| {n} | {spread(ratios(s, 'rps', n))} | {_p99_spread(s, n)} |"
                 for n in servers
                 if n != "reference"
             ],
@@ -732,6 +747,22 @@ def feeds_scenario(url: str, db: Path, password: str, rounds: int, seconds: int)
     return s
 
 
+ALONE_TIMES = 5
+
+
+def alone_ms(url: str) -> float:
+    """The median time of one GET of `url` at a time, after one to warm up: what a page costs
+    a server with nothing else to do."""
+    times = []
+    with httpx.Client(timeout=120) as client:
+        for _ in range(ALONE_TIMES + 1):
+            start = time.perf_counter()
+            client.get(url).raise_for_status()
+            times.append((time.perf_counter() - start) * 1000)
+    settle()
+    return statistics.median(times[1:])
+
+
 def hot_pages(
     db: Path,
     agora_url: str,
@@ -756,6 +787,15 @@ def hot_pages(
             rounds,
             seconds,
         )
+        if peers:
+            alone = ", ".join(f"{n} {alone_ms(url):,.1f} ms" for n, url in shared.items())
+            feed.notes.append(
+                f"One request alone, no other load (median of {ALONE_TIMES}): {alone}. The "
+                "peers count every post's votes before taking the newest 20 (JOIN + GROUP BY "
+                "over all the posts, as written in bench/peers/), so under 32 connections "
+                "their answers queue behind each other; a round in which none came back shows "
+                "no latency (–)."
+            )
         behind = all(median_ratio(feed, "rps", n) < median_ratio(feed, "rps") for n in peers)
         feed.verdict = verdict(
             median_ratio(feed, "rps") >= 0.8 and median_ratio(feed, "p99") <= 1.5 and behind
