@@ -195,6 +195,7 @@ def test_a_visitors_profile_is_shared_and_changes_with_what_it_shows(
     assert first.status_code == again.status_code == 200 and again.text == first.text
     assert statements == 2  # the site's counters and the account's: no render
     assert again.headers["vary"] == "Cookie" and "set-cookie" not in again.headers
+    assert "csrf_token" not in again.text  # nobody's form token in a page for everyone
     validator = {"If-None-Match": first.headers["etag"]}
     kept, statements = view(app, visitor, "/users/alice", **validator)
     assert kept.status_code == 304 and statements == 2
