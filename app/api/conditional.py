@@ -91,6 +91,7 @@ def fresh(request: Request, tag: str) -> bool:
     return "*" in names or tag in names
 
 
+@lru_cache(maxsize=256)  # every poll of a feed until it changes formats the same moment
 def http_date(moment: datetime) -> str:
     """`moment` as a Last-Modified says it."""
     # PostgreSQL's +00:00 is not the UTC object format_datetime's GMT form insists on.
