@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, literal
+from sqlalchemy import bindparam, delete, exists, func, insert, literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from app.db import HotQuery, engine_of
 from app.models import Follow, User, Viewer
 from app.pagination import Page, paginate
 from app.services import DomainError, blocks, changes, notifications
@@ -79,30 +81,43 @@ def is_following(*, session: Session, follower: User, followed: User) -> bool:
     return session.get(Follow, (follower.id, followed.id)) is not None
 
 
-def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stats:
-    """Follower and following counts, and whether `viewer` follows `user`: one statement."""
+def _stats_statement() -> Any:
     # Counted as the lists show them: unavailable people are in neither.
     followers = (
         select(func.count())
         .select_from(Follow)
         .join(User, col(User.id) == Follow.follower_id)
-        .where(Follow.followed_id == user.id, user_service.AVAILABLE)
+        .where(Follow.followed_id == bindparam("user_id"), user_service.AVAILABLE)
         .scalar_subquery()
     )
     following = (
         select(func.count())
         .select_from(Follow)
         .join(User, col(User.id) == Follow.followed_id)
-        .where(Follow.follower_id == user.id, user_service.AVAILABLE)
+        .where(Follow.follower_id == bindparam("user_id"), user_service.AVAILABLE)
         .scalar_subquery()
     )
-    viewer_follows = (
-        exists().where(col(Follow.follower_id) == viewer.id, col(Follow.followed_id) == user.id)
-        if viewer is not None and viewer.id != user.id
-        else literal(False)
+    viewer_follows = exists().where(
+        col(Follow.follower_id) == bindparam("viewer_id"),
+        col(Follow.followed_id) == bindparam("user_id"),
     )
-    row = session.exec(select(followers, following, viewer_follows)).one()
-    return Stats(int(row[0]), int(row[1]), bool(row[2]))
+    return select(
+        followers.label("followers"),
+        following.label("following"),
+        viewer_follows.label("followed_by_viewer"),
+    )
+
+
+# Built once, like the feeds' reads: building it cost more than running it, on every profile.
+_STATS = HotQuery(_stats_statement())
+
+
+def stats(*, session: Session, user: User, viewer: User | Viewer | None) -> Stats:
+    """Follower and following counts, and whether `viewer` follows `user`: one statement."""
+    # Id 0 names nobody: no viewer, or the user themselves, follows no one here.
+    viewer_id = viewer.id if viewer is not None and viewer.id != user.id else 0
+    (row,) = _STATS.rows(engine_of(session), {"user_id": user.id, "viewer_id": viewer_id})
+    return Stats(int(row.followers), int(row.following), bool(row.followed_by_viewer))
 
 
 def people(
