@@ -197,7 +197,13 @@ def write(
         session.flush()
     told = _announce(session, comment, post, parent)
     mentions.record(
-        session=session, author=author, post=post, comment=comment, public=True, told=told
+        session=session,
+        author=author,
+        post=post,
+        comment=comment,
+        public=True,
+        told=told,
+        created=True,
     )
     return comment
 

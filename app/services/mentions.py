@@ -36,15 +36,19 @@ def record(
     comment: Comment | None = None,
     public: bool,
     told: Iterable[int] = (),
+    created: bool = False,
 ) -> None:
     """Store whom the item's text names now, in the caller's transaction; if the item is
     `public`, tell those not told yet (up to NOTIFY_MAX per item, never the author, nor the
-    people in `told`, who heard of this item already)."""
+    people in `told`, who heard of this item already). `created`: the item was written in
+    this transaction, so it has no mentions stored yet."""
     assert post.id is not None
     comment_id = comment.id if comment is not None else None
     text = comment.content if comment is not None else post.content
     names = mentioned_names(text)[:LINK_MAX]
-    rows = list(session.exec(select(Mention).where(_item(post.id, comment_id))).all())
+    rows = [] if created else list(session.exec(select(Mention).where(_item(post.id, comment_id))))
+    if not names and not rows:
+        return  # no one named, now or before: nothing to store, no one to tell
     by_name = {row.name_key: row for row in rows}
     new = [name for name in names if name not in by_name]
     found: dict[str, int | None] = (

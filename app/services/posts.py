@@ -243,12 +243,13 @@ def create(
     session.add(post)
     session.flush()
     newcomers.check(session, owner, "posts", limits)
-    _tags.apply(session=session, post=post, names=names)
-    if is_public(post):  # its author is acting, so available
-        tag_counts.count_public(session, _only(post), 1)
+    if names:
+        _tags.apply(session=session, post=post, names=names, created=True)
+        if is_public(post):  # its author is acting, so available
+            tag_counts.count_public(session, _only(post), 1)
     _bump(session, post)
     # A draft's mentions are stored now and told when it is published.
-    mentions.record(session=session, author=owner, post=post, public=is_public(post))
+    mentions.record(session=session, author=owner, post=post, public=is_public(post), created=True)
     session.commit()
     session.refresh(post)
     return post

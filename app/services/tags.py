@@ -152,16 +152,21 @@ def _tag_for(session: Session, name: str) -> Tag:
     return tag
 
 
-def apply(*, session: Session, post: Post, names: list[str]) -> None:
+def apply(*, session: Session, post: Post, names: list[str], created: bool = False) -> None:
     """Make `post` carry exactly the tags `names` (already cleaned), in the caller's
-    transaction: the post must be flushed (it has an id)."""
+    transaction: the post must be flushed (it has an id). `created`: it was
+    created in this transaction, so it carries none yet."""
     assert post.id is not None
     wanted: set[int] = set()
     for name in names:
         tag_id = _tag_for(session, name).id
         assert tag_id is not None
         wanted.add(tag_id)
-    current = set(session.exec(select(PostTag.tag_id).where(PostTag.post_id == post.id)).all())
+    current: set[int] = (
+        set()
+        if created
+        else set(session.exec(select(PostTag.tag_id).where(PostTag.post_id == post.id)).all())
+    )
     gone = current - wanted
     if gone:
         session.exec(
