@@ -27,6 +27,8 @@ from app.models import Heartbeat, UTCDateTime, utcnow
 
 T = TypeVar("T")
 
+CACHE_KIB = 512  # each SQLite connection's page cache
+
 
 def _sqlite_pragmas(tuned: bool) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -38,6 +40,11 @@ def _sqlite_pragmas(tuned: bool) -> Callable[[Any, Any], None]:
         if tuned:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Each pooled connection (up to 40) keeps its own page cache, 2 MB by default:
+            # search filled them all with the index and a worker grew past 160 MB. Pages
+            # beyond 512 KiB come from the system's file cache, which all connections share.
+            # Measured: docs/performance.md, "Where a worker's memory goes".
+            cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         else:
             cursor.execute("PRAGMA journal_mode=DELETE")
         cursor.close()
