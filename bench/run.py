@@ -657,12 +657,17 @@ def comment_load(
 
 
 def worker_rss_mb(proc: subprocess.Popen[bytes]) -> list[float]:
+    """Each worker's resident MB: the server's children but multiprocessing's resource tracker."""
     out = subprocess.run(
-        ["ps", "-o", "pid=,rss=", "--ppid", str(proc.pid)],  # noqa: S603,S607
+        ["ps", "-o", "rss=,args=", "--ppid", str(proc.pid)],  # noqa: S603,S607
         capture_output=True,
         text=True,
     ).stdout
-    return [int(line.split()[1]) / 1024 for line in out.strip().splitlines() if line.strip()]
+    return [
+        int(line.split()[0]) / 1024
+        for line in out.strip().splitlines()
+        if line.strip() and "resource_tracker" not in line
+    ]
 
 
 SEARCH_QUERY = "garden morning"  # two of the seeded words: each is in about half the posts
