@@ -53,6 +53,7 @@ def _auth(request: Request) -> Auth:
 def csrf_token(request: Request) -> str:
     """The form token for this visitor, starting a pre-session for anonymous ones if needed."""
     binding = csrf_binding(request, _auth(request))
+    request.state.form_token_made = True  # this page is this visitor's: app.web.shared.answer
     if binding is None:
         request.state.new_presession = new_nonce()
         binding = "p:" + request.state.new_presession

@@ -1,6 +1,9 @@
 """Pages anonymous visitors share: rendered once per change of what they show, 304 for a
 browser that has the page, and never a page with someone's session, message or cookie in it."""
 
+from fastapi import Request
+
+from app.templating import render
 from app.web import shared
 from tests.conftest import get_user, post_id_from
 from tests.test_admin_posts import hide
@@ -220,3 +223,43 @@ def test_a_visitors_profile_is_shared_and_changes_with_what_it_shows(
     assert visitor.get("/users/alice").status_code == 404
     # Someone else's profile is its own page, with its own version.
     assert visitor.get("/users/nobody").status_code == 404
+
+
+def test_a_page_with_a_form_token_is_never_kept_even_without_a_cookie_set(app, make_browser):
+    """A visitor who holds a pre-session gets their form token with no Set-Cookie; a shared
+    page that showed a form would otherwise keep that token for everyone who comes next."""
+
+    async def with_a_form(request: Request):  # type: ignore[no-untyped-def]
+        async def page():  # type: ignore[no-untyped-def]
+            return render(request, "auth/forgot.html", {"form": {}, "error": None, "sent": None})
+
+        return await shared.answer(request, page)
+
+    app.add_api_route("/shared-with-a-form", with_a_form)
+    holder = make_browser()
+    holder.get("/login")  # starts a pre-session
+    assert "agora_presession" in holder.cookies
+    first = holder.get("/shared-with-a-form")
+    assert first.status_code == 200 and "set-cookie" not in first.headers
+    token = first.text.split('name="csrf_token" value="')[1].split('"')[0]
+    stranger = make_browser().get("/shared-with-a-form")
+    assert token not in stranger.text
+    assert "etag" not in first.headers
+
+
+def test_urls_walked_once_push_out_the_least_used_recipe_not_the_busiest(monkeypatch):
+    monkeypatch.setattr(shared, "MAX_RECIPES", 3)
+    pages = shared.SharedPages()
+
+    def url(path: str) -> shared.Key:
+        return ("http", "testserver", path, "")
+
+    def keep(path: str) -> None:
+        pages.put(("tag", url(path)), shared._Page(b"x", "text/html"), shared.Recipe())
+
+    keep("/")
+    for n in range(5):  # a crawler, while people keep asking for the feed
+        assert pages.recipe(url("/")) is not None
+        keep(f"/users/walker{n}")
+    assert pages.recipe(url("/")) is not None
+    assert pages.recipe(url("/users/walker0")) is None

@@ -81,6 +81,14 @@ class SharedPages:
             self.pages.move_to_end(key)
         return found
 
+    def recipe(self, key: Key) -> Recipe | None:
+        """The recipe kept for `key`, now the most recently used: URLs walked once (a crawler
+        reading every profile) push out the least used, never the pages people keep asking for."""
+        found = self.recipes.get(key)
+        if found is not None:
+            self.recipes.move_to_end(key)
+        return found
+
     def put(self, key: tuple[str, Key], page: _Page, recipe: Recipe) -> None:
         self.pages[key] = page
         self.held += len(page.body)
@@ -158,7 +166,10 @@ async def answer(
     if found is not None:
         return _reply(found, headers)
     response = await render()
-    if response.status_code == 200 and "set-cookie" not in response.headers:
+    # A page holding a form token is its visitor's alone, whether or not it set a cookie: a
+    # visitor with a pre-session already gets their token with no Set-Cookie.
+    mine = "set-cookie" in response.headers or getattr(request.state, "form_token_made", False)
+    if response.status_code == 200 and not mine:
         response.headers.update(headers)
         if pages is not None:
             page = _Page(bytes(response.body), response.media_type or "text/html")
@@ -200,7 +211,7 @@ class SharedPagesMiddleware:
             state = scope["app"].state
             pages: SharedPages | None = state.shared_pages
             key = _key(scope)
-            recipe = pages.recipes.get(key) if pages is not None else None
+            recipe = pages.recipe(key) if pages is not None else None
             if pages is not None and recipe is not None:
                 response = await _kept(scope, pages, state.engine, key, recipe)
                 if response is not None:
