@@ -659,7 +659,7 @@ def comment_load(
 def worker_rss_mb(proc: subprocess.Popen[bytes]) -> list[float]:
     """Each worker's resident MB: the server's children but multiprocessing's resource tracker."""
     out = subprocess.run(
-        ["ps", "-o", "rss=,args=", "--ppid", str(proc.pid)],  # noqa: S603,S607
+        ["ps", "-ww", "-o", "rss=,args=", "--ppid", str(proc.pid)],  # noqa: S603,S607
         capture_output=True,
         text=True,
     ).stdout

@@ -70,7 +70,8 @@ def bump(session: Session, *scopes: str) -> None:
         return
     now = datetime.now(UTC)
     rows = [{"scope": scope, "counter": 1, "changed_at": now} for scope in ordered]
-    session.exec(_UPSERT[session.get_bind().dialect.name], params=rows)
+    dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    session.exec(_UPSERT[dialect], params=rows)
 
 
 def bump_posts(session: Session, post_ids: SelectOfScalar[int]) -> None:
