@@ -97,6 +97,9 @@ async def get_auth(request: Request) -> Auth:
     No sub-dependencies (engine and settings come from the app): every page view, even an
     anonymous one, solves this, and each dependency FastAPI solves costs time.
     """
+    known: Auth | None = getattr(request.state, "auth", None)
+    if known is not None:  # read at the front door already (app.web.shared)
+        return known
     token = read_cookie(request, SESSION_COOKIE)
     auth = (await _resolve(request, token, "web") if token else None) or Auth()
     if auth.user is not None:

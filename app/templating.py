@@ -1,13 +1,14 @@
 """The one Jinja2 environment, its globals and filters, and the `render` helper pages use."""
 
 import re
+import secrets
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
 from operator import attrgetter
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlencode
 from weakref import WeakKeyDictionary
 
@@ -52,8 +53,10 @@ def _auth(request: Request) -> Auth:
 
 def csrf_token(request: Request) -> str:
     """The form token for this visitor, starting a pre-session for anonymous ones if needed."""
-    binding = csrf_binding(request, _auth(request))
     request.state.form_token_made = True  # this page is this visitor's: app.web.shared.answer
+    if keeping(request) is not None:
+        return _HOLE + "t_"
+    binding = csrf_binding(request, _auth(request))
     if binding is None:
         request.state.new_presession = new_nonce()
         binding = "p:" + request.state.new_presession
@@ -225,7 +228,16 @@ _cached_vote_box = lru_cache(maxsize=8192)(partial(_render_vote_box, env))
 def _vote_slot(environment: Environment, voting: Any) -> Callable[[Any], str]:
     """Each card's vote box for the page's viewer (app.web.Voting): the macro's kept HTML with
     the page's one token and the card's return address put in, escaped as the macro does (a
-    visitor's box is a link to log in, whose address is URL-encoded first)."""
+    visitor's box is a link to log in, whose address is URL-encoded first). On a page drawn to
+    be kept for every member, a hole instead, the card noted for filling it (`fill`)."""
+    if voting.keeping is not None:
+        cards: dict[int, Card] = voting.keeping
+
+        def hole(post: Any) -> str:
+            cards[post.id] = Card(post.id, post.vote_count, post.author)
+            return f"{_HOLE}v{post.id}_"
+
+        return hole
     box = partial(_render_vote_box, environment) if environment.auto_reload else _cached_vote_box
     viewer = voting.viewer
     token = str(escape(voting.token or ""))
@@ -350,7 +362,94 @@ def side_column(context: Context, side: Any) -> Markup:
     return html
 
 
+# A member's part of the header, kept like the vote boxes by what it shows (their name and
+# role, the unread count, whether it is the notifications page) with a stand-in for the token.
+_NAV_TOKEN = "nav-slot-token"  # noqa: S105 - a stand-in, not a secret
+
+
+def _render_nav(
+    environment: Environment, username: str, moderator: bool, unread: int, current: bool
+) -> tuple[str, str]:
+    """The `member_nav` macro's HTML, split around the form token's stand-in."""
+    module = environment.get_template("_macros.html").module
+    draw: Callable[..., Markup] = module.member_nav  # type: ignore[attr-defined]
+    viewer = SimpleNamespace(username=username, is_moderator=moderator)
+    before, after = str(draw(viewer, unread, current, _NAV_TOKEN)).split(_NAV_TOKEN)
+    return before, after
+
+
+_cached_nav = lru_cache(maxsize=4096)(partial(_render_nav, env))
+
+
+def _nav(environment: Environment, viewer: Any, unread: int, path: str, token: str) -> str:
+    draw = partial(_render_nav, environment) if environment.auto_reload else _cached_nav
+    # The count reads "99+" from 100 on (and app.services.inbox counts no further).
+    shown = min(unread or 0, 100)
+    before, after = draw(viewer.username, viewer.is_moderator, shown, path == "/notifications")
+    return f"{before}{token}{after}"  # the token is hex from our own HMAC
+
+
+@pass_context
+def member_nav(context: Context) -> Markup:
+    """The header's part for the logged-in viewer (a hole, on a page kept for every member)."""
+    request: Request = context["request"]
+    if keeping(request) is not None:
+        return Markup(_HOLE + "n_")  # noqa: S704 - a word of our own
+    token = csrf_token(request)
+    # Kept output of the autoescaping macro, with a hex token put in.
+    html = _nav(
+        context.environment, context["viewer"], context["unread"], request.scope["path"], token
+    )
+    return Markup(html)  # noqa: S704
+
+
+# A page kept for every member alike (app.web.shared): drawn once per version and role, with
+# holes where one member's page differs from another's (the header's part, each vote box, the
+# form token), filled for each request by the functions that draw those parts on any page.
+# A hole is a word no other text on a page can hold, random for each process, and left as it
+# is by escaping and URL-encoding.
+_HOLE = "hole" + secrets.token_hex(8)
+_HOLES = re.compile(f"{_HOLE}(t|n|v[0-9]+)_")
+
+
+class Card(NamedTuple):
+    """What a card's vote box shows, noted where a kept page has a hole for it."""
+
+    id: int
+    vote_count: int
+    author: str
+
+
+def keeping(request: Request) -> dict[int, Card] | None:
+    """While a page is drawn to be kept for every member: the cards whose vote boxes are holes."""
+    return getattr(request.state, "keeping", None)
+
+
+def holes(html: str) -> tuple[str, ...]:
+    """A kept page split around its holes (their names at the odd places of the tuple)."""
+    return tuple(_HOLES.split(html))
+
+
+def fill(
+    environment: Environment,
+    parts: tuple[str, ...],
+    cards: Mapping[int, Card],
+    voting: Any,
+    unread: int,
+) -> str:
+    """A kept page for `voting`'s viewer (app.web.Voting): each hole drawn as on any page."""
+    slot = _vote_slot(environment, voting)
+    path = voting.here.partition("?")[0]
+    drawn = {"t": voting.token, "n": _nav(environment, voting.viewer, unread, path, voting.token)}
+    pieces = list(parts)
+    for i in range(1, len(pieces), 2):
+        name = pieces[i]
+        pieces[i] = slot(cards[int(name[1:])]) if name[0] == "v" else drawn[name]
+    return "".join(pieces)
+
+
 env.globals.update(
+    member_nav=member_nav,
     side_column=side_column,
     comment_list=comment_list,
     post_cards=post_cards,

@@ -17,7 +17,7 @@ from app.middleware import SAFE_METHODS
 from app.models import User, Viewer
 from app.security import read_cookie, set_cookie, sign_value, unsign_value
 from app.services import votes
-from app.templating import csrf_token
+from app.templating import Card, csrf_token, keeping
 
 Visitor = Depends(get_auth)  # csrf_protect depends on it too
 
@@ -103,6 +103,8 @@ class Voting:
     voted: frozenset[int]  # the page's posts this viewer votes for
     token: str | None  # the page's one form token (none for visitors: no pre-session cookie)
     here: str  # the page, query included: a vote comes back to it
+    # While the page is drawn to be kept for every member: its vote boxes' cards (a hole each).
+    keeping: dict[int, Card] | None = None
 
 
 def voting(request: Request, viewer: User | Viewer | None, posts: Iterable[Any]) -> Voting:
@@ -112,6 +114,9 @@ def voting(request: Request, viewer: User | Viewer | None, posts: Iterable[Any])
     here = request.scope["path"] + (f"?{query}" if query else "")
     if viewer is None:
         return Voting(None, frozenset(), None, here)
+    kept = keeping(request)
+    if kept is not None:  # drawn with holes for every member: no one's votes
+        return Voting(viewer, frozenset(), csrf_token(request), here, kept)
     engine = request.app.state.engine
     assert viewer.id is not None
     voted = votes.voted_among(engine=engine, user_id=viewer.id, post_ids=[p.id for p in posts])

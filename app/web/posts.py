@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Awaitable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import Form, Query, Request
@@ -54,8 +55,9 @@ async def _side(engine: Any) -> sidebar.Side:
 # The read-only pages are `async def` and read through run_db: no worker-thread hop per view.
 @router.get("/")
 async def feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Response:
-    if shared.shareable(request, user):  # every anonymous visitor sees the same page
-        return await shared.answer(request, lambda: _latest(request, user, page), side=True)
+    if shared.shareable(request, user, members=True):  # every visitor sees the same page
+        render = partial(_latest, request, user, page)
+        return await shared.answer(request, render, side=True, members=True)
     return await _latest(request, user, page)
 
 
@@ -79,8 +81,8 @@ async def top_feed(request: Request, user: OptionalUser, page: PageNo = 1) -> Re
     def top() -> Awaitable[Response]:
         return run_in_threadpool(_top, request, user, page)
 
-    if shared.shareable(request, user):
-        return await shared.answer(request, top, window=top_window, side=True)
+    if shared.shareable(request, user, members=True):
+        return await shared.answer(request, top, window=top_window, side=True, members=True)
     return await top()
 
 

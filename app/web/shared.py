@@ -13,6 +13,16 @@ out a form token is never shared), keys them by host and scheme as well as the U
 at most MAX_BYTES per app (per process). What it bought: docs/performance.md, "Pages anonymous
 visitors share".
 
+Members see Latest and Top alike too, but for a few parts: their header (name, role, unread
+count), each card's vote box (voted or not, their own post or not) and their form token. For
+a member whose listings are everyone's (nothing blocked, muted or filtered) and no message
+waiting, those routes draw the page once per version and kind of member (`_whose`) with a
+hole for each such part, keep it, and fill the holes for each request with the functions that
+draw those parts on any page (app.templating.fill): one read for the member's votes among its
+cards. Such a page has no ETag (it carries a token) and, like every page with a session, is
+never stored by the browser. What it bought: docs/performance.md, "Members' pages kept with
+holes".
+
 Two doors lead to it. A route calls `answer` (it renders, and keeps, what is not kept yet).
 In front of the routes, `SharedPagesMiddleware` answers a request with no cookie of ours for
 a page already kept: the route stored with it how to tell its current version (its
@@ -28,15 +38,18 @@ from datetime import datetime
 
 from fastapi import Request
 from sqlalchemy import Engine
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app import templating
 from app.api import conditional
-from app.auth import SESSION_COOKIE
+from app.auth import SESSION_COOKIE, Auth
 from app.db import run_db
+from app.deps import get_auth
 from app.models import Viewer
 from app.services import changes, sidebar
-from app.templating import FLASH_COOKIE
+from app.templating import FLASH_COOKIE, Card
+from app.web import voting
 
 MAX_BYTES = 8_000_000
 MAX_RECIPES = 4096  # pages' URLs whose recipe is known (a few hundred bytes each)
@@ -45,6 +58,9 @@ MAX_RECIPES = 4096  # pages' URLs whose recipe is known (a few hundred bytes eac
 # the same call as the counters.
 Window = Callable[[Engine], object]
 Key = tuple[str, str | None, str, str]
+# A kept page: its ETag, its URL, and whose it is ("" for every visitor, else which members':
+# `_whose`).
+PageKey = tuple[str, Key, str]
 
 
 def _no_window(engine: Engine) -> object:
@@ -58,6 +74,7 @@ class Recipe:
     window: Window = _no_window
     side: bool = False  # it shows the side column, which lags writes (app.services.sidebar)
     dated: bool = False  # it says Last-Modified (the Atom feeds)
+    members: bool = False  # it is kept for members too (with holes: app.templating.fill)
 
 
 @dataclass(frozen=True)
@@ -65,17 +82,34 @@ class _Page:
     body: bytes
     media_type: str
 
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+@dataclass(frozen=True)
+class _MembersPage:
+    """A page kept for every member of a role: its HTML around its holes, and the cards whose
+    vote boxes fill them."""
+
+    parts: tuple[str, ...]
+    cards: dict[int, Card]
+
+    @property
+    def size(self) -> int:
+        return sum(map(len, self.parts))
+
 
 class SharedPages:
     """One app's shared pages, least recently used first, at most MAX_BYTES of them, and the
     recipes of the URLs they were kept for."""
 
     def __init__(self) -> None:
-        self.pages: OrderedDict[tuple[str, Key], _Page] = OrderedDict()
+        self.pages: OrderedDict[PageKey, _Page | _MembersPage] = OrderedDict()
         self.held = 0
         self.recipes: OrderedDict[Key, Recipe] = OrderedDict()
 
-    def get(self, key: tuple[str, Key]) -> _Page | None:
+    def get(self, key: PageKey) -> "_Page | _MembersPage | None":
         found = self.pages.get(key)
         if found is not None:
             self.pages.move_to_end(key)
@@ -89,25 +123,36 @@ class SharedPages:
             self.recipes.move_to_end(key)
         return found
 
-    def put(self, key: tuple[str, Key], page: _Page, recipe: Recipe) -> None:
+    def put(self, key: PageKey, page: "_Page | _MembersPage", recipe: Recipe) -> None:
         self.pages[key] = page
-        self.held += len(page.body)
+        self.held += page.size
         while self.held > MAX_BYTES and self.pages:
             _, oldest = self.pages.popitem(last=False)
-            self.held -= len(oldest.body)
+            self.held -= oldest.size
         self.recipes[key[1]] = recipe
         self.recipes.move_to_end(key[1])
         while len(self.recipes) > MAX_RECIPES:
             self.recipes.popitem(last=False)
 
 
-def shareable(request: Request, viewer: Viewer | None) -> bool:
-    """Whether this visitor sees what every anonymous visitor sees (and the app shares)."""
-    return (
-        viewer is None
-        and FLASH_COOKIE not in request.cookies
-        and request.app.state.shared_pages is not None
-    )
+def shareable(request: Request, viewer: Viewer | None, *, members: bool = False) -> bool:
+    """Whether this visitor sees what every anonymous visitor sees (and the app shares); with
+    `members` (the route draws its page's per-member parts as holes: app.templating.fill),
+    also whether this member sees what every member of their role sees, but for those parts."""
+    if FLASH_COOKIE in request.cookies or request.app.state.shared_pages is None:
+        return False
+    return viewer is None or (members and _alike(viewer))
+
+
+def _alike(viewer: Viewer) -> bool:
+    """A member whose listings are everyone's (nothing blocked, muted, dismissed or filtered)."""
+    return not viewer.screens
+
+
+def _whose(viewer: Viewer) -> str:
+    """Which members' kept page this member sees: by role, and whether a banner asks them to
+    confirm their address."""
+    return viewer.role if viewer.verified else f"{viewer.role}, unconfirmed"
 
 
 def _key(scope: Scope) -> Key:
@@ -146,24 +191,29 @@ async def answer(
     window: Window = _no_window,
     side: bool = False,
     dated: bool = False,
+    members: bool = False,
 ) -> Response:
     """The page for `request` from memory, a 304, or `render()`'s (kept when shareable).
 
     `window` finds whatever else the page depends on (Top's window of time), part of the
     tag; `side`: the page shows the side column, which lags writes by up to
     its TTL (app.services.sidebar), so the counter it shows is part of them too; `dated`: it
-    says when the site last changed (Last-Modified, for feed readers).
+    says when the site last changed (Last-Modified, for feed readers); `members`: it is kept
+    for members too (`shareable(..., members=True)` said this one may have it).
     """
     engine = request.app.state.engine
     key = _key(request.scope)
-    recipe = Recipe(window, side, dated)
+    recipe = Recipe(window, side, dated, members)
     tag, changed_at = await run_db(engine, _current, engine, key, recipe)
+    pages: SharedPages | None = request.app.state.shared_pages  # None: development
+    viewer = getattr(request.state, "auth", Auth()).user  # the Atom feeds read no session
+    if members and viewer is not None:
+        return await _for_member(request, pages, (tag, key, _whose(viewer)), recipe, render)
     headers = _headers(tag, changed_at, recipe)
     if conditional.fresh(request, tag):
         return _reply(None, headers)
-    pages: SharedPages | None = request.app.state.shared_pages  # None: development
-    found = pages.get((tag, key)) if pages is not None else None
-    if found is not None:
+    found = pages.get((tag, key, "")) if pages is not None else None
+    if isinstance(found, _Page):
         return _reply(found, headers)
     response = await render()
     # A page holding a form token is its visitor's alone, whether or not it set a cookie: a
@@ -173,24 +223,65 @@ async def answer(
         response.headers.update(headers)
         if pages is not None:
             page = _Page(bytes(response.body), response.media_type or "text/html")
-            pages.put((tag, key), page, recipe)
+            pages.put((tag, key, ""), page, recipe)
     return response
 
 
-_OURS = (SESSION_COOKIE.encode(), FLASH_COOKIE.encode())
+async def _for_member(
+    request: Request,
+    pages: SharedPages | None,
+    key: PageKey,
+    recipe: Recipe,
+    render: Callable[[], Awaitable[Response]],
+) -> Response:
+    """A member's page: the kept one filled for them, or drawn with holes, kept, and filled.
+
+    No ETag and no 304: a member's page carries their own form token and unread count, and
+    (like every page with a session) is never stored (app.middleware)."""
+    found = pages.get(key) if pages is not None else None
+    if isinstance(found, _MembersPage):
+        return HTMLResponse(await _filled(request, found))
+    request.state.keeping = {}
+    try:
+        response = await render()
+    finally:
+        cards, request.state.keeping = request.state.keeping, None
+    page = _MembersPage(templating.holes(bytes(response.body).decode()), cards)
+    if response.status_code == 200 and "set-cookie" not in response.headers and pages is not None:
+        pages.put(key, page, recipe)
+    response.body = (await _filled(request, page)).encode()
+    response.headers["content-length"] = str(len(response.body))
+    return response
 
 
-def _for_anyone(scope: Scope) -> bool:
-    """A GET with no body and no cookie of ours (by name anywhere in the header: a false
-    alarm only sends the request the long way)."""
+async def _filled(request: Request, page: _MembersPage) -> str:
+    """`page` for the request's member: their votes among its cards (one read), their header."""
+    auth: Auth = request.state.auth
+    engine = request.app.state.engine
+    votes_here = await run_db(engine, voting, request, auth.user, page.cards.values())
+    environment = request.app.state.templates
+    return templating.fill(environment, page.parts, page.cards, votes_here, auth.unread)
+
+
+_SESSION, _FLASH = SESSION_COOKIE.encode(), FLASH_COOKIE.encode()
+
+
+def _asker(scope: Scope) -> str | None:
+    """For a GET with no body: "visitor" with no cookie of ours, "member" with a session's and
+    no message waiting; else None. (By name anywhere in the header: a false alarm only sends
+    the request the long way.)"""
     if scope["method"] != "GET":
-        return False
+        return None
+    asker = "visitor"
     for name, value in scope["headers"]:
-        if name == b"cookie" and any(ours in value for ours in _OURS):
-            return False
+        if name == b"cookie":
+            if _FLASH in value:
+                return None
+            if _SESSION in value:
+                asker = "member"
         if name in (b"content-length", b"transfer-encoding"):
-            return False
-    return True
+            return None
+    return asker
 
 
 class SharedPagesMiddleware:
@@ -207,13 +298,19 @@ class SharedPagesMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _for_anyone(scope):
+        asker = _asker(scope) if scope["type"] == "http" else None
+        if asker is not None:
             state = scope["app"].state
             pages: SharedPages | None = state.shared_pages
             key = _key(scope)
             recipe = pages.recipe(key) if pages is not None else None
             if pages is not None and recipe is not None:
-                response = await _kept(scope, pages, state.engine, key, recipe)
+                if asker == "visitor":
+                    response = await _kept(scope, pages, state.engine, key, recipe)
+                elif recipe.members:
+                    response = await _kept_for_member(scope, pages, state.engine, key, recipe)
+                else:
+                    response = None
                 if response is not None:
                     await response(scope, receive, send)
                     return
@@ -227,5 +324,21 @@ async def _kept(
     headers = _headers(tag, changed_at, recipe)
     if conditional.fresh(Request(scope), tag):
         return _reply(None, headers)
-    found = pages.get((tag, key))
-    return _reply(found, headers) if found is not None else None
+    found = pages.get((tag, key, ""))
+    return _reply(found, headers) if isinstance(found, _Page) else None
+
+
+async def _kept_for_member(
+    scope: Scope, pages: SharedPages, engine: Engine, key: Key, recipe: Recipe
+) -> Response | None:
+    """A kept page filled for the member whose session this is. Who they are is read as every
+    page reads it (`get_auth`, which the routes then reuse should the page not be kept)."""
+    request = Request(scope)
+    auth = await get_auth(request)
+    if auth.user is None or not _alike(auth.user):
+        return None
+    tag, _ = await run_db(engine, _current, engine, key, recipe)
+    found = pages.get((tag, key, _whose(auth.user)))
+    if not isinstance(found, _MembersPage):
+        return None
+    return HTMLResponse(await _filled(request, found))
