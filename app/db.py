@@ -5,8 +5,9 @@ Tables come from the migrations (app/schema.py, `agora migrate`), never from the
 
 import os
 from collections import namedtuple
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -214,6 +215,45 @@ def _conversion(column: Any) -> str:
     )
 
 
+class _Held:
+    """A request's one pooled SQLite connection for its HotQuery reads, checked out at the
+    first (`held_reads`)."""
+
+    __slots__ = ("engine", "raw")
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.raw: Any = None
+
+
+_held: ContextVar[_Held | None] = ContextVar("agora_held_reads", default=None)
+
+
+@contextmanager
+def held_reads(engine: Engine) -> Iterator[None]:
+    """Within this block (a request: app.middleware.DbSessionMiddleware), every HotQuery on
+    `engine` reads through one pooled connection, checked out at the first read.
+
+    Why: a logged-in page reads the session, the unread count, the site's counters and its
+    own rows, and the pool's checkout and checkin (with its rollback) around each statement
+    cost more than the statement (docs/performance.md, "One connection for a request's
+    reads"). Each read is still a statement of its own in autocommit, so it sees every write
+    committed before it, as on a connection of its own. SQLite only: a server database's
+    reads go through the Core, which checks out as it always does.
+    """
+    if engine.dialect.name != "sqlite" or _held.get() is not None:
+        yield
+        return
+    held = _Held(engine)
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        if held.raw is not None:
+            held.raw.close()
+
+
 class HotQuery:
     """A prebuilt read statement for the hottest pages, compiled once.
 
@@ -243,14 +283,25 @@ class HotQuery:
             self._compiled = self.stmt.compile(dialect=engine.dialect)
         compiled = self._compiled
         values = {k: _sqlite_param(v) for k, v in compiled.construct_params(params).items()}
+        arguments = [values[name] for name in compiled.positiontup]
+        held = _held.get()
+        if held is not None and held.engine is engine:
+            if held.raw is None:
+                held.raw = engine.raw_connection()
+            return self._fetch(held.raw, compiled.string, arguments)
         raw = engine.raw_connection()  # from the pool, with its checkout/checkin events
         try:
-            cursor = raw.cursor()
-            cursor.execute(compiled.string, [values[name] for name in compiled.positiontup])
-            fetched = cursor.fetchall()
-            cursor.close()
+            return self._fetch(raw, compiled.string, arguments)
         finally:
             raw.close()
+
+    def _fetch(self, raw: Any, sql: str, arguments: list[Any]) -> list[Any]:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, arguments)
+            fetched = cursor.fetchall()
+        finally:
+            cursor.close()
         return [self._convert(row) for row in fetched]
 
     def _convert(self, raw: tuple[Any, ...]) -> Any:

@@ -162,9 +162,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # or 503 gets both), and outside the database sessions (closed, their work rolled back,
     # before the page).
     app.add_middleware(HeadMiddleware)  # innermost: the routes see GET, the log sees HEAD
-    app.add_middleware(DbSessionMiddleware)  # sessions close before the log line
-    # Kept pages for anonymous visitors, before routing (app.web.shared says why it is here).
+    # Kept pages for visitors and members, before routing (app.web.shared says why it is here).
     app.add_middleware(shared.SharedPagesMiddleware)
+    # Sessions close before the log line; the kept pages' reads share the request's connection.
+    app.add_middleware(DbSessionMiddleware)
     app.add_middleware(FormEncodingMiddleware, render_error=errors.error_page)
     app.add_middleware(NulByteMiddleware, render_error=errors.error_page)
     app.add_middleware(

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.db import held_reads
 from app.logs import request_id_var
 
 CSP = (
@@ -212,7 +213,8 @@ OPEN_SESSIONS = "agora.sessions"
 
 
 class DbSessionMiddleware(HttpMiddleware):
-    """Close every ORM session the request opened (app.deps.get_session), whatever happened.
+    """Close every ORM session the request opened (app.deps.get_session), whatever happened,
+    and give back the one connection its prebuilt reads shared (app.db.held_reads).
 
     A session with no transaction holds nothing; one that read or wrote gives its connection
     back to the pool here, with any uncommitted work rolled back.
@@ -222,7 +224,8 @@ class DbSessionMiddleware(HttpMiddleware):
         opened: list[Session] = []
         scope[OPEN_SESSIONS] = opened
         try:
-            await self.app(scope, receive, send)
+            with held_reads(scope["app"].state.engine):
+                await self.app(scope, receive, send)
         finally:
             for session in opened:
                 session.close()

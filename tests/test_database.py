@@ -113,6 +113,27 @@ def test_a_hot_query_reads_the_same_typed_values_as_the_core(alice, db):
     assert row.created_at.utcoffset() == timedelta(0)
 
 
+def test_a_requests_reads_share_one_connection_and_each_sees_what_was_committed(alice, db):
+    """app.db.held_reads: one pooled connection for a request's prebuilt reads, given back at
+    its end, and no read sees less than one on a connection of its own would."""
+    from app.db import held_reads
+    from app.services.feeds import _FEED
+
+    engine = db.get_bind()
+    params = {"limit": 21, "offset": 0}
+    alice.create_post("First", "x")
+    idle = engine.pool.checkedout()
+    with held_reads(engine):
+        assert engine.pool.checkedout() == idle  # none until the first read
+        assert [row.title for row in _FEED.rows(engine, params)] == ["First"]
+        held = engine.pool.checkedout()
+        assert held == idle + (engine.dialect.name == "sqlite")
+        alice.create_post("Second", "x")  # committed by another request, meanwhile
+        assert [row.title for row in _FEED.rows(engine, params)] == ["Second", "First"]
+        assert engine.pool.checkedout() == held
+    assert engine.pool.checkedout() == idle
+
+
 @pytest.mark.parametrize(
     ("column", "type_name"),
     [

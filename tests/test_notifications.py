@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 
 from app.models import Mention, Notification
 from app.services import inbox, posts
-from tests.conftest import PASSWORD, get_post, get_user, post_id_from, set_role
+from tests.conftest import CSRF_RE, PASSWORD, get_post, get_user, post_id_from, set_role
 from tests.test_comments import comment_on
 
 BADGE_RE = re.compile(
@@ -281,6 +281,28 @@ def test_opening_a_notification_marks_it_read_and_lands_on_the_comment(alice, bo
     )
     assert unread_badge(alice) is None
     assert "notification unread" not in alice.get("/notifications").text
+
+
+def test_each_listed_notification_carries_its_readers_token_and_escaped_words(
+    alice, bob, make_browser, db
+):
+    """The items are kept by what they show (app.templating.notification_list): the same item
+    drawn for another page still gets that page's token, and a title is text, never markup."""
+    title = '<script>alert("x")</script> & more'
+    post_id = post_id_from(alice.create_post(title, "x"))
+    comment_on(bob, post_id, "Nice.")
+    first = alice.get("/notifications").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in first
+    assert "<script>alert" not in first
+    # The same account from a second browser: another session, another token, same items.
+    other = make_browser()
+    other.login()
+    second = other.get("/notifications").text
+    tokens = [set(CSRF_RE.findall(page)) for page in (first, second)]
+    assert all(len(found) == 1 for found in tokens) and tokens[0] != tokens[1]
+    (notification_id,) = re.findall(r'action="/notifications/(\d+)/open"', second)
+    response = other.submit(f"/notifications/{notification_id}/open", page="/notifications")
+    assert response.status_code == 303
 
 
 def test_nobody_opens_another_persons_notification(alice, bob, post_id):
