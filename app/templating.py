@@ -3,7 +3,8 @@
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
 from operator import attrgetter
@@ -222,15 +223,15 @@ _STAND_INS = re.compile(f"({_TOKEN}|{_BACK})")
 
 
 def _render_vote_box(
-    environment: Environment, post_id: int, count: int, who: str, voted: bool
+    environment: Environment, post_id: int, count: int, who: str, voted: bool, size: str
 ) -> tuple[str, ...]:
-    """The `vote_box` macro's HTML for a card seen by a "visitor", a "member" or its "owner",
+    """The `vote_box` macro's HTML for a post seen by a "visitor", a "member" or its "owner",
     split around the stand-ins (at the odd places of the tuple)."""
     module = environment.get_template("_macros.html").module
     vote_box: Callable[..., Markup] = module.vote_box  # type: ignore[attr-defined]
     post = {"id": post_id, "vote_count": count, "author": "a"}
     viewer = None if who == "visitor" else {"username": "a" if who == "owner" else "b"}
-    return tuple(_STAND_INS.split(str(vote_box(post, viewer, voted, _TOKEN, _BACK, " vote-card"))))
+    return tuple(_STAND_INS.split(str(vote_box(post, viewer, voted, _TOKEN, _BACK, size))))
 
 
 # The vote boxes are kept like the cards, by what they show (a few hundred bytes each): the
@@ -244,28 +245,73 @@ def _vote_slot(environment: Environment, voting: Any) -> Callable[[Any], str]:
     visitor's box is a link to log in, whose address is URL-encoded first). On a page drawn to
     be kept for every member, a hole instead, the card noted for filling it (`fill`)."""
     if voting.keeping is not None:
-        cards: dict[int, Card] = voting.keeping
+        slots: Slots = voting.keeping
 
         def hole(post: Any) -> str:
-            cards[post.id] = Card(post.id, post.vote_count, post.author)
+            slots[f"v{post.id}"] = Card(post.id, post.vote_count, post.author)
             return f"{_HOLE}v{post.id}_"
 
         return hole
-    box = partial(_render_vote_box, environment) if environment.auto_reload else _cached_vote_box
-    viewer = voting.viewer
     token = str(escape(voting.token or ""))
 
     def slot(post: Any) -> str:
         back = f"{voting.here}#post-{post.id}"
-        if viewer is None:
-            who, back = "visitor", do_urlencode(back)
-        else:
-            who = "owner" if viewer.username == post.author else "member"
-        values = {_TOKEN: token, _BACK: str(escape(back))}
-        parts = box(post.id, post.vote_count, who, post.id in voting.voted)
-        return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
+        voted = post.id in voting.voted
+        return _box(environment, post, voting.viewer, voted, token, back, " vote-card")
 
     return slot
+
+
+def _box(
+    environment: Environment,
+    post: Any,
+    viewer: Any,
+    voted: bool,
+    token: str,
+    back: str,
+    size: str = "",
+) -> str:
+    """A post's vote box for `viewer` from the kept macro HTML: `token` (escaped already) and
+    the return address `back` put in (URL-encoded first for a visitor's link to log in)."""
+    box = partial(_render_vote_box, environment) if environment.auto_reload else _cached_vote_box
+    if viewer is None:
+        who, back = "visitor", do_urlencode(back)
+    else:
+        who = "owner" if viewer.username == post.author else "member"
+    values = {_TOKEN: token, _BACK: str(escape(back))}
+    return _put_in(box(post.id, post.vote_count, who, voted, size), values)
+
+
+@pass_context
+def post_vote(context: Context, post: Any) -> Markup:
+    """The post page's vote box for its viewer (a hole, on a page kept for every member)."""
+    request: Request = context["request"]
+    slots = keeping(request)
+    if slots is not None:
+        slots["p"] = Card(post.id, post.vote_count, post.author)
+        return Markup(_HOLE + "p_")  # noqa: S704 - a word of our own
+    viewer = context["viewer"]
+    token = str(escape(csrf_token(request))) if viewer is not None else ""
+    html = _box(context.environment, post, viewer, bool(post.voted), token, f"/posts/{post.id}")
+    return Markup(html)  # noqa: S704 - kept output of the autoescaping macro
+
+
+def _draw_reader_actions(environment: Environment, post: Any, viewer: Any, token: str) -> str:
+    module = environment.get_template("posts/_reader.html").module
+    draw: Callable[..., Markup] = module.reader_actions  # type: ignore[attr-defined]
+    return str(draw(post, viewer, token))
+
+
+@pass_context
+def reader_actions(context: Context, post: Any) -> Markup:
+    """What the logged-in viewer may do with a post, under it (a hole, on a kept page)."""
+    request: Request = context["request"]
+    slots = keeping(request)
+    if slots is not None:
+        slots["r"] = Card(post.id, post.vote_count, post.author)
+        return Markup(_HOLE + "r_")  # noqa: S704 - a word of our own
+    html = _draw_reader_actions(context.environment, post, context["viewer"], csrf_token(request))
+    return Markup(html)  # noqa: S704 - the autoescaping macro's output
 
 
 # A thread's comments are kept the same way: a comment's HTML is a function of what it shows
@@ -281,7 +327,7 @@ def _render_comment(environment: Environment, key: tuple[Any, ...]) -> tuple[str
     """The `comment` macro's HTML for `key` (see `_comment_key`), split around the stand-ins
     (at the odd places of the tuple)."""
     (post_id, indent, reply_to, shown, cut, folded, comment_id, author, created_at, edited,
-     votes, voted, pending, removed_reason, relation) = key  # fmt: skip
+     votes, pending, removed_reason, voted, relation) = key  # fmt: skip
     row = SimpleNamespace(
         id=comment_id,
         author=author,
@@ -309,13 +355,14 @@ _cached_comment = lru_cache(maxsize=8192)(partial(_render_comment, env))
 
 
 def _comment_key(entry: Any, viewer: Any, post_id: int) -> tuple[Any, ...]:
+    """What a comment shows `viewer`: what it shows anyone (`_comment_base`), then whether they
+    vote for it and how they stand to it (a kept page's hole puts in a member's own: `fill`)."""
     row = entry.row
-    if viewer is None:
-        relation = "visitor"
-    elif viewer.id == row.author_id:
-        relation = "author"
-    else:
-        relation = "moderator" if viewer.is_moderator else "member"
+    return (*_comment_base(entry, post_id), bool(row.voted), _relation(viewer, row.author_id))
+
+
+def _comment_base(entry: Any, post_id: int) -> tuple[Any, ...]:
+    row = entry.row
     return (
         post_id,
         entry.indent,
@@ -328,11 +375,17 @@ def _comment_key(entry: Any, viewer: Any, post_id: int) -> tuple[Any, ...]:
         row.created_at,
         row.updated_at > row.created_at,
         row.vote_count,
-        bool(row.voted),
         row.pending_at is not None,
         row.removed_reason,
-        relation,
     )
+
+
+def _relation(viewer: Any, author_id: int) -> str:
+    if viewer is None:
+        return "visitor"
+    if viewer.id == author_id:
+        return "author"
+    return "moderator" if viewer.is_moderator else "member"
 
 
 @pass_context
@@ -341,16 +394,37 @@ def comment_list(
 ) -> Markup:
     """A thread's comments (app.services.threads entries) as the `comment` macro draws them,
     each kept by what it shows, with its rendered Markdown and the page's token put in."""
-    environment = context.environment
-    draw = partial(_render_comment, environment) if environment.auto_reload else _cached_comment
+    slots = keeping(context["request"])
+    if slots is not None:  # on a page kept for every member: a hole each
+        for entry in entries:
+            content = str(html.get(entry.row.id, ""))
+            slots[f"c{entry.row.id}"] = (
+                _comment_base(entry, post.id),
+                entry.row.author_id,
+                content,
+            )
+        return Markup("\n".join(f"{_HOLE}c{entry.row.id}_" for entry in entries))  # noqa: S704
     token = csrf_token(context["request"]) if viewer is not None else ""
-    pieces = []
-    for entry in entries:
-        values = {_CONTENT: str(html.get(entry.row.id, "")), _FORM_TOKEN: token}
-        parts = draw(_comment_key(entry, viewer, post.id))
-        pieces.append("".join([values[part] if i % 2 else part for i, part in enumerate(parts)]))
+    pieces = [
+        _comment(context.environment, entry, html.get(entry.row.id, ""), viewer, post.id, token)
+        for entry in entries
+    ]
     # Kept output of the autoescaping macro, with Markdown the renderer made safe and a hex token.
     return Markup("\n".join(pieces))  # noqa: S704
+
+
+def _comment(
+    environment: Environment, entry: Any, content: Any, viewer: Any, post_id: int, token: str
+) -> str:
+    """One comment from its kept HTML, its rendered Markdown and the page's token put in."""
+    draw = partial(_render_comment, environment) if environment.auto_reload else _cached_comment
+    values = {_CONTENT: str(content), _FORM_TOKEN: token}
+    return _put_in(draw(_comment_key(entry, viewer, post_id)), values)
+
+
+def _put_in(parts: tuple[str, ...], values: dict[str, str]) -> str:
+    """Kept HTML split around its stand-ins (at the odd places), with `values` put in."""
+    return "".join([values[part] if i % 2 else part for i, part in enumerate(parts)])
 
 
 # A notification's HTML is a function of its row (read or not), with a stand-in for the page's
@@ -448,27 +522,43 @@ def member_nav(context: Context) -> Markup:
     return Markup(html)  # noqa: S704
 
 
-# A page kept for every member alike (app.web.shared): drawn once per version and role, with
-# holes where one member's page differs from another's (the header's part, each vote box, the
-# form token), filled for each request by the functions that draw those parts on any page.
-# A hole is a word no other text on a page can hold, random for each process, and left as it
-# is by escaping and URL-encoding.
+# A page kept for every member alike (app.web.shared): drawn once per version and kind of
+# member, with holes where one member's page differs from another's (the header's part, the
+# form token, each vote box, a post's reader actions, each comment), filled for each request
+# by the functions that draw those parts on any page. A hole is a word no other text on a page
+# can hold, random for each process, and left as it is by escaping and URL-encoding.
 _HOLE = "hole" + secrets.token_hex(8)
-_HOLES = re.compile(f"{_HOLE}(t|n|v[0-9]+)_")
+_HOLES = re.compile(f"{_HOLE}(t|n|p|r|[vc][0-9]+)_")
+
+# What a kept page's holes show, by hole name: "v{id}" a card's vote box and "p" the post's
+# own (a Card), "r" the post's reader actions (a Card), "c{id}" a comment (what it shows
+# anyone, `_comment_base`; its author's id; its rendered Markdown). "t" and "n" need nothing
+# but the member.
+Slots = dict[str, Any]
 
 
 class Card(NamedTuple):
-    """What a card's vote box shows, noted where a kept page has a hole for it."""
+    """What a post's vote box shows, noted where a kept page has a hole for it."""
 
     id: int
     vote_count: int
     author: str
 
 
-def keeping(request: Request) -> dict[int, Card] | None:
-    """While a page is drawn to be kept for every member: the cards whose vote boxes are holes."""
-    keeping: dict[int, Card] | None = _state(request).get("keeping")
-    return keeping
+@dataclass(frozen=True)
+class Member:
+    """What one member's parts of a kept page are drawn from."""
+
+    voting: Any  # app.web.Voting: the viewer, their votes among the cards, the token, the URL
+    unread: int
+    post: Any = None  # a post page's row as they read it (posts.get_page): their vote, bookmark
+    comments_voted: frozenset[int] = frozenset()  # a post page's comments they vote for
+
+
+def keeping(request: Request) -> Slots | None:
+    """While a page is drawn to be kept for every member: what its holes show."""
+    slots: Slots | None = _state(request).get("keeping")
+    return slots
 
 
 def holes(html: str) -> tuple[str, ...]:
@@ -476,26 +566,39 @@ def holes(html: str) -> tuple[str, ...]:
     return tuple(_HOLES.split(html))
 
 
-def fill(
-    environment: Environment,
-    parts: tuple[str, ...],
-    cards: Mapping[int, Card],
-    voting: Any,
-    unread: int,
-) -> str:
-    """A kept page for `voting`'s viewer (app.web.Voting): each hole drawn as on any page."""
-    slot = _vote_slot(environment, voting)
+def fill(environment: Environment, parts: tuple[str, ...], slots: Slots, member: Member) -> str:
+    """A kept page for `member`: each hole drawn as on any page."""
+    voting = member.voting
+    viewer, token = voting.viewer, voting.token
+    card_box = _vote_slot(environment, voting)
+    comment = partial(_render_comment, environment) if environment.auto_reload else _cached_comment
     path = voting.here.partition("?")[0]
-    drawn = {"t": voting.token, "n": _nav(environment, voting.viewer, unread, path, voting.token)}
     pieces = list(parts)
     for i in range(1, len(pieces), 2):
         name = pieces[i]
-        pieces[i] = slot(cards[int(name[1:])]) if name[0] == "v" else drawn[name]
+        kind = name[0]
+        if kind == "t":
+            pieces[i] = token
+        elif kind == "n":
+            pieces[i] = _nav(environment, viewer, member.unread, path, token)
+        elif kind == "v":
+            pieces[i] = card_box(slots[name])
+        elif kind == "c":
+            base, author_id, content = slots[name]
+            key = (*base, base[6] in member.comments_voted, _relation(viewer, author_id))
+            pieces[i] = _put_in(comment(key), {_CONTENT: content, _FORM_TOKEN: token})
+        elif kind == "p":
+            post, back = member.post, f"/posts/{member.post.id}"
+            pieces[i] = _box(environment, post, viewer, bool(post.voted), token, back)
+        else:  # "r"
+            pieces[i] = _draw_reader_actions(environment, member.post, viewer, token)
     return "".join(pieces)
 
 
 env.globals.update(
     member_nav=member_nav,
+    post_vote=post_vote,
+    reader_actions=reader_actions,
     side_column=side_column,
     comment_list=comment_list,
     notification_list=notification_list,

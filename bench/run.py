@@ -1124,7 +1124,8 @@ def main() -> int:
         "and written only with --out",
     )
     parser.add_argument(
-        "--out", help="where the results go (default docs/performance.md, without --only)"
+        "--out",
+        help="where the results go (default docs/performance.md, without --only or --quick)",
     )
     parser.add_argument(
         "--big", type=int, default=1_000_000, help="posts in the big database (default 1M)"
@@ -1134,7 +1135,8 @@ def main() -> int:
     if unknown:
         names = ", ".join(sorted(unknown))
         parser.error(f"no scenario {names}: choose from {', '.join(SCENARIOS)}")
-    if args.out is None and not args.only:
+    # Only `make bench` records: a quick look must never replace the recorded run.
+    if args.out is None and not args.only and not args.quick:
         args.out = str(ROOT / "docs" / "performance.md")
     if not shutil.which("wrk"):
         print("wrk is not installed (make bench installs it)", file=sys.stderr)

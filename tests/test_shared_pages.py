@@ -149,7 +149,7 @@ def test_the_front_door_never_answers_a_session_a_message_or_a_new_version(
     flashed.cookies.set("agora_flash", "anything")
     assert "etag" not in flashed.get("/").headers
     assert reached == [], "a member's page, or one with a message waiting, is never shared"
-    bob.submit(f"/posts/{post_id}/vote", page=f"/posts/{post_id}")
+    bob.submit(f"/posts/{post_id}/vote", page="/account")  # a page never kept
     assert "1 vote" in visitor.get("/").text  # the counter moved: rendered again
     assert reached == ["/"]
     head = visitor.client.head("/")
@@ -352,3 +352,55 @@ def test_the_verify_banner_is_kept_only_for_members_who_have_not_confirmed(app, 
     for _ in range(2):
         assert "Please confirm your email address" in alice.get("/").text
         assert "Please confirm your email address" not in moderator.get("/").text
+
+
+def test_a_members_kept_post_page_is_exactly_the_page_drawn_for_them(
+    app, alice, bob, moderator, monkeypatch
+):
+    post_id = post_id_from(alice.create_post("Alice asks", "x"))
+    url = f"/posts/{post_id}"
+    alices = comment_on(alice, post_id, "First, by Alice")
+    bobs = comment_on(bob, post_id, "A reply by Bob", parent_id=alices)
+    bob.submit(f"/comments/{alices}/vote", page="/account")
+    bob.submit(f"{url}/vote", page="/account")
+    bob.submit(f"{url}/bookmark", page="/account")
+    members = (alice, bob, moderator)
+    read_messages(*members)
+    reached = routed_views(monkeypatch)
+    first = [member.get(url) for member in members]
+    assert reached == [url] * 2  # Alice's drawn and kept (Bob's from it), the moderator's
+    kept = [member.get(url) for member in members]
+    assert reached == [url] * 2, "a kept member's post page went through the routes"
+    texts = [r.text for r in kept]
+    assert [r.text for r in first] == texts == drawn_whole(app, members, url)
+    assert [menu_of(t) for t in texts] == ["alice", "bob", "mod"]
+    assert [csrf_from(t) for t in texts] == [member.token("/account") for member in members]
+    # Bob's votes on the post and on Alice's comment, his bookmark; the author's buttons.
+    assert [t.count('aria-pressed="true"') for t in texts] == [0, 3, 0]
+    assert [t.count("Bookmarked (remove)") for t in texts] == [0, 1, 0]
+    assert [t.count(f'href="{url}/edit"') for t in texts] == [1, 0, 0]
+    assert [t.count(f'href="/comments/{alices}/edit"') for t in texts] == [1, 0, 0]
+    assert [t.count(f'href="/comments/{bobs}/edit"') for t in texts] == [0, 1, 0]
+    assert [t.count("/remove") for t in texts] == [0, 0, 2]
+    assert not any(hole in t for t in texts for hole in ("hole", "slot-token"))
+    # A bookmark moves no page's version: the same kept page, with Alice's own.
+    alice.submit(f"{url}/bookmark", page="/account")
+    read_messages(alice)
+    assert "Bookmarked (remove)" in alice.get(url).text
+    assert reached == [url] * 2
+
+
+def test_a_post_only_its_author_may_see_is_never_kept_for_members(app, alice, bob):
+    draft = post_id_from(alice.create_post("A draft by Alice", "x", published=False))
+    read_messages(alice, bob)
+    for _ in range(2):
+        page = alice.get(f"/posts/{draft}")
+        assert page.status_code == 200 and "A draft by Alice" in page.text
+        assert bob.get(f"/posts/{draft}").status_code == 404
+    kept_urls = {key[1][2] for key in app.state.shared_pages.pages}
+    assert f"/posts/{draft}" not in kept_urls
+    published = post_id_from(alice.create_post("Public", "x"))
+    assert "Public" in bob.get(f"/posts/{published}").text
+    silence(alice, "bob", "block")  # the author blocks Bob: their posts are gone for him
+    read_messages(alice, bob)
+    assert bob.get(f"/posts/{published}").status_code == 404

@@ -3,6 +3,7 @@
 import re
 
 from app.services import sidebar
+from tests.test_blocks import silence
 from tests.test_query_count import count_statements
 
 
@@ -38,8 +39,12 @@ def test_the_feed_has_a_side_column_with_top_tags_and_people(alice, bob, make_br
     assert 'href="/register"' not in side_of(bob.get("/").text)
 
 
-def test_the_side_column_is_counted_again_only_when_the_site_changed(app, alice, monkeypatch):
-    # Signed in: a visitor's feed is a shared page (app.web.shared), rendered once per change.
+def test_the_side_column_is_counted_again_only_when_the_site_changed(
+    app, alice, bob, monkeypatch
+):
+    # Signed in, and muting someone: a feed drawn for Alice alone on every view (a visitor's,
+    # or a member's with nothing muted, is a kept page: app.web.shared).
+    silence(alice, "bob", "mute")
     clock = [1000.0]
     monkeypatch.setattr(sidebar.time, "monotonic", lambda: clock[0])
     alice.get("/")

@@ -175,7 +175,8 @@ def test_a_kept_comment_is_exactly_what_the_macro_draws_for_that_viewer(monkeypa
     kept = env.from_string("{{ comment_list(entries, html, viewer, post) }}")
     for viewer in viewers:
         token = "ab12cd" if viewer is not None else ""
-        drawn = kept.render(entries=entries, html=html, viewer=viewer, post=post, request=None)
+        request = SimpleNamespace(scope={"state": {}})  # a page drawn for one viewer
+        drawn = kept.render(entries=entries, html=html, viewer=viewer, post=post, request=request)
         for one in entries:
             expected = macros.comment(one, html, viewer, post, token)  # type: ignore[attr-defined]
             assert str(expected) in drawn, (viewer, one.row.id)

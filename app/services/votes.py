@@ -139,6 +139,25 @@ def voted_among(*, engine: Engine, user_id: int, post_ids: Iterable[int]) -> fro
     return frozenset(found)
 
 
+# A member's votes among one post's comments, whatever page of them is shown: the post's
+# comments (by the comment table's post index), each probed in the (user, comment) key.
+_COMMENTS_VOTED = HotQuery(
+    select(CommentVote.comment_id).where(
+        CommentVote.user_id == bindparam("user_id"),
+        col(CommentVote.comment_id).in_(
+            select(Comment.id).where(Comment.post_id == bindparam("post_id"))
+        ),
+    )
+)
+
+
+def comments_voted(*, engine: Engine, user_id: int, post_id: int) -> frozenset[int]:
+    """Which of the post's comments the user votes for: one read, for a kept thread's holes
+    (app.templating.fill; a thread drawn whole reads each vote with its comment)."""
+    rows = _COMMENTS_VOTED.rows(engine, {"user_id": user_id, "post_id": post_id})
+    return frozenset(row.comment_id for row in rows)
+
+
 def add_for_comment(*, session: Session, comment: Comment, user: User) -> bool:
     """Vote once for a comment; False if the vote was already there."""
     assert comment.id is not None

@@ -17,7 +17,7 @@ from app.middleware import SAFE_METHODS
 from app.models import User, Viewer
 from app.security import read_cookie, set_cookie, sign_value, unsign_value
 from app.services import votes
-from app.templating import Card, csrf_token, keeping
+from app.templating import Slots, csrf_token, keeping
 
 Visitor = Depends(get_auth)  # csrf_protect depends on it too
 
@@ -103,8 +103,9 @@ class Voting:
     voted: frozenset[int]  # the page's posts this viewer votes for
     token: str | None  # the page's one form token (none for visitors: no pre-session cookie)
     here: str  # the page, query included: a vote comes back to it
-    # While the page is drawn to be kept for every member: its vote boxes' cards (a hole each).
-    keeping: dict[int, Card] | None = None
+    # While the page is drawn to be kept for every member: what its holes show (a vote box
+    # each: app.templating.fill).
+    keeping: Slots | None = None
 
 
 def voting(request: Request, viewer: User | Viewer | None, posts: Iterable[Any]) -> Voting:

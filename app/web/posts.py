@@ -202,8 +202,9 @@ async def show_post(
     page: PageNo = 1,
     sort: CommentSort = "oldest",
 ) -> Response:
-    if shared.shareable(request, user):
-        return await shared.answer(request, lambda: _post(request, user, post_id, page, sort))
+    if shared.shareable(request, user, members=True):
+        render = partial(_post, request, user, post_id, page, sort)
+        return await shared.answer(request, render, members=True)
     return await _post(request, user, post_id, page, sort)
 
 
@@ -212,6 +213,8 @@ async def _post(
 ) -> Response:
     engine = request.app.state.engine  # a plain read: no ORM session is opened
     post = await run_db(engine, posts.get_page, engine=engine, post_id=post_id, viewer=user)
+    if not posts.is_public(post):
+        shared.mine(request)  # its author's alone: never kept for other members
     thread = await run_db(
         engine, threads.page, engine=engine, post_id=post.id, viewer=user, page=page, sort=sort
     )

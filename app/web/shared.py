@@ -47,8 +47,8 @@ from app.auth import SESSION_COOKIE, Auth
 from app.db import run_db
 from app.deps import get_auth
 from app.models import Viewer
-from app.services import changes, sidebar
-from app.templating import FLASH_COOKIE, Card
+from app.services import NotFound, changes, posts, sidebar, votes
+from app.templating import FLASH_COOKIE, Slots
 from app.web import voting
 
 MAX_BYTES = 8_000_000
@@ -89,11 +89,11 @@ class _Page:
 
 @dataclass(frozen=True)
 class _MembersPage:
-    """A page kept for every member of a role: its HTML around its holes, and the cards whose
-    vote boxes fill them."""
+    """A page kept for every member of a kind: its HTML around its holes, and what they show
+    (app.templating.Slots)."""
 
     parts: tuple[str, ...]
-    cards: dict[int, Card]
+    slots: Slots
 
     @property
     def size(self) -> int:
@@ -237,7 +237,8 @@ async def _for_member(
     """A member's page: the kept one filled for them, or drawn with holes, kept, and filled.
 
     No ETag and no 304: a member's page carries their own form token and unread count, and
-    (like every page with a session) is never stored (app.middleware)."""
+    (like every page with a session) is never stored (app.middleware). A route whose page
+    turns out to be this member's alone (their own draft) says so with `mine(request)`."""
     found = pages.get(key) if pages is not None else None
     if isinstance(found, _MembersPage):
         return HTMLResponse(await _filled(request, found))
@@ -245,22 +246,40 @@ async def _for_member(
     try:
         response = await render()
     finally:
-        cards, request.state.keeping = request.state.keeping, None
-    page = _MembersPage(templating.holes(bytes(response.body).decode()), cards)
-    if response.status_code == 200 and "set-cookie" not in response.headers and pages is not None:
+        slots, request.state.keeping = request.state.keeping, None
+    page = _MembersPage(templating.holes(bytes(response.body).decode()), slots)
+    shared = response.status_code == 200 and "set-cookie" not in response.headers
+    if shared and pages is not None and not getattr(request.state, "mine", False):
         pages.put(key, page, recipe)
     response.body = (await _filled(request, page)).encode()
     response.headers["content-length"] = str(len(response.body))
     return response
 
 
+def mine(request: Request) -> None:
+    """While a page is drawn to be kept for members: it shows something of this member's
+    alone, outside its holes (a post only its author may see), so it is not kept."""
+    request.state.mine = True
+
+
 async def _filled(request: Request, page: _MembersPage) -> str:
-    """`page` for the request's member: their votes among its cards (one read), their header."""
+    """`page` for the request's member: what its holes need of theirs, read (their votes among
+    its cards; on a post page the post as they see it and their votes among its comments)."""
     auth: Auth = request.state.auth
+    user = auth.user
+    assert user is not None
     engine = request.app.state.engine
-    votes_here = await run_db(engine, voting, request, auth.user, page.cards.values())
-    environment = request.app.state.templates
-    return templating.fill(environment, page.parts, page.cards, votes_here, auth.unread)
+    slots = page.slots
+    cards = [card for name, card in slots.items() if name[0] == "v"]
+    member = templating.Member(await run_db(engine, voting, request, user, cards), auth.unread)
+    shown = slots.get("p") or slots.get("r")
+    if shown is not None:  # a post page: NotFound if it is gone for this member
+        post = await run_db(engine, posts.get_page, engine=engine, post_id=shown.id, viewer=user)
+        voted = await run_db(
+            engine, votes.comments_voted, engine=engine, user_id=user.id, post_id=shown.id
+        )
+        member = templating.Member(member.voting, member.unread, post, voted)
+    return templating.fill(request.app.state.templates, page.parts, slots, member)
 
 
 _SESSION, _FLASH = SESSION_COOKIE.encode(), FLASH_COOKIE.encode()
@@ -341,4 +360,7 @@ async def _kept_for_member(
     found = pages.get((tag, key, _whose(auth.user)))
     if not isinstance(found, _MembersPage):
         return None
-    return HTMLResponse(await _filled(request, found))
+    try:
+        return HTMLResponse(await _filled(request, found))
+    except NotFound:  # gone for this member since (a post): the route answers as it should
+        return None
