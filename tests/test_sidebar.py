@@ -39,9 +39,7 @@ def test_the_feed_has_a_side_column_with_top_tags_and_people(alice, bob, make_br
     assert 'href="/register"' not in side_of(bob.get("/").text)
 
 
-def test_the_side_column_is_counted_again_only_when_the_site_changed(
-    app, alice, bob, monkeypatch
-):
+def test_the_side_column_is_counted_again_only_when_the_site_changed(app, alice, bob, monkeypatch):
     # Signed in, and muting someone: a feed drawn for Alice alone on every view (a visitor's,
     # or a member's with nothing muted, is a kept page: app.web.shared).
     silence(alice, "bob", "mute")
