@@ -13,13 +13,13 @@ out a form token is never shared), keys them by host and scheme as well as the U
 at most MAX_BYTES per app (per process). What it bought: docs/performance.md, "Pages anonymous
 visitors share".
 
-Members see Latest and Top alike too, but for a few parts: their header (name, role, unread
-count), each card's vote box (voted or not, their own post or not) and their form token. For
-a member whose listings are everyone's (nothing blocked, muted or filtered) and no message
-waiting, those routes draw the page once per version and kind of member (`_whose`) with a
-hole for each such part, keep it, and fill the holes for each request with the functions that
-draw those parts on any page (app.templating.fill): one read for the member's votes among its
-cards. Such a page has no ETag (it carries a token) and, like every page with a session, is
+Members see Latest, Top and a post alike too, but for a few parts: their header (name, role,
+unread count), each vote box (voted or not, their own post or not), a post's reader actions,
+each comment's buttons and their form token. For a member whose listings are everyone's
+(nothing blocked, muted or filtered) and no message waiting, those routes draw the page once
+per version and kind of member (`_whose`) with a hole for each such part, keep it, and fill
+the holes for each request with the functions that draw those parts on any page
+(app.templating.fill) from the member's own reads (`_filled`). Such a page has no ETag (it carries a token) and, like every page with a session, is
 never stored by the browser. What it bought: docs/performance.md, "Members' pages kept with
 holes".
 
