@@ -19,9 +19,9 @@ each comment's buttons and their form token. For a member whose listings are eve
 (nothing blocked, muted or filtered) and no message waiting, those routes draw the page once
 per version and kind of member (`_whose`) with a hole for each such part, keep it, and fill
 the holes for each request with the functions that draw those parts on any page
-(app.templating.fill) from the member's own reads (`_filled`). Such a page has no ETag (it carries a token) and, like every page with a session, is
-never stored by the browser. What it bought: docs/performance.md, "Members' pages kept with
-holes".
+(app.templating.fill) from the member's own reads (`_filled`). Such a page has no ETag (it
+carries a token) and, like every page with a session, is never stored by the browser. What it
+bought: docs/performance.md, "Members' pages kept with holes".
 
 Two doors lead to it. A route calls `answer` (it renders, and keeps, what is not kept yet).
 In front of the routes, `SharedPagesMiddleware` answers a request with no cookie of ours for
