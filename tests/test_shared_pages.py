@@ -404,3 +404,16 @@ def test_a_post_only_its_author_may_see_is_never_kept_for_members(app, alice, bo
     silence(alice, "bob", "block")  # the author blocks Bob: their posts are gone for him
     read_messages(alice, bob)
     assert bob.get(f"/posts/{published}").status_code == 404
+
+
+def test_a_members_page_counts_the_comments_it_holds_against_the_memory_bound(monkeypatch):
+    monkeypatch.setattr(shared, "MAX_BYTES", 1_000)
+    pages = shared.SharedPages()
+    key = ("http", "testserver", "/posts/1", "")
+    words = "<p>" + "a long comment " * 40 + "</p>"  # 606 characters, held by the page's hole
+    page = shared._MembersPage(("<html>", "c7", "</html>"), {"c7": ((), 2, words)})
+    assert page.size > len(words)
+    pages.put(("one", key, "user"), page, shared.Recipe(members=True))
+    pages.put(("two", key, "user"), page, shared.Recipe(members=True))
+    assert pages.get(("one", key, "user")) is None, "two such pages are over the bound"
+    assert pages.get(("two", key, "user")) is page

@@ -97,7 +97,9 @@ class _MembersPage:
 
     @property
     def size(self) -> int:
-        return sum(map(len, self.parts))
+        """Its HTML, and the comments' rendered Markdown its holes hold (the bulk of the rest)."""
+        comments = sum(len(slot[2]) for name, slot in self.slots.items() if name[0] == "c")
+        return sum(map(len, self.parts)) + comments
 
 
 class SharedPages:
