@@ -4,7 +4,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import JSON, DateTime, Enum, Numeric, cast, literal_column
+from sqlalchemy import JSON, DateTime, Enum, Numeric, bindparam, cast, literal_column, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
@@ -154,3 +154,34 @@ def test_a_hot_query_refuses_a_column_it_would_not_convert(column, type_name):
 def test_a_hot_query_takes_the_types_it_converts():
     query = HotQuery(select(Post.id, Post.title, Post.published, Post.created_at, Post.vote_count))
     assert query.times == [3] and query.bools == [2]
+
+
+def test_a_hot_query_reads_its_literals_and_the_callers_values(alice, db):
+    """A HotQuery works out once where each placeholder's value comes from: the caller's
+    parameter of that name, or a constant the statement holds; both reach SQLite."""
+    engine = db.get_bind()
+    alice.create_post("Kept", "x")
+    alice.create_post("Other", "x")
+    query = HotQuery(
+        select(Post.title).where(
+            or_(Post.title == "Kept", Post.title == "Gone"), Post.id >= bindparam("least")
+        )
+    )
+    assert [row.title for row in query.rows(engine, {"least": 1})] == ["Kept"]
+    assert query.rows(engine, {"least": 10**9}) == []
+    with pytest.raises(KeyError):
+        query.rows(engine, {})  # a value the statement needs and was not given
+
+
+def test_a_hot_query_refuses_an_expanding_in_on_sqlite(alice, db):
+    # An expanding IN is rendered for each execution by the Core: on SQLite a HotQuery runs
+    # one SQL text, so it refuses one; other databases' reads go through the Core anyway.
+    engine = db.get_bind()
+    alice.create_post("Kept", "x")
+    post_id = db.exec(select(Post.id)).one()
+    query = HotQuery(select(Post.id).where(Post.id.in_(bindparam("ids", expanding=True))))
+    if engine.dialect.name == "sqlite":
+        with pytest.raises(TypeError, match="expanding IN"):
+            query.rows(engine, {"ids": [post_id]})
+    else:
+        assert [row.id for row in query.rows(engine, {"ids": [post_id]})] == [post_id]
