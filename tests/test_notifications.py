@@ -61,7 +61,7 @@ def test_a_comment_tells_the_post_author_and_a_reply_the_comment_author(
     assert listed(db, "alice") == [("reply_post", "bob")]
     assert listed(db, "bob") == [("reply_comment", "carol")]
     page = alice.get("/notifications").text
-    assert "commented on your post “Tomatoes”" in page
+    assert "commented on your post &ldquo;Tomatoes&rdquo;" in page
     assert "replied to your comment" in bob.get("/notifications").text
 
 
@@ -126,7 +126,7 @@ def test_a_mention_links_to_the_profile_and_tells_them(alice, bob, post_id, db):
     assert '<a class="mention" href="/users/bob">@bob</a>' in page
     assert "@nobody_here" in page and 'href="/users/nobody_here"' not in page
     assert listed(db, "bob") == [("mention", "alice")]
-    assert "mentioned you in a comment on “Tomatoes”" in bob.get("/notifications").text
+    assert "mentioned you in a comment on &ldquo;Tomatoes&rdquo;" in bob.get("/notifications").text
     assert comment_id
 
 

@@ -69,7 +69,7 @@ def test_page_errors_speak_plainly_and_offer_a_way_on(alice, url, title, message
     main = main_of(response.text)
     assert f"<h1>{title}</h1>" in main and message in main
     assert not any(word in main for word in VALIDATOR_WORDS), main
-    assert '<a class="button" href="/users/alice">← Back</a>' in main
+    assert '<a class="button" href="/users/alice">&larr; Back</a>' in main
     assert 'action="/search"' in main and 'id="error-search"' in main
     if retry:
         assert f'href="{retry}"' in main.replace("&amp;", "&")
@@ -80,7 +80,7 @@ def test_page_errors_speak_plainly_and_offer_a_way_on(alice, url, title, message
 def test_back_is_offered_only_for_another_page_of_this_site(browser):
     elsewhere = browser.get("/?page=0", headers={"referer": "https://evil.example/x"}).text
     itself = browser.get("/?page=0", headers={"referer": "http://testserver/?page=0"}).text
-    assert "← Back" not in elsewhere and "← Back" not in itself
+    assert "&larr; Back" not in elsewhere and "&larr; Back" not in itself
 
 
 def test_the_api_keeps_its_precise_validation_details(browser):

@@ -20,10 +20,10 @@ def test_the_feed_pages_newer_and_older(alice):
     for i in range(25):
         alice.create_post(f"Post {i:02d}", "body")
     first = pager_of(alice.get("/").text)
-    assert '<a rel="next" href="/?page=2">Older →</a>' in first
+    assert '<a rel="next" href="/?page=2">Older &rarr;</a>' in first
     assert 'rel="prev"' not in first and "Page 1" in first
     second = pager_of(alice.get("/?page=2").text)
-    assert '<a rel="prev" href="/?page=1">← Newer</a>' in second
+    assert '<a rel="prev" href="/?page=1">&larr; Newer</a>' in second
     assert 'rel="next"' not in second and "Page 2" in second
 
 
@@ -31,12 +31,12 @@ def test_ranked_lists_page_previous_and_next(alice):
     for i in range(25):
         alice.create_post(f"Walnut {i:02d}", "walnut")
     top = pager_of(alice.get("/top").text)
-    assert '<a rel="next" href="/top?page=2">Next →</a>' in top
-    assert '<a rel="prev" href="/top?page=1">← Previous</a>' in pager_of(
+    assert '<a rel="next" href="/top?page=2">Next &rarr;</a>' in top
+    assert '<a rel="prev" href="/top?page=1">&larr; Previous</a>' in pager_of(
         alice.get("/top?page=2").text
     )
     search = pager_of(alice.get("/search?q=walnut&page=2").text)
-    assert '<a rel="prev" href="/search?q=walnut&amp;page=1">← Previous</a>' in search
+    assert '<a rel="prev" href="/search?q=walnut&amp;page=1">&larr; Previous</a>' in search
 
 
 def test_the_following_feed_goes_older_and_back_to_the_newest(alice, bob):
@@ -44,10 +44,10 @@ def test_the_following_feed_goes_older_and_back_to_the_newest(alice, bob):
         bob.create_post(f"Bob {i:02d}", "body")
     alice.submit("/users/bob/follow", page="/users/bob")
     first = pager_of(alice.get("/following").text)
-    older = re.search(r'<a rel="next" href="(/following\?before=[\w-]+)">Older →</a>', first)
+    older = re.search(r'<a rel="next" href="(/following\?before=[\w-]+)">Older &rarr;</a>', first)
     assert older and "Newest" not in first
     second = pager_of(alice.get(older.group(1)).text)
-    assert '<a href="/following">← Newest</a>' in second and 'rel="next"' not in second
+    assert '<a href="/following">&larr; Newest</a>' in second and 'rel="next"' not in second
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,7 @@ def test_the_section_is_capped_and_more_lists_every_comment_by_page(alice, bob, 
     made = [comment_on(bob, post_id, f"leek number {i}") for i in range(23)]
     first = alice.get("/search?q=leek")
     assert len(found_ids(first)) == 5
-    assert 'href="/search/comments?q=leek">More comments for “leek”</a>' in first.text
+    assert 'href="/search/comments?q=leek">More comments for &ldquo;leek&rdquo;</a>' in first.text
     assert found_ids(alice.get("/search?q=leek&page=2")) == []  # the section is on page 1
     one = alice.get("/search/comments?q=leek")
     assert len(found_ids(one)) == 20

@@ -180,3 +180,17 @@ def test_a_kept_comment_is_exactly_what_the_macro_draws_for_that_viewer(monkeypa
         for one in entries:
             expected = macros.comment(one, html, viewer, post, token)  # type: ignore[attr-defined]
             assert str(expected) in drawn, (viewer, one.row.id)
+
+
+def test_templates_write_their_non_ascii_characters_as_entities(browser):
+    """A page of ASCII text stays a one-byte-per-character str in Python, which joins and
+    encodes as a plain copy: one "·" in a template made a 200-comment page's encoding a fifth of
+    what it cost (docs/performance.md, "Pages that stay ASCII"). `&middot;` shows the same."""
+    templates = sorted((PROJECT_DIR / "templates").rglob("*.html"))
+    assert templates
+    for template in templates:
+        text = template.read_text(encoding="utf-8")
+        odd = sorted({c for c in text if ord(c) > 127})
+        assert not odd, f"{template.relative_to(PROJECT_DIR)}: write {odd} as HTML entities"
+    page = browser.get("/")
+    assert page.status_code == 200 and page.text.isascii() and "&middot;" in page.text
