@@ -156,7 +156,7 @@ def test_the_queue_groups_open_reports_by_item_oldest_first(
     groups = re.findall(r'<h2 id="report-\d+-heading">(.*?)</h2>', page.text)
     assert groups == ["A post by alice: 2 reports", "A post by alice: 1 report"]
     assert "Buy cheap watches" in page.text and "Visit my shop today" in page.text
-    assert "Spam × 1, Harassment × 1" in page.text
+    assert "Spam &times; 1, Harassment &times; 1" in page.text
     assert "shop links" in page.text and "rude too" in page.text
 
 
