@@ -32,7 +32,7 @@ from app.security import (
     read_cookie,
     unsign_value,
 )
-from app.services import Forbidden, comments, inbox, newcomers, posts, sessions, throttle
+from app.services import Forbidden, comments, newcomers, posts, sessions, throttle
 
 # Dependencies are `async def` unless they block: FastAPI runs every plain `def` dependency in a
 # worker thread, and on the hottest pages those thread hops cost more than the work itself.
@@ -101,11 +101,8 @@ async def get_auth(request: Request) -> Auth:
     if known is not None:  # read at the front door already (app.web.shared)
         return known
     token = read_cookie(request, SESSION_COOKIE)
+    # The session's read brings the header's unread count with it (app.services.sessions).
     auth = (await _resolve(request, token, "web") if token else None) or Auth()
-    if auth.user is not None:
-        # The header's count, on every page: one indexed read (app.services.inbox).
-        engine = request.app.state.engine
-        auth.unread = await run_db(engine, inbox.unread_count, engine, auth.user.id)
     request.state.auth = auth
     return auth
 

@@ -900,11 +900,12 @@ def unread_cost(db: Path, feed: Scenario) -> Scenario:
         ],
         f"| median of the rounds | | | {statistics.median(rows):+.1%} |",
         "",
-        "The site has no switch for the count, and a user with nothing unread still runs its "
-        "query (one indexed read that finds nothing), so the two ways measure different things. "
-        "In-process (bench/profile.py `--count-cost`), the same user's feed is timed with "
-        "`inbox.unread_count` in place and replaced by a function that returns the same number "
-        "without reading: the whole cost of the count, query and all, on the same HTML. Under "
+        "The site has no switch for the count, and a user with nothing unread still counts "
+        "(an indexed read that finds nothing), so the two ways measure different things. "
+        "In-process (bench/profile.py `--count-cost`), the same user's feed is timed with the "
+        "count a column of the session's read, as the site reads it, and with that column "
+        "replaced by the same number as a constant: the whole cost of the count, its SQL and "
+        "all, on the same HTML. Under "
         "wrk, the user with unread notifications against one with none: what the unread rows "
         "add to the query and the page. Both must stay within 10 %.",
     ]

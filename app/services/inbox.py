@@ -60,25 +60,19 @@ _LIST = _shown(
     ).outerjoin(Report, col(Report.id) == Notification.report_id)
 ).order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
 
-# The header's count on every page: the unread part of the recipient's unique index, at most
-# COUNT_MAX rows of it, each checked by primary key.
-_UNREAD = HotQuery(
-    select(func.count().label("unread")).select_from(
-        _shown(
-            select(Notification.id).where(
-                Notification.recipient_id == bindparam("user_id"),
-                col(Notification.read_at).is_(None),
-            )
+
+def unread(recipient: Any) -> Any:
+    """The header's count, as a column: how many unread notifications `recipient` may see,
+    counted up to COUNT_MAX (the unread part of the recipient's unique index, each row checked
+    by primary key). Read with the page's session, in the same statement
+    (app.services.sessions): a read of its own cost as much again as its SQL."""
+    shown = _shown(
+        select(Notification.id).where(
+            Notification.recipient_id == recipient, col(Notification.read_at).is_(None)
         )
-        .limit(COUNT_MAX)
-        .subquery()
     )
-)
-
-
-def unread_count(engine: Engine, user_id: int) -> int:
-    """How many unread notifications `user_id` may see, counted up to COUNT_MAX."""
-    return int(_UNREAD.rows(engine, {"user_id": user_id})[0].unread)
+    counted = select(func.count()).select_from(shown.limit(COUNT_MAX).subquery())
+    return counted.scalar_subquery().label("unread")
 
 
 def _mine(user_id: int, unread_only: bool) -> Any:

@@ -3,8 +3,10 @@
 import logging
 import time
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, delete, literal, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
@@ -50,37 +52,57 @@ def start(
 
 # Read on every logged-in request, so a HotQuery (compiled once, plain rows): the ORM's loading
 # machinery cost more than the query itself.
-_BY_JTI = HotQuery(
-    select(  # type: ignore[call-overload]  # sqlmodel types select() for 1-4 columns
-        AuthSession.jti,
-        AuthSession.user_id,
-        AuthSession.kind,
-        AuthSession.last_seen_at,
-        AuthSession.expires_at,
-        User.username,
-        User.role,
-        User.is_active,
-        User.email_verified_at,
-        filters.screens(User.id).label("screens"),
-    )
-    .join(User, User.id == AuthSession.user_id)
-    .where(AuthSession.jti == bindparam("jti"))
+_SESSION_COLUMNS = (
+    AuthSession.jti,
+    AuthSession.user_id,
+    AuthSession.kind,
+    AuthSession.last_seen_at,
+    AuthSession.expires_at,
+    User.username,
+    User.role,
+    User.is_active,
+    User.email_verified_at,
+    filters.screens(User.id).label("screens"),
 )
+
+
+def _by_jti(*extra: Any) -> HotQuery:
+    return HotQuery(
+        select(*_SESSION_COLUMNS, *extra)  # type: ignore[call-overload]
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.jti == bindparam("jti"))
+    )
+
+
+# A page's session read also counts the header's unread notifications, for the user the token
+# names (the row must name them too, or the session is refused); an API token's does not.
+@cache
+def _by_kind() -> dict[str, HotQuery]:
+    # Built at the first read: app.services.inbox reaches app.services.users, which needs
+    # this module to import first.
+    from app.services import inbox
+
+    return {
+        "web": _by_jti(inbox.unread(bindparam("user_id"))),
+        "api": _by_jti(literal(0).label("unread")),
+    }
 
 
 def resolve(
     *, engine: Engine, settings: Settings, token: str | None, kind: str
-) -> tuple[Viewer, SessionInfo] | None:
-    """The live user and session behind a token, or None if invalid, revoked or inactive.
+) -> tuple[Viewer, SessionInfo, int] | None:
+    """The live user and session behind a token, or None if invalid, revoked or inactive; and
+    for a page's session ("web"), how many unread notifications the header shows.
 
     Takes the engine, not a session: one plain read, with no ORM state to set up or clean.
     """
     if not token:
         return None
     claims = decode_token(token, key=settings.signing_key, typ=kind)
-    if claims is None:
+    reads = _by_kind()
+    if claims is None or kind not in reads:
         return None
-    rows = _BY_JTI.rows(engine, {"jti": claims.jti})
+    rows = reads[kind].rows(engine, {"jti": claims.jti, "user_id": claims.user_id})
     if not rows:
         return None
     row = rows[0]
@@ -96,7 +118,8 @@ def resolve(
         row.email_verified_at is not None,
         bool(row.screens),
     )
-    return viewer, SessionInfo(row.jti, row.user_id, row.kind, row.last_seen_at, row.expires_at)
+    info = SessionInfo(row.jti, row.user_id, row.kind, row.last_seen_at, row.expires_at)
+    return viewer, info, int(row.unread)
 
 
 def is_stale(row: SessionInfo) -> bool:
