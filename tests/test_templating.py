@@ -194,3 +194,12 @@ def test_templates_write_their_non_ascii_characters_as_entities(browser):
         assert not odd, f"{template.relative_to(PROJECT_DIR)}: write {odd} as HTML entities"
     page = browser.get("/")
     assert page.status_code == 200 and page.text.isascii() and "&middot;" in page.text
+
+
+def test_templates_read_the_environments_globals_and_keep_their_own_apart():
+    # One dict for the templates that bring no globals (an {% import %} compares key sets in
+    # C); a template given globals of its own overlays them, never writing into the site's.
+    assert env.get_template("base.html").globals is env.globals
+    own = env.from_string("{{ greeting }} {{ static_url('a.css') }}", globals={"greeting": "hi"})
+    assert own.render().startswith("hi /static/a.css?v=")
+    assert "greeting" not in env.globals
