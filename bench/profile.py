@@ -185,30 +185,30 @@ def count_cost(
     """The logged-in feed's CPU ms a request with the header's unread count, and with the count
     replaced by its value: the page and its HTML the same, minus the count's work.
 
-    The count is a column of the page's session read (app.services.sessions); the switch puts
+    The count is a column of the page's session read (app.deps.PAGE_SESSION); the switch puts
     the same read in its place with that column a constant, in this process only.
     Alternating 5 times, medians of each, so a slow spell of the machine hits both alike.
     """
     from sqlalchemy import literal
 
+    from app import deps
     from app.services import sessions
 
-    real = sessions._by_kind  # noqa: SLF001 - the switch the docstring describes
+    real = deps._READS["web"]  # noqa: SLF001 - the switch the docstring describes
     token = cookie[0][1].decode().partition("=")[2]
     settings, engine = app.state.settings, app.state.engine  # type: ignore[attr-defined]
-    found = sessions.resolve(engine=engine, settings=settings, token=token, kind="web")
+    found = sessions.resolve(engine=engine, settings=settings, token=token, kind="web", read=real)
     assert found is not None
-    unread = found[2]
-    constant = {**real(), "web": sessions._by_jti(literal(unread).label("unread"))}  # noqa: SLF001
+    constant = sessions.reader(literal(found[2]).label("unread"))
 
     on, off = [], []
     for _ in range(5):
         on.append(loop.run_until_complete(cpu_ms(app, "/", n // 5, cookie)))
-        sessions._by_kind = lambda: constant  # type: ignore[assignment]  # noqa: SLF001
+        deps._READS["web"] = constant  # noqa: SLF001
         try:
             off.append(loop.run_until_complete(cpu_ms(app, "/", n // 5, cookie)))
         finally:
-            sessions._by_kind = real  # noqa: SLF001
+            deps._READS["web"] = real  # noqa: SLF001
     return sorted(on)[2], sorted(off)[2]
 
 

@@ -48,12 +48,13 @@ def test_the_side_column_is_counted_again_only_when_the_site_changed(app, alice,
     alice.get("/")
     with count_statements(app.state.engine) as within_ttl:
         alice.get("/")
-    # The session, the unread count, the feed's rows and the viewer's votes: nothing for the side.
-    assert len(within_ttl) == 4
+    # The session (with the unread count), the feed's rows and the viewer's votes: nothing for
+    # the side.
+    assert len(within_ttl) == 3
     clock[0] += sidebar.TTL + 1
     with count_statements(app.state.engine) as unchanged:
         alice.get("/")
-    assert len(unchanged) == 5  # and one look at the site's change counter
+    assert len(unchanged) == 4  # and one look at the site's change counter
     alice.submit(
         "/posts",
         {"title": "T", "content": "x", "published": "1", "tags": "fresh"},

@@ -64,8 +64,8 @@ _LIST = _shown(
 def unread(recipient: Any) -> Any:
     """The header's count, as a column: how many unread notifications `recipient` may see,
     counted up to COUNT_MAX (the unread part of the recipient's unique index, each row checked
-    by primary key). Read with the page's session, in the same statement
-    (app.services.sessions): a read of its own cost as much again as its SQL."""
+    by primary key). Read with the page's session, in the same statement (app.deps.PAGE_SESSION):
+    a read of its own cost as much again as its SQL."""
     shown = _shown(
         select(Notification.id).where(
             Notification.recipient_id == recipient, col(Notification.read_at).is_(None)

@@ -3,7 +3,6 @@
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, literal, update
@@ -66,7 +65,9 @@ _SESSION_COLUMNS = (
 )
 
 
-def _by_jti(*extra: Any) -> HotQuery:
+def reader(*extra: Any) -> HotQuery:
+    """The read `resolve` runs for a token: its session and user, and `extra`, one column
+    labelled "unread" (how many unread notifications the header shows)."""
     return HotQuery(
         select(*_SESSION_COLUMNS, *extra)  # type: ignore[call-overload]
         .join(User, User.id == AuthSession.user_id)
@@ -74,35 +75,33 @@ def _by_jti(*extra: Any) -> HotQuery:
     )
 
 
-# A page's session read also counts the header's unread notifications, for the user the token
-# names (the row must name them too, or the session is refused); an API token's does not.
-@cache
-def _by_kind() -> dict[str, HotQuery]:
-    # Built at the first read: app.services.inbox reaches app.services.users, which needs
-    # this module to import first.
-    from app.services import inbox
-
-    return {
-        "web": _by_jti(inbox.unread(bindparam("user_id"))),
-        "api": _by_jti(literal(0).label("unread")),
-    }
+# A read that counts nothing: an API token's. A page's read counts the header's notifications
+# (app.deps.PAGE_SESSION), composed above this module: the count's visibility rule
+# (app.services.inbox) reaches app.services.users, which imports this module.
+UNCOUNTED = reader(literal(0).label("unread"))
 
 
 def resolve(
-    *, engine: Engine, settings: Settings, token: str | None, kind: str
+    *,
+    engine: Engine,
+    settings: Settings,
+    token: str | None,
+    kind: str,
+    read: HotQuery = UNCOUNTED,
 ) -> tuple[Viewer, SessionInfo, int] | None:
-    """The live user and session behind a token, or None if invalid, revoked or inactive; and
-    for a page's session ("web"), how many unread notifications the header shows.
+    """The live user and session behind a token of `kind` ("web" or "api"), or None if
+    invalid, revoked or inactive; with the unread count `read` carries (0 for UNCOUNTED).
+    `read` names the token's user in its count (parameter "user_id"), and the row must name
+    them too, or the session is refused.
 
     Takes the engine, not a session: one plain read, with no ORM state to set up or clean.
     """
     if not token:
         return None
     claims = decode_token(token, key=settings.signing_key, typ=kind)
-    reads = _by_kind()
-    if claims is None or kind not in reads:
+    if claims is None:
         return None
-    rows = reads[kind].rows(engine, {"jti": claims.jti, "user_id": claims.user_id})
+    rows = read.rows(engine, {"jti": claims.jti, "user_id": claims.user_id})
     if not rows:
         return None
     row = rows[0]
