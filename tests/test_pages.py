@@ -12,6 +12,7 @@ from app import deps
 from app.models import Post
 from app.services import sessions
 from tests.conftest import post_id_from
+from tests.test_api_conventions import all_routes
 
 
 def test_healthz(browser):
@@ -186,6 +187,23 @@ def test_every_page_shows_who_is_logged_in(alice, bob):
     for url in urls:
         page = bob.get(url).text
         assert 'action="/logout"' in page and ">bob</span>" in page, url
+
+
+def test_every_page_route_resolves_its_visitor(app):
+    # The layout reads the visitor the route resolved (app.web.PageRouter adds the ask only
+    # where the view's own parameters do not make it): every page route, not just those above.
+    def resolves(dependant):  # type: ignore[no-untyped-def]
+        return dependant.call in deps.RESOLVES_VISITOR or any(map(resolves, dependant.dependencies))
+
+    # Answers without the layout: the API's, its docs', the probes' and the crawlers'.
+    bare = ("/api", "/openapi", "/docs", "/redoc", "/healthz", "/readyz", "/robots", "/sitemap")
+    pages = [
+        route
+        for route in all_routes(app)
+        if "GET" in route.methods and not route.path.startswith(bare)
+    ]
+    assert len(pages) > 50
+    assert [route.path for route in pages if not resolves(route.dependant)] == []
 
 
 def test_error_pages_read_the_visitor_off_the_event_loop(alice, monkeypatch):

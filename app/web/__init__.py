@@ -6,13 +6,14 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Path, params
+from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
-from app.deps import CsrfProtected, get_auth
+from app.deps import RESOLVES_VISITOR, CsrfProtected, get_auth
 from app.middleware import SAFE_METHODS
 from app.models import User, Viewer
 from app.security import read_cookie, set_cookie, sign_value, unsign_value
@@ -73,7 +74,12 @@ class PageRouter(APIRouter):
         methods = list(methods or ("GET",))  # HEAD: app.middleware.HeadMiddleware
         # Every page shows who is logged in (the header), so every route resolves the visitor;
         # FastAPI solves it once per request however many dependencies ask for it.
-        first = [CsrfProtected] if set(methods) - SAFE_METHODS else [Visitor]
+        if set(methods) - SAFE_METHODS:
+            first = [CsrfProtected]
+        else:
+            # A view whose own parameters resolve the visitor is not asked again: FastAPI would
+            # answer from its cache, but each dependency it solves costs time on every view.
+            first = [] if _resolves_visitor(path, endpoint) else [Visitor]
         super().add_api_route(
             path,
             endpoint,
@@ -81,6 +87,17 @@ class PageRouter(APIRouter):
             dependencies=[*first, *self.guards, *(dependencies or ())],
             **kwargs,
         )
+
+
+def _resolves_visitor(path: str, endpoint: Callable[..., Any]) -> bool:
+    """Whether `endpoint`'s parameters depend, at any depth, on one that resolves the visitor."""
+    pending = list(get_dependant(path=path, call=endpoint).dependencies)
+    while pending:
+        dependency = pending.pop()
+        if dependency.call in RESOLVES_VISITOR:
+            return True
+        pending.extend(dependency.dependencies)
+    return False
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
