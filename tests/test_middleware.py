@@ -3,6 +3,7 @@
 import json
 import logging
 import re
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,6 +34,21 @@ def test_one_line_per_request_with_its_id(browser, caplog):
         "status": 404,
         "request_id": line.request_id,
     }
+
+
+@pytest.mark.parametrize(
+    "created",
+    # Within a second, its last microsecond (rounded up into the next), and back again.
+    [1764878400.0, 1764878400.1234, 1764878400.9999996, 1764878401.0004999, 1764878399.5],
+)
+def test_each_line_says_when_its_record_was_made(created):
+    record = logging.makeLogRecord({"name": "agora", "msg": "hello", "created": created})
+    entry = json.loads(JsonFormatter().format(record))
+    made = datetime.fromtimestamp(created, UTC)
+    assert entry["ts"] == made.isoformat(timespec="milliseconds")
+    assert datetime.fromisoformat(entry["ts"]) == made.replace(
+        microsecond=made.microsecond // 1000 * 1000
+    )
 
 
 def test_incoming_request_id_is_kept_and_echoed(browser, caplog):
