@@ -7,7 +7,8 @@ are read through a KeptRead (app.db): a stale value would answer 304 for a page 
 import sqlite3
 
 import pytest
-from sqlalchemy import Integer, String, column, select, table, text
+from sqlalchemy import Integer, String, column, create_engine, select, table, text
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
 
 from app.db import HotQuery, KeptRead, kept_connections, make_engine
@@ -67,9 +68,6 @@ def test_sqlite_in_memory_is_read_every_time():
 
 
 def make_engine_in_memory():  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
-
     return create_engine("sqlite://", poolclass=StaticPool)
 
 
